@@ -1,0 +1,88 @@
+from django.contrib import admin
+
+from portfolios.models import AccountBalance, Portfolio, Position, Transaction
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    fields = ("symbol", "strategy_type", "quantity", "mark", "delta", "theta", "vega")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "user",
+        "account_type",
+        "broker_account_id",
+        "net_liquidation_value",
+        "synced_at",
+    )
+    list_filter = ("account_type",)
+    search_fields = ("name", "broker_account_id", "user__email")
+    autocomplete_fields = ("user", "broker_connection")
+    readonly_fields = ("synced_at", "sync_version", *TIMESTAMPS)
+    list_select_related = ("user",)
+    inlines = [PositionInline]
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = (
+        "symbol",
+        "portfolio",
+        "instrument_type",
+        "strategy_type",
+        "quantity",
+        "expiration_date",
+        "strike_price",
+        "mark",
+        "delta",
+        "theta",
+        "vega",
+        "greeks_source",
+    )
+    list_filter = ("instrument_type", "strategy_type", "greeks_source", "option_type")
+    search_fields = ("symbol", "underlying_symbol", "portfolio__name")
+    autocomplete_fields = ("portfolio",)
+    readonly_fields = TIMESTAMPS
+    list_select_related = ("portfolio",)
+
+
+@admin.register(AccountBalance)
+class AccountBalanceAdmin(admin.ModelAdmin):
+    list_display = (
+        "portfolio",
+        "net_liquidating_value",
+        "cash_balance",
+        "derivative_buying_power",
+        "updated_at",
+    )
+    search_fields = ("portfolio__name",)
+    autocomplete_fields = ("portfolio",)
+    readonly_fields = TIMESTAMPS
+    list_select_related = ("portfolio",)
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = (
+        "transaction_date",
+        "portfolio",
+        "transaction_type",
+        "action",
+        "symbol",
+        "net_value",
+    )
+    list_filter = ("transaction_type",)
+    search_fields = ("symbol", "underlying_symbol", "portfolio__name")
+    autocomplete_fields = ("portfolio",)
+    readonly_fields = TIMESTAMPS
+    list_select_related = ("portfolio",)
+    date_hierarchy = "transaction_date"

@@ -1,0 +1,93 @@
+"""One error body for the whole API (DESIGN.md §11).
+
+`{"error": {"code": "...", "message": "...", "fields": {"name": ["reason"]}}}`
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """Turn DRF's nested detail into {"field": ["reason"]}, nested keys dotted."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
+            for index, inner in enumerate(value):
+                if inner:
+                    walk(f"{prefix}[{index}]", inner)
+        elif isinstance(value, list):
+            fields.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
+        else:
+            fields.setdefault(prefix or "non_field_errors", []).append(str(value))
+
+    walk("", detail)
+    return fields
+
+
+def _django_validation_detail(error: DjangoValidationError):
+    if hasattr(error, "error_dict"):
+        return {
+            key: [str(m) for e in errors for m in e.messages]
+            for key, errors in error.error_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # An unexpected error: Django logs it and answers 500.
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()), None)
+        message = f"{first[0]}: {first[1][0]}" if first else "Invalid input."
+        body = error_body("invalid", message, fields)
+    else:
+        detail = getattr(exc, "detail", "")
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        if isinstance(detail, dict):
+            message = str(detail.get("detail") or detail)
+        else:
+            message = str(detail) or str(getattr(exc, "default_detail", "Error"))
+        body = error_body(str(code), message)
+    response.data = body
+    return response
+
+
+def api_error_response(
+    status_code: int, code: str, message: str, fields: dict | None = None
+) -> Response:
+    return Response(error_body(code, message, fields), status=status_code)
+
+
+def json_404(request, exception=None):
+    return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+
+
+def json_500(request):
+    return JsonResponse(
+        error_body("server_error", "Internal error; it has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,141 @@
+"""Tenant context for PostgreSQL Row Level Security (DESIGN.md §6, auth-and-rls.md §4).
+
+Every tenant table has RLS enabled and forced; its policy compares the row's
+owner with `current_setting('app.user_id', true)`, and `app.service = 'on'`
+is the one bypass (system jobs, staff in the admin). The settings are set with
+`set_config(…, true)`, so they live only as long as the transaction that runs
+the queries: safe with persistent connections and PgBouncer in transaction
+mode. Code outside `as_user` / `as_service` / a request sees no tenant rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from django.contrib.auth import SESSION_KEY
+from django.db import connection, migrations, transaction
+
+ADMIN_PATH_PREFIX = "/admin/"
+
+# Policy rules. `(SELECT …)` makes PostgreSQL evaluate the setting once per
+# statement (an InitPlan) instead of once per row.
+SERVICE = "(SELECT current_setting('app.service', true)) = 'on'"
+CURRENT_USER = "(SELECT NULLIF(current_setting('app.user_id', true), ''))"
+
+
+def owner_rule(column: str = "user_id") -> str:
+    return f"{column} = {CURRENT_USER} OR {SERVICE}"
+
+
+def via_parent_rule(table: str, column: str, parent: str) -> str:
+    """Children see what their parent's own (filtered) policy lets them see."""
+    # Identifiers come from migration code, never from input.
+    return f"EXISTS (SELECT 1 FROM {parent} parent WHERE parent.id = {table}.{column})"
+
+
+def protect(table: str, rule: str) -> migrations.RunSQL:
+    """Return the migration operation that enables, forces and scopes RLS on a table."""
+    return migrations.RunSQL(
+        sql=(
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; "
+            f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY; "
+            f"CREATE POLICY {table}_tenant ON {table} USING ({rule}) WITH CHECK ({rule});"
+        ),
+        reverse_sql=(
+            f"DROP POLICY IF EXISTS {table}_tenant ON {table}; "
+            f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; "
+            f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;"
+        ),
+    )
+
+
+def _read_context() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(current_setting('app.user_id', true), ''), "
+            "coalesce(current_setting('app.service', true), '')"
+        )
+        user_id, service = cursor.fetchone()
+    return user_id, service
+
+
+def set_context(*, user_id: str, service: bool) -> None:
+    """Set both settings for the current transaction (must be inside one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.user_id', %s, true), set_config('app.service', %s, true)",
+            [user_id or "", "on" if service else "off"],
+        )
+
+
+def _restore(user_id: str, service: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.user_id', %s, true), set_config('app.service', %s, true)",
+            [user_id, service or "off"],
+        )
+
+
+@contextlib.contextmanager
+def _scoped(*, user_id: str, service: bool) -> Iterator[None]:
+    with transaction.atomic():
+        previous = _read_context()
+        set_context(user_id=user_id, service=service)
+        yield
+        # On an error the savepoint's rollback restores the outer values by
+        # itself; on success they are restored here so nesting composes.
+        if not transaction.get_rollback():
+            _restore(*previous)
+
+
+def as_user(user_id: str) -> contextlib.AbstractContextManager[None]:
+    """Run the block in one transaction that sees only `user_id`'s rows."""
+    if not user_id:
+        raise ValueError("as_user needs a user id")
+    return _scoped(user_id=str(user_id), service=False)
+
+
+def as_service() -> contextlib.AbstractContextManager[None]:
+    """Run the block in one transaction that sees every tenant's rows (system jobs)."""
+    return _scoped(user_id="", service=True)
+
+
+def request_identity(request) -> str:
+    """Return the user id a request acts as, without touching tenant tables."""
+    identity = getattr(request, "auth_identity", None)
+    if identity is not None:
+        return identity.user_id
+    session = getattr(request, "session", None)
+    if session is not None:
+        return str(session.get(SESSION_KEY, "") or "")
+    return ""
+
+
+class RowLevelSecurityMiddleware:
+    """Run the whole request, rendering included, in one transaction with the tenant set.
+
+    ATOMIC_REQUESTS stays off: it wraps only the view, so a TemplateResponse
+    would render after the transaction that carried the settings.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with transaction.atomic():
+            user_id = request_identity(request)
+            set_context(user_id=user_id, service=False)
+            if user_id and request.path.startswith(ADMIN_PATH_PREFIX):
+                user = request.user  # loaded under the user's own context
+                if getattr(user, "is_staff", False) and user.is_active:
+                    # Staff in the admin see every trader's rows: the admin is
+                    # the one place built for that.
+                    set_context(user_id=user_id, service=True)
+            response = self.get_response(request)
+            if getattr(response, "render", None) and not getattr(response, "is_rendered", True):
+                response.render()
+            if response.status_code >= 500:
+                # An inner handler turned an exception into a 500: keep no half write.
+                transaction.set_rollback(True)
+        return response

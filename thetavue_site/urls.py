@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from thetavue_site.health import healthz
+
+api_patterns = [
+    path("auth/", include("thetavue_site.users.api_urls")),
+    path("portfolio/", include("portfolios.api.urls")),
+    path("trade-plans/", include("tradeplans.api.urls")),
+    path("tastytrade/", include("brokers.api.urls")),
+    path("", include("metrics.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/", include(api_patterns)),
+]
+
+handler404 = "thetavue_site.urls.not_found"
+handler500 = "thetavue_site.urls.server_error"
+
+
+def not_found(request, exception=None):
+    from django.views.defaults import page_not_found
+
+    from thetavue_site.api_errors import json_404
+
+    if request.path.startswith("/api/"):
+        return json_404(request, exception)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    from django.views.defaults import server_error as html_server_error
+
+    from thetavue_site.api_errors import json_500
+
+    if request.path.startswith("/api/"):
+        return json_500(request)
+    return html_server_error(request)

@@ -1,0 +1,2 @@
+app_name = "users-api"
+urlpatterns: list = []

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from tradeplans.models import TradePlan, TradePlanStrategy
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class TradePlanStrategyInline(admin.TabularInline):
+    model = TradePlanStrategy
+    extra = 0
+    readonly_fields = TIMESTAMPS
+
+
+@admin.register(TradePlan)
+class TradePlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "user",
+        "portfolio",
+        "monthly_income_target",
+        "risk_per_trade",
+        "is_active",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name", "user__email")
+    autocomplete_fields = ("user", "portfolio")
+    readonly_fields = TIMESTAMPS
+    list_select_related = ("user", "portfolio")
+    inlines = [TradePlanStrategyInline]
+
+
+@admin.register(TradePlanStrategy)
+class TradePlanStrategyAdmin(admin.ModelAdmin):
+    list_display = (
+        "trade_plan",
+        "strategy_type",
+        "allocation_percentage",
+        "max_positions",
+        "target_credit",
+    )
+    list_filter = ("strategy_type",)
+    search_fields = ("trade_plan__name",)
+    autocomplete_fields = ("trade_plan",)
+    readonly_fields = TIMESTAMPS
+    list_select_related = ("trade_plan",)

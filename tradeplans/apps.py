@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TradeplansConfig(AppConfig):
+    name = "tradeplans"
+    verbose_name = "Trade plans"
