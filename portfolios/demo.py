@@ -1,0 +1,197 @@
+"""The demo trader's manual book: a realistic options portfolio for `make run`.
+
+Expirations are derived from today (third-Friday monthlies), so DTE stays
+realistic whenever the demo is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+DEMO_PORTFOLIO_NAME = "Demo: held elsewhere"
+
+
+def third_friday(year: int, month: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    offset = (4 - first.weekday()) % 7
+    return first + dt.timedelta(days=offset + 14)
+
+
+def monthly_expiry(today: dt.date, months_ahead: int) -> dt.date:
+    month_index = today.month - 1 + months_ahead
+    expiry = third_friday(today.year + month_index // 12, month_index % 12 + 1)
+    if expiry <= today:
+        return monthly_expiry(today, months_ahead + 1)
+    return expiry
+
+
+@dataclass(frozen=True)
+class DemoLeg:
+    underlying: str
+    instrument_type: str
+    quantity: int
+    average_open_price: Decimal
+    mark: Decimal
+    underlying_price: Decimal
+    option_type: str | None = None
+    strike: Decimal | None = None
+    months_ahead: int = 1
+    multiplier: int = 100
+    beta: float | None = None
+    opening_order_id: str = ""
+
+
+def demo_legs() -> list[DemoLeg]:
+    D = Decimal
+    return [
+        DemoLeg(
+            "SPY",
+            "Equity Option",
+            -2,
+            D("4.35"),
+            D("3.10"),
+            D("561.21"),
+            "P",
+            D("540"),
+            1,
+            beta=1.0,
+            opening_order_id="d1",
+        ),
+        DemoLeg(
+            "AAPL",
+            "Equity Option",
+            -1,
+            D("2.10"),
+            D("1.55"),
+            D("228.40"),
+            "P",
+            D("210"),
+            1,
+            beta=1.2,
+            opening_order_id="d2",
+        ),
+        DemoLeg(
+            "AAPL",
+            "Equity Option",
+            -1,
+            D("1.90"),
+            D("2.35"),
+            D("228.40"),
+            "C",
+            D("245"),
+            1,
+            beta=1.2,
+            opening_order_id="d2",
+        ),
+        DemoLeg(
+            "QQQ",
+            "Equity Option",
+            -3,
+            D("3.20"),
+            D("2.05"),
+            D("482.10"),
+            "P",
+            D("460"),
+            2,
+            beta=1.1,
+            opening_order_id="d3",
+        ),
+        DemoLeg(
+            "QQQ",
+            "Equity Option",
+            3,
+            D("1.80"),
+            D("1.05"),
+            D("482.10"),
+            "P",
+            D("450"),
+            2,
+            beta=1.1,
+            opening_order_id="d3",
+        ),
+        DemoLeg(
+            "IWM",
+            "Equity Option",
+            -2,
+            D("1.40"),
+            D("0.95"),
+            D("221.30"),
+            "P",
+            D("205"),
+            1,
+            beta=1.15,
+            opening_order_id="d4",
+        ),
+        DemoLeg(
+            "IWM",
+            "Equity Option",
+            2,
+            D("0.70"),
+            D("0.40"),
+            D("221.30"),
+            "P",
+            D("200"),
+            1,
+            beta=1.15,
+            opening_order_id="d4",
+        ),
+        DemoLeg(
+            "IWM",
+            "Equity Option",
+            -2,
+            D("1.20"),
+            D("0.85"),
+            D("221.30"),
+            "C",
+            D("235"),
+            1,
+            beta=1.15,
+            opening_order_id="d4",
+        ),
+        DemoLeg(
+            "IWM",
+            "Equity Option",
+            2,
+            D("0.55"),
+            D("0.35"),
+            D("221.30"),
+            "C",
+            D("240"),
+            1,
+            beta=1.15,
+            opening_order_id="d4",
+        ),
+        DemoLeg(
+            "KO",
+            "Equity",
+            200,
+            D("61.20"),
+            D("63.45"),
+            D("63.45"),
+            multiplier=1,
+            beta=0.6,
+            opening_order_id="d5",
+        ),
+        DemoLeg(
+            "KO",
+            "Equity Option",
+            -2,
+            D("0.85"),
+            D("0.60"),
+            D("63.45"),
+            "C",
+            D("66"),
+            1,
+            beta=0.6,
+            opening_order_id="d5",
+        ),
+        DemoLeg(
+            "MSFT", "Equity", 50, D("402.10"), D("415.80"), D("415.80"), multiplier=1, beta=0.9
+        ),
+    ]
+
+
+def occ_symbol(underlying: str, expiry: dt.date, option_type: str, strike: Decimal) -> str:
+    return f"{underlying:<6}{expiry:%y%m%d}{option_type}{int(strike * 1000):08d}"
