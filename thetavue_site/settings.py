@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "thetavue_site.users",
+    "thetavue_site.ops",
     "portfolios",
     "tradeplans",
     "brokers",
