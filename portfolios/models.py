@@ -36,6 +36,8 @@ class OptionType(models.TextChoices):
 class GreeksSource(models.TextChoices):
     IMPLIED = "implied", "Implied from the mark"
     MARKET_IV = "market_iv", "Broker's implied volatility"
+    INTRINSIC = "intrinsic", "Expired: intrinsic value"
+    LINEAR = "linear", "Stock or future (delta 1 per unit)"
     NONE = "none", "Not priced"
 
 
@@ -71,6 +73,9 @@ class Portfolio(models.Model):
     equity_buying_power = models.DecimalField(**MONEY, null=True, blank=True)
     maintenance_requirement = models.DecimalField(
         **MONEY, null=True, blank=True, help_text="Buying power in use per the broker, $."
+    )
+    spy_price = models.DecimalField(
+        **PRICE, null=True, blank=True, help_text="SPY price at the last sync: the BWD benchmark."
     )
     synced_at = models.DateTimeField(null=True, blank=True)
     sync_version = models.PositiveIntegerField(

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from brokers.api import views
 
 app_name = "brokers-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("connect", views.ConnectApi.as_view(), name="connect"),
+    path("callback", views.CallbackApi.as_view(), name="callback"),
+    path("connections/", views.ConnectionListApi.as_view(), name="connection-list"),
+    path("connections/<int:pk>", views.ConnectionDetailApi.as_view(), name="connection-detail"),
+    path("sync", views.SyncApi.as_view(), name="sync"),
+    path("status", views.StatusApi.as_view(), name="status"),
+]

@@ -1,0 +1,111 @@
+from rest_framework import serializers
+
+from brokers.models import BrokerConnection, SyncRun
+
+
+class SyncRunOutput(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField(
+        help_text="Accounts, positions added/updated/closed, transactions added."
+    )
+    connection_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "connection_id",
+            "trigger",
+            "status",
+            "progress",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "counts",
+            "timings",
+            "error",
+        ]
+        extra_kwargs = {
+            "status": {"help_text": "queued, running, succeeded, failed or skipped."},
+            "duration_ms": {"help_text": "Wall time of the run in milliseconds."},
+            "timings": {
+                "help_text": "Milliseconds per step: accounts, positions, quotes, pricing, write."
+            },
+        }
+
+    def get_counts(self, run: SyncRun) -> dict[str, int]:
+        return {
+            "accounts": run.accounts_synced,
+            "positions_added": run.positions_added,
+            "positions_updated": run.positions_updated,
+            "positions_closed": run.positions_closed,
+            "transactions_added": run.transactions_added,
+            "requests": run.requests_made,
+        }
+
+
+class ConnectionOutput(serializers.ModelSerializer):
+    portfolio_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BrokerConnection
+        fields = [
+            "id",
+            "broker",
+            "environment",
+            "status",
+            "scopes",
+            "last_synced_at",
+            "last_error",
+            "last_error_at",
+            "consecutive_failures",
+            "portfolio_ids",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "status": {
+                "help_text": "active, syncing, needs_reauth (reconnect required), error, disabled."
+            },
+            "last_synced_at": {"help_text": "Time of the last successful sync."},
+            "last_error": {
+                "help_text": "The last failure, in plain words; empty when the last sync succeeded."
+            },
+        }
+
+    def get_portfolio_ids(self, connection: BrokerConnection) -> list[int]:
+        return sorted(p.pk for p in connection.portfolios.all())
+
+
+class ConnectionStatusOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    next_sync_at = serializers.DateTimeField(
+        allow_null=True, help_text="Next scheduled sync (before jitter)."
+    )
+    last_error = serializers.CharField(allow_blank=True)
+    consecutive_failures = serializers.IntegerField()
+    last_run = SyncRunOutput(allow_null=True)
+
+
+class StatusOutput(serializers.Serializer):
+    connections = ConnectionStatusOutput(many=True)
+
+
+class AuthorizeOutput(serializers.Serializer):
+    authorize_url = serializers.URLField(
+        help_text="Open this in the browser to grant ThetaVue read access."
+    )
+
+
+class SyncInput(serializers.Serializer):
+    connection_id = serializers.IntegerField(
+        required=False, help_text="One connection; omit for all of yours."
+    )
+
+
+class SyncQueuedOutput(serializers.Serializer):
+    runs = SyncRunOutput(many=True)
+
+
+class DisconnectInput(serializers.Serializer):
+    pass

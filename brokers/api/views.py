@@ -1,0 +1,178 @@
+"""Tastytrade connection API: connect, OAuth callback, connections, sync, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from brokers.api import serializers as s
+from brokers.connections import (
+    authorize_url_for,
+    connection_create_from_code,
+    connection_disconnect,
+)
+from brokers.models import BrokerConnection, SyncRun
+from brokers.oauth_state import InvalidState
+from brokers.sync_queue import SyncTooSoon, sync_request_manual
+from brokers.tastytrade.client import BrokerError
+from thetavue_site.api_errors import api_error_response
+
+logger = logging.getLogger(__name__)
+
+CONNECTIONS_PAGE = "/connections/"
+
+
+def connections_for(user):
+    return BrokerConnection.objects.filter(user=user).order_by("pk")
+
+
+def next_sync_at(now: dt.datetime) -> dt.datetime:
+    """The next beat tick: the next multiple of the interval past the hour."""
+    interval = settings.SYNC_INTERVAL_MINUTES
+    base = now.replace(second=0, microsecond=0)
+    minutes_past = base.minute % interval if 60 % interval == 0 else 0
+    return base + dt.timedelta(minutes=interval - minutes_past)
+
+
+class ConnectApi(APIView):
+    @extend_schema(
+        request=None, responses={200: s.AuthorizeOutput}, summary="Start the OAuth connection"
+    )
+    def post(self, request):
+        return Response({"authorize_url": authorize_url_for(user_id=request.user.pk)})
+
+
+class CallbackApi(APIView):
+    """The browser lands here from Tastytrade's consent page; it goes on to the connections page."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", str, required=False),
+            OpenApiParameter("state", str, required=True),
+            OpenApiParameter("error", str, required=False),
+        ],
+        responses={302: OpenApiResponse(description="Redirect to the connections page")},
+        summary="OAuth callback",
+    )
+    def get(self, request):
+        def back(**params):
+            return redirect(f"{CONNECTIONS_PAGE}?{urlencode(params)}")
+
+        if request.query_params.get("error"):
+            return back(error="You declined the connection at Tastytrade; nothing was stored.")
+        code = request.query_params.get("code", "")
+        state = request.query_params.get("state", "")
+        if not code or not state:
+            return api_error_response(
+                400,
+                "invalid",
+                "code and state are required.",
+                {
+                    name: ["This field is required."]
+                    for name in ("code", "state")
+                    if not request.query_params.get(name)
+                },
+            )
+        try:
+            connection, run = connection_create_from_code(user=request.user, code=code, state=state)
+        except InvalidState as error:
+            return api_error_response(
+                400,
+                "invalid_state",
+                f"The connection was refused: {error}.",
+                {"state": [str(error)]},
+            )
+        except BrokerError as error:
+            logger.warning("oauth code exchange failed: %s", type(error).__name__)
+            return back(error="Tastytrade did not accept the connection; please try again.")
+        return back(connected=connection.pk, run=run.pk)
+
+
+class ConnectionListApi(APIView):
+    @extend_schema(
+        responses={200: s.ConnectionOutput(many=True)}, summary="Your broker connections"
+    )
+    def get(self, request):
+        connections = connections_for(request.user).prefetch_related("portfolios")
+        return Response(s.ConnectionOutput(connections, many=True).data)
+
+
+class ConnectionDetailApi(APIView):
+    @extend_schema(responses={200: s.ConnectionOutput}, summary="One broker connection")
+    def get(self, request, pk: int):
+        connection = get_object_or_404(
+            connections_for(request.user).prefetch_related("portfolios"), pk=pk
+        )
+        return Response(s.ConnectionOutput(connection).data)
+
+    @extend_schema(
+        request=None, responses={204: None}, summary="Disconnect (tokens deleted; synced data kept)"
+    )
+    def delete(self, request, pk: int):
+        connection = get_object_or_404(connections_for(request.user), pk=pk)
+        connection_disconnect(connection=connection)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SyncApi(APIView):
+    @extend_schema(
+        request=s.SyncInput,
+        responses={202: s.SyncQueuedOutput},
+        summary="Sync now (at most once a minute per connection)",
+    )
+    def post(self, request):
+        payload = s.SyncInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        connections = connections_for(request.user).exclude(status=BrokerConnection.Status.DISABLED)
+        if "connection_id" in payload.validated_data:
+            connections = [
+                get_object_or_404(connections, pk=payload.validated_data["connection_id"])
+            ]
+        runs = []
+        for connection in connections:
+            try:
+                runs.append(sync_request_manual(connection=connection))
+            except SyncTooSoon as error:
+                response = api_error_response(
+                    429,
+                    "throttled",
+                    f"Connection {connection.pk}: {error}; retry in {error.retry_after} s.",
+                )
+                response["Retry-After"] = str(error.retry_after)
+                return response
+        return Response(s.SyncQueuedOutput({"runs": runs}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class StatusApi(APIView):
+    @extend_schema(responses={200: s.StatusOutput}, summary="Sync status of every connection")
+    def get(self, request):
+        now = timezone.now()
+        latest = SyncRun.objects.order_by("connection_id", "-started_at").distinct("connection_id")
+        connections = list(connections_for(request.user))
+        last_runs = {run.connection_id: run for run in latest.filter(connection__in=connections)}
+        body = {
+            "connections": [
+                {
+                    "id": c.pk,
+                    "status": c.status,
+                    "last_synced_at": c.last_synced_at,
+                    "next_sync_at": None
+                    if c.status == BrokerConnection.Status.DISABLED
+                    else next_sync_at(now),
+                    "last_error": c.last_error,
+                    "consecutive_failures": c.consecutive_failures,
+                    "last_run": last_runs.get(c.pk),
+                }
+                for c in connections
+            ]
+        }
+        return Response(s.StatusOutput(body).data)

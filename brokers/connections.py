@@ -1,0 +1,123 @@
+"""Broker connections: connect through OAuth, store tokens encrypted, disconnect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from brokers.models import BrokerConnection, SyncRun
+from brokers.oauth_state import state_consume, state_issue
+from brokers.tastytrade.oauth_client import TokenSet, build_authorize_url, exchange_code
+from brokers.token_crypto import decrypt_token, encrypt_token
+
+logger = logging.getLogger(__name__)
+
+PRIVACY_TEXT_VERSION = "2026-11"
+
+
+def authorize_url_for(*, user_id: str) -> str:
+    """Return the broker's consent page URL with a fresh state bound to the user."""
+    return build_authorize_url(
+        settings.TASTYTRADE_AUTHORIZE_URL,
+        settings.TASTYTRADE_CLIENT_ID,
+        settings.TASTYTRADE_REDIRECT_URI,
+        state_issue(user_id=user_id),
+        scope="read",
+    )
+
+
+def connection_tokens_store(*, connection: BrokerConnection, tokens: TokenSet) -> None:
+    """Encrypt and save a token set on the connection (refresh token kept if absent)."""
+    connection.access_token_encrypted = encrypt_token(
+        connection_id=connection.pk, token=tokens.access_token
+    )
+    if tokens.refresh_token:
+        connection.refresh_token_encrypted = encrypt_token(
+            connection_id=connection.pk, token=tokens.refresh_token
+        )
+    connection.access_token_expires_at = tokens.expires_at
+    if tokens.scopes:
+        connection.scopes = " ".join(tokens.scopes)
+    connection.save(
+        update_fields=[
+            "access_token_encrypted",
+            "refresh_token_encrypted",
+            "access_token_expires_at",
+            "scopes",
+            "updated_at",
+        ]
+    )
+
+
+def connection_tokens(*, connection: BrokerConnection) -> TokenSet:
+    """Return the connection's decrypted tokens (raises TokenDecryptionError)."""
+    return TokenSet(
+        access_token=decrypt_token(
+            connection_id=connection.pk, ciphertext=connection.access_token_encrypted
+        ),
+        refresh_token=decrypt_token(
+            connection_id=connection.pk, ciphertext=connection.refresh_token_encrypted
+        ),
+        expires_at=connection.access_token_expires_at or timezone.now() - dt.timedelta(seconds=1),
+        scopes=tuple(connection.scopes.split()),
+    )
+
+
+@transaction.atomic
+def connection_create_from_code(*, user, code: str, state: str) -> tuple[BrokerConnection, SyncRun]:
+    """Check the state, exchange the code, store the tokens; queue the first sync.
+
+    The state is consumed before the code exchange: a replayed callback is
+    refused without spending the broker's single-use code twice.
+    """
+    state_consume(state=state, user_id=user.pk)
+    tokens = exchange_code(
+        settings.TASTYTRADE_API_BASE_URL,
+        client_id=settings.TASTYTRADE_CLIENT_ID,
+        client_secret=settings.TASTYTRADE_CLIENT_SECRET,
+        code=code,
+        redirect_uri=settings.TASTYTRADE_REDIRECT_URI,
+    )
+    environment = settings.TASTYTRADE_API_BASE_URL
+    # Reconnecting replaces the tokens of the same environment's connection
+    # and clears the list of deleted accounts: the trader asked for them again.
+    connection = (
+        BrokerConnection.objects.filter(user=user, environment=environment)
+        .select_for_update()
+        .first()
+    )
+    if connection is None:
+        connection = BrokerConnection.objects.create(user=user, environment=environment)
+    connection.status = BrokerConnection.Status.ACTIVE
+    connection.last_error = ""
+    connection.consecutive_failures = 0
+    connection.excluded_account_ids = []
+    connection.save()
+    connection_tokens_store(connection=connection, tokens=tokens)
+    from thetavue_site.users.models import Consent
+
+    Consent.objects.create(
+        user=user, purpose="broker_connection", text_version=PRIVACY_TEXT_VERSION
+    )
+    from brokers.sync_queue import sync_enqueue
+
+    run = sync_enqueue(connection=connection, trigger="connect")
+    return connection, run
+
+
+@transaction.atomic
+def connection_disconnect(*, connection: BrokerConnection) -> None:
+    """Delete the tokens and stop syncing; the synced portfolios stay.
+
+    Tastytrade documents no revocation endpoint: the trader removes the grant
+    on their side (the dashboard says so).
+    """
+    connection.access_token_encrypted = ""
+    connection.refresh_token_encrypted = ""
+    connection.access_token_expires_at = None
+    connection.status = BrokerConnection.Status.DISABLED
+    connection.save()

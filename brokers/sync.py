@@ -1,0 +1,428 @@
+"""The sync of one broker connection (DESIGN.md §8).
+
+Order: take the connection's Redis lock; mark the run running; fetch
+accounts, balances, positions, transactions, quotes and market metrics with no
+database transaction open; price and group every leg; then write each account
+in one transaction. Any failure before the write leaves the last good data as
+it was; the error is stored on the run and the connection and shown to the
+trader (a notification after 3 consecutive failures, at once when the
+broker wants the trader to reconnect).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from brokers import book_builder
+from brokers.connections import connection_tokens, connection_tokens_store
+from brokers.locks import connection_lock
+from brokers.models import BrokerConnection, SyncRun
+from brokers.tastytrade import client as tt
+from brokers.tastytrade.oauth_client import TokenSet
+from brokers.token_crypto import TokenDecryptionError
+from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
+from thetavue_site import rls
+
+logger = logging.getLogger(__name__)
+
+FAILURES_BEFORE_NOTIFYING = 3
+# Late fee adjustments and reversals carry older dates (tastytrade-api.md §3.4).
+TRANSACTIONS_OVERLAP_DAYS = 5
+
+ClientFactory = Callable[..., tt.TastytradeClient]
+
+
+@dataclass
+class SyncOutcome:
+    run_id: int | None
+    status: str
+    error: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, int] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = round((now - self._start) * 1000)
+        self._start = now
+
+
+def _account_type(account: tt.Account) -> str:
+    name = (account.account_type_name or "").lower()
+    if "ira" in name:
+        return "ira"
+    if (account.margin_or_cash or "").lower() == "cash":
+        return "cash"
+    return "margin"
+
+
+def _balance_fields(balance: tt.Balance) -> dict | None:
+    if balance.net_liquidating_value is None:
+        return None
+    return {
+        "net_liquidating_value": balance.net_liquidating_value,
+        "cash_balance": balance.cash_balance,
+        "equity_buying_power": balance.equity_buying_power,
+        "derivative_buying_power": balance.derivative_buying_power,
+        "used_derivative_buying_power": balance.used_derivative_buying_power,
+        "maintenance_requirement": balance.maintenance_requirement,
+        "maintenance_excess": balance.maintenance_excess,
+        "broker_updated_at": balance.updated_at,
+    }
+
+
+def _fees(row: tt.Transaction) -> Decimal:
+    costs = [
+        row.commission,
+        row.clearing_fees,
+        row.regulatory_fees,
+        row.proprietary_index_option_fees,
+    ]
+    # Costs arrive signed (a debit < 0); fees are stored as a positive amount paid.
+    return -sum((cost for cost in costs if cost is not None), start=Decimal(0))
+
+
+def _transaction_fields(row: tt.Transaction) -> dict | None:
+    if row.transaction_date is None:
+        return None
+    return {
+        "broker_transaction_id": row.id,
+        "transaction_type": row.transaction_type or "",
+        "transaction_sub_type": row.transaction_sub_type or "",
+        "action": row.action or "",
+        "symbol": row.symbol or "",
+        "instrument_type": row.instrument_type or "",
+        "underlying_symbol": row.underlying_symbol or "",
+        "quantity": row.quantity,
+        "price": row.price,
+        "value": row.value or Decimal(0),
+        "net_value": row.net_value if row.net_value is not None else (row.value or Decimal(0)),
+        "fees": _fees(row),
+        "order_id": "",
+        "executed_at": row.executed_at,
+        "transaction_date": row.transaction_date,
+    }
+
+
+def default_client_factory(*, tokens: TokenSet, on_tokens) -> tt.TastytradeClient:
+    return tt.TastytradeClient(
+        settings.TASTYTRADE_API_BASE_URL,
+        tokens=tokens,
+        client_id=settings.TASTYTRADE_CLIENT_ID,
+        client_secret=settings.TASTYTRADE_CLIENT_SECRET,
+        on_tokens=on_tokens,
+        user_agent=f"thetavue/{settings.VERSION}",
+        timeout=settings.BROKER_TIMEOUT_SECONDS,
+    )
+
+
+def _run_start(
+    *, connection_id: int, owner_id: str, run_id: int | None, trigger: str
+) -> SyncRun | None:
+    """Claim the run (or create one); None when it has already finished (a duplicate delivery)."""
+    with rls.as_user(owner_id):
+        connection = BrokerConnection.objects.filter(pk=connection_id).first()
+        if connection is None or connection.status == BrokerConnection.Status.DISABLED:
+            return None  # Disconnected while the message waited in the queue.
+        now = timezone.now()
+        if run_id is not None:
+            claimed = SyncRun.objects.filter(
+                pk=run_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+            ).update(status=SyncRun.Status.RUNNING, started_at=now, progress="starting")
+            if not claimed:
+                return None  # Delivered twice: the first delivery finished this run.
+            run = SyncRun.objects.get(pk=run_id)
+        else:
+            run = SyncRun.objects.create(
+                connection=connection,
+                trigger=trigger,
+                status=SyncRun.Status.RUNNING,
+                started_at=now,
+            )
+        BrokerConnection.objects.filter(pk=connection_id).exclude(
+            status=BrokerConnection.Status.NEEDS_REAUTH
+        ).update(status=BrokerConnection.Status.SYNCING, last_sync_started_at=now)
+        return run
+
+
+def _progress(owner_id: str, run: SyncRun, step: str) -> None:
+    with rls.as_user(owner_id):
+        SyncRun.objects.filter(pk=run.pk).update(progress=step)
+
+
+def _notify(*, user_id: str, kind: str, level: str, title: str, body: str, dedupe_key: str) -> None:
+    try:
+        from thetavue_site.users.notifications import notification_create
+    except ImportError:  # the notifications service ships with the auth issue
+        logger.warning("notification not sent (service unavailable): %s", title)
+        return
+    notification_create(
+        user_id=user_id, kind=kind, level=level, title=title, body=body, dedupe_key=dedupe_key
+    )
+
+
+def _fail(
+    *,
+    owner_id: str,
+    connection_id: int,
+    run: SyncRun,
+    error: str,
+    needs_reauth: bool,
+    timer: _Timer,
+) -> None:
+    """Record a failed run; the stored positions are not touched."""
+    now = timezone.now()
+    with rls.as_user(owner_id):
+        connection = BrokerConnection.objects.select_for_update().get(pk=connection_id)
+        connection.status = (
+            BrokerConnection.Status.NEEDS_REAUTH if needs_reauth else BrokerConnection.Status.ERROR
+        )
+        connection.last_error = error
+        connection.last_error_at = now
+        connection.consecutive_failures += 1
+        connection.save()
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=now,
+            duration_ms=int((now - run.started_at).total_seconds() * 1000),
+            error=error,
+            progress="failed",
+            timings=timer.timings,
+        )
+        if needs_reauth:
+            _notify(
+                user_id=owner_id,
+                kind="broker_needs_reauth",
+                level="error",
+                title="Reconnect your Tastytrade account",
+                body=f"{error} Your last synced positions are kept; reconnect to resume syncing.",
+                dedupe_key=f"reauth:{connection_id}",
+            )
+        elif connection.consecutive_failures >= FAILURES_BEFORE_NOTIFYING:
+            _notify(
+                user_id=owner_id,
+                kind="sync_failed",
+                level="warning",
+                title="Tastytrade sync is failing",
+                body=(
+                    f"The last {connection.consecutive_failures} syncs failed: {error} "
+                    "Your last good positions are shown until a sync succeeds."
+                ),
+                dedupe_key=f"sync-failed:{connection_id}",
+            )
+
+
+def _describe(error: Exception) -> str:
+    """A trader-readable reason that never contains a token."""
+    if isinstance(error, tt.BrokerGrantInvalid):
+        return "Tastytrade no longer accepts this connection (the grant was revoked or expired)."
+    if isinstance(error, TokenDecryptionError):
+        return "The stored Tastytrade credentials cannot be read; please reconnect."
+    if isinstance(error, tt.BrokerAuthError):
+        return "Tastytrade refused our credentials."
+    if isinstance(error, tt.BrokerUnavailable):
+        return "Tastytrade did not answer in time (it may be down or throttling); will retry."
+    if isinstance(error, tt.BrokerProtocolError):
+        return "Tastytrade sent a response we could not read; will retry."
+    return f"Tastytrade refused a request: {type(error).__name__}."
+
+
+def connection_sync(
+    *,
+    connection_id: int,
+    owner_id: str,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    client_factory: ClientFactory = default_client_factory,
+) -> SyncOutcome:
+    """Sync one connection end to end; return what happened (never raises broker errors)."""
+    with connection_lock(connection_id) as acquired:
+        if not acquired:
+            return SyncOutcome(
+                run_id=run_id, status="skipped", error="another sync holds this connection"
+            )
+        run = _run_start(
+            connection_id=connection_id, owner_id=owner_id, run_id=run_id, trigger=trigger
+        )
+        if run is None:
+            return SyncOutcome(run_id=run_id, status="skipped")
+        timer = _Timer()
+        try:
+            snapshots, cursor, request_count = _fetch_and_build(
+                owner_id, connection_id, run, timer, client_factory
+            )
+        except (tt.BrokerError, TokenDecryptionError) as error:
+            message = _describe(error)
+            logger.warning(
+                "sync of connection %s failed: %s (%s)",
+                connection_id,
+                message,
+                type(error).__name__,
+            )
+            _fail(
+                owner_id=owner_id,
+                connection_id=connection_id,
+                run=run,
+                error=message,
+                needs_reauth=isinstance(
+                    error, (tt.BrokerGrantInvalid, TokenDecryptionError, tt.BrokerAuthError)
+                ),
+                timer=timer,
+            )
+            return SyncOutcome(run_id=run.pk, status=SyncRun.Status.FAILED, error=message)
+        except Exception:
+            logger.exception("sync of connection %s failed on our side", connection_id)
+            _fail(
+                owner_id=owner_id,
+                connection_id=connection_id,
+                run=run,
+                error="ThetaVue failed to process the broker data; the team has been alerted.",
+                needs_reauth=False,
+                timer=timer,
+            )
+            raise
+        counts = _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer)
+        return SyncOutcome(run_id=run.pk, status=SyncRun.Status.SUCCEEDED, counts=counts)
+
+
+def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
+    with rls.as_user(owner_id):
+        connection = BrokerConnection.objects.get(pk=connection_id)
+        tokens = connection_tokens(connection=connection)
+    excluded = set(connection.excluded_account_ids or [])
+    cursor = connection.transactions_cursor
+
+    def on_tokens(new_tokens: TokenSet) -> None:
+        # Persist a refreshed token before it is used: a crash right after must
+        # not leave us holding only a dead one.
+        with rls.as_user(owner_id):
+            fresh = BrokerConnection.objects.select_for_update().get(pk=connection_id)
+            connection_tokens_store(connection=fresh, tokens=new_tokens)
+
+    requests_made = 0
+    client = client_factory(tokens=tokens, on_tokens=on_tokens)
+    original_request = client.request_json
+
+    def counted(*args, **kwargs):
+        nonlocal requests_made
+        requests_made += 1
+        return original_request(*args, **kwargs)
+
+    client.request_json = counted
+    try:
+        _progress(owner_id, run, "fetching accounts")
+        accounts = [
+            a for a in client.accounts() if not a.is_closed and a.account_number not in excluded
+        ]
+        timer.lap("accounts")
+        fetched = []
+        start_date = cursor - dt.timedelta(days=TRANSACTIONS_OVERLAP_DAYS) if cursor else None
+        for account in accounts:
+            _progress(owner_id, run, f"fetching {account.account_number}")
+            balance = client.balance(account.account_number)
+            positions = client.positions(account.account_number)
+            transactions = client.transactions(account.account_number, start_date)
+            fetched.append((account, balance, positions, transactions))
+        timer.lap("positions")
+        _progress(owner_id, run, "fetching quotes")
+        all_legs = [
+            leg
+            for _, _, positions, _ in fetched
+            for leg in map(book_builder.leg_from_position, positions)
+            if leg is not None
+        ]
+        quotes = client.quotes(book_builder.quote_request(all_legs))
+        metrics = client.market_metrics(book_builder.metric_symbols(all_legs))
+        timer.lap("quotes")
+    finally:
+        client.close()
+
+    market = book_builder.MarketData(quotes=quotes, metrics=metrics)
+    now = timezone.now()
+    snapshots = []
+    newest_date = cursor
+    for account, balance, positions, transactions in fetched:
+        account_type = _account_type(account)
+        legs = book_builder.build_legs(
+            positions,
+            market=market,
+            account=account.account_number,
+            account_is_cash=account_type in ("cash", "ira"),
+            now=now,
+            rate=settings.RISK_FREE_RATE,
+        )
+        rows = [row for row in map(_transaction_fields, transactions) if row is not None]
+        for row in rows:
+            if newest_date is None or row["transaction_date"] > newest_date:
+                newest_date = row["transaction_date"]
+        snapshots.append(
+            AccountSnapshot(
+                broker_account_id=account.account_number,
+                name=account.nickname or f"Tastytrade {account.account_number}",
+                account_type=account_type,
+                legs=[leg.as_fields() for leg in legs],
+                spy_price=market.price(book_builder.SPY),
+                balance=_balance_fields(balance),
+                transactions=rows,
+            )
+        )
+    timer.lap("pricing")
+    return snapshots, newest_date, requests_made
+
+
+def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:
+    totals = {"accounts": 0, "added": 0, "updated": 0, "closed": 0, "transactions": 0}
+    synced_at = timezone.now()
+    for snapshot in snapshots:
+        # One transaction per account: an account is written whole or not at all.
+        with rls.as_user(owner_id):
+            result = account_snapshot_apply(
+                user_id=owner_id,
+                connection_id=connection_id,
+                snapshot=snapshot,
+                synced_at=synced_at,
+            )
+        totals["accounts"] += 1
+        totals["added"] += result.added
+        totals["updated"] += result.updated
+        totals["closed"] += result.closed
+        totals["transactions"] += result.transactions_added
+    timer.lap("write")
+    now = timezone.now()
+    with rls.as_user(owner_id), transaction.atomic():
+        BrokerConnection.objects.filter(pk=connection_id).update(
+            status=BrokerConnection.Status.ACTIVE,
+            last_synced_at=now,
+            last_error="",
+            consecutive_failures=0,
+            transactions_cursor=cursor,
+            updated_at=now,
+        )
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.SUCCEEDED,
+            finished_at=now,
+            duration_ms=int((now - run.started_at).total_seconds() * 1000),
+            progress="done",
+            accounts_synced=totals["accounts"],
+            positions_added=totals["added"],
+            positions_updated=totals["updated"],
+            positions_closed=totals["closed"],
+            transactions_added=totals["transactions"],
+            requests_made=request_count,
+            timings=timer.timings,
+            error="",
+        )
+    return totals
