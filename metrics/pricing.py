@@ -1,0 +1,414 @@
+"""Price a book of legs in one vectorised call: IV, greeks and position greeks.
+
+The one entry point for the sync, the API and the what-if. Inputs are NumPy
+arrays (``LegInputs``; Decimals become floats at ``LegInputs.from_rows``);
+outputs are float arrays in DESIGN.md section 5 units:
+
+- per unit: ``price`` (per share or futures unit), ``delta``, ``gamma``,
+  ``theta`` ($ per calendar day), ``vega`` ($ per volatility point);
+- per position (q signed, short < 0; m the multiplier):
+  ``position_delta`` = delta * q * m share-equivalents (a short put > 0; stock:
+  q; a future: q * m), ``position_gamma`` = gamma * q * m,
+  ``position_theta`` = theta * q * m in $ per day (short premium > 0),
+  ``position_vega`` = vega * q * m in $ per +1 IV point, ``position_value``
+  = price * q * m in $.
+
+A leg without a price has NaN greeks and ``priced`` False: callers exclude
+and count it, never treat it as zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from metrics import greeks
+from metrics.greeks import IVStatus
+
+Floats = NDArray[np.float64]
+Strings = NDArray[np.str_]
+
+EQUITY = "Equity"
+EQUITY_OPTION = "Equity Option"
+FUTURE = "Future"
+FUTURE_OPTION = "Future Option"
+
+# Above this many (scenario x leg) prices, the what-if grid is priced a few
+# move rows at a time so its inputs stay within tens of megabytes.
+SCENARIO_CELLS_PER_BATCH = 1_000_000
+
+
+class GreeksSource(StrEnum):
+    """Where a leg's greeks come from."""
+
+    IMPLIED = "implied"  # IV solved from the option's mark
+    MARKET_IV = "market_iv"  # the broker's IV, when the mark gives none
+    INTRINSIC = "intrinsic"  # expired option: intrinsic value, no volatility
+    LINEAR = "linear"  # stock or future: delta 1 per unit by definition
+    NONE = "none"  # no usable IV or price: greeks NaN, leg excluded
+
+
+_SOURCES = np.array([source.value for source in GreeksSource])
+_SOURCE_CODE = {source: np.int8(code) for code, source in enumerate(GreeksSource)}
+_IV_CODE = {status: np.int8(code) for code, status in enumerate(greeks.IV_STATUSES)}
+
+
+@dataclass(frozen=True, slots=True)
+class LegInputs:
+    """Equal-length arrays describing each leg; see the field comments for units."""
+
+    instrument_type: Strings  # "Equity", "Equity Option", "Future", "Future Option"
+    option_type: Strings  # "C", "P", or "" for stock and futures
+    strike: Floats  # per share/unit; NaN for non-options
+    expiration: NDArray[np.datetime64]  # datetime64[D] New York date; NaT if none
+    settlement: Strings  # "AM" or "PM"
+    mark: Floats  # per share/unit price of the leg itself; NaN if none
+    underlying_price: Floats  # per share/unit (futures price for futures options)
+    quantity: Floats  # signed contracts or shares; short < 0
+    multiplier: Floats  # units per contract: 100 equity options, 1 stock, 50 /ES
+    dividend_yield: Floats  # annual continuous fraction; 0 if unknown
+    broker_iv: Floats  # annual fraction; NaN if none (fallback only)
+    beta: Floats  # against SPY; NaN if unknown
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name in _STRING_FIELDS:
+                coerced = _as_strings(value)
+            elif field.name == "expiration":
+                coerced = np.asarray(value, dtype="datetime64[D]")
+            else:
+                coerced = _as_floats(value)
+            if coerced.ndim != 1:
+                raise ValueError(f"{field.name} must be one-dimensional")
+            object.__setattr__(self, field.name, coerced)
+        lengths = {getattr(self, field.name).shape[0] for field in fields(self)}
+        if len(lengths) != 1:
+            raise ValueError("every LegInputs array must have the same length")
+
+    def __len__(self) -> int:
+        return self.quantity.shape[0]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> LegInputs:
+        """Build from dicts keyed by field name (Decimal, None and dates allowed).
+
+        Missing or None values take the documented defaults: no price is NaN,
+        settlement "PM", dividend yield 0, stock multiplier 1.
+        """
+        columns: dict[str, list[Any]] = {name: [] for name in _FIELD_NAMES}
+        for row in rows:
+            instrument_type = row["instrument_type"]
+            for name in _FIELD_NAMES:
+                value = row.get(name)
+                if value is None:
+                    value = _default(name, instrument_type)
+                elif name == "expiration" and isinstance(value, dt.datetime):
+                    value = value.date()
+                elif name not in _STRING_FIELDS and name != "expiration":
+                    value = float(value)
+                columns[name].append(value)
+        return cls(
+            **{
+                name: np.array(values, dtype=_COLUMN_DTYPES.get(name, np.float64))
+                for name, values in columns.items()
+            }
+        )
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(LegInputs))
+_STRING_FIELDS = frozenset({"instrument_type", "option_type", "settlement"})
+_COLUMN_DTYPES: dict[str, Any] = {
+    "instrument_type": np.str_,
+    "option_type": np.str_,
+    "settlement": np.str_,
+    "expiration": "datetime64[D]",
+}
+
+
+def _default(name: str, instrument_type: str) -> Any:
+    if name in ("option_type", "instrument_type"):
+        return ""
+    if name == "settlement":
+        return "PM"
+    if name == "expiration":
+        return None  # NaT
+    if name == "dividend_yield":
+        return 0.0
+    if name == "multiplier" and instrument_type == EQUITY:
+        return 1.0
+    return np.nan
+
+
+def _as_strings(value: ArrayLike) -> Strings:
+    array = np.asarray(value)
+    if array.dtype.kind == "U":
+        return array
+    return np.array(["" if item is None else str(item) for item in array.ravel()])
+
+
+def _as_floats(value: ArrayLike) -> Floats:
+    array = np.asarray(value)
+    if array.dtype.kind in "fiub":
+        return array.astype(np.float64, copy=False)
+    return np.array(
+        [np.nan if item is None else float(item) for item in array.ravel()],
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LegPricing:
+    """Per-leg pricing results (units in the module docstring)."""
+
+    years: Floats  # to expiry, 365-day years; NaN for stock and futures
+    iv: Floats  # volatility used (annual fraction); NaN if none
+    iv_status: Strings  # IVStatus values: why the mark did or did not give an IV
+    greeks_source: Strings  # GreeksSource values
+    price: Floats
+    delta: Floats
+    gamma: Floats
+    theta: Floats
+    vega: Floats
+    position_delta: Floats
+    position_gamma: Floats
+    position_theta: Floats
+    position_vega: Floats
+    position_value: Floats
+    priced: NDArray[np.bool_]
+
+
+def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
+    """Price every leg at ``now`` with the continuous annual risk-free ``rate``.
+
+    Options: IV solved from the mark (BSM with the dividend yield for equity
+    options, Black-76 for futures options), else the broker's IV, else none.
+    Expired options take intrinsic value. Stock and futures have delta 1.
+    """
+    size = len(legs)
+    kind = legs.instrument_type
+    is_future_option = kind == FUTURE_OPTION
+    is_option = (kind == EQUITY_OPTION) | is_future_option
+    is_linear = (kind == EQUITY) | (kind == FUTURE)
+
+    years = np.full(size, np.nan)
+    iv = np.full(size, np.nan)
+    status = np.full(size, _IV_CODE[IVStatus.UNSUPPORTED])
+    source = np.full(size, _SOURCE_CODE[GreeksSource.NONE])
+    price, delta, gamma, theta, vega = (np.full(size, np.nan) for _ in range(5))
+
+    if is_linear.any():
+        status[is_linear] = _IV_CODE[IVStatus.NOT_APPLICABLE]
+        source[is_linear] = _SOURCE_CODE[GreeksSource.LINEAR]
+        mark = legs.mark[is_linear]
+        # A stock's or future's own price: its mark, else the quoted underlying.
+        price[is_linear] = np.where(np.isnan(mark), legs.underlying_price[is_linear], mark)
+        delta[is_linear] = 1.0
+        gamma[is_linear] = theta[is_linear] = vega[is_linear] = 0.0
+
+    if is_option.any():
+        # All-option books (the common bulk case) skip the gather and scatter.
+        index = slice(None) if is_option.all() else np.flatnonzero(is_option)
+        option = _price_options(legs, index, is_future_option[index], now, rate)
+        years[index] = option.years
+        iv[index] = option.sigma
+        status[index] = option.status
+        source[index] = option.source
+        price[index] = option.greeks.price
+        delta[index] = option.greeks.delta
+        gamma[index] = option.greeks.gamma
+        theta[index] = option.greeks.theta
+        vega[index] = option.greeks.vega
+
+    units = legs.quantity * legs.multiplier
+    position_delta = delta * units
+    position_gamma = gamma * units
+    position_theta = theta * units
+    position_vega = vega * units
+    priced = (
+        np.isfinite(position_delta)
+        & np.isfinite(position_gamma)
+        & np.isfinite(position_theta)
+        & np.isfinite(position_vega)
+    )
+    source[~priced] = _SOURCE_CODE[GreeksSource.NONE]
+    return LegPricing(
+        years=years,
+        iv=iv,
+        iv_status=greeks.status_names(status),
+        greeks_source=_SOURCES[source],
+        price=price,
+        delta=delta,
+        gamma=gamma,
+        theta=theta,
+        vega=vega,
+        position_delta=position_delta,
+        position_gamma=position_gamma,
+        position_theta=position_theta,
+        position_vega=position_vega,
+        position_value=price * units,
+        priced=priced,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _OptionPricing:
+    years: Floats
+    sigma: Floats
+    status: NDArray[np.int8]
+    source: NDArray[np.int8]
+    greeks: greeks.Greeks
+
+
+def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
+    years = greeks.year_fraction(legs.expiration[index], legs.settlement[index], now)
+    option_type = legs.option_type[index]
+    is_call = option_type == "C"
+    strike = np.where(is_call | (option_type == "P"), legs.strike[index], np.nan)
+    # Black-76 is BSM on the futures price with the carry equal to the rate.
+    carry = np.where(is_future_option, rate, legs.dividend_yield[index])
+    spot = legs.underlying_price[index]
+    implied = greeks.implied_volatility(
+        price=legs.mark[index],
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=rate,
+        dividend_yield=carry,
+        is_call=is_call,
+    )
+    status = implied.status_code
+    solved = status == _IV_CODE[IVStatus.SOLVED]
+    broker_iv = legs.broker_iv[index]
+    use_broker = (
+        ~solved
+        & (broker_iv >= greeks.SIGMA_MIN)
+        & (broker_iv <= greeks.SIGMA_MAX)
+        & (years > 0.0)
+        & (spot > 0.0)
+        & (strike > 0.0)
+    )
+    sigma = np.where(use_broker, broker_iv, implied.sigma)
+    values = greeks.black_scholes_merton(
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=rate,
+        dividend_yield=carry,
+        sigma=sigma,
+        is_call=is_call,
+    )
+    source = np.full(status.shape, _SOURCE_CODE[GreeksSource.NONE])
+    source[solved] = _SOURCE_CODE[GreeksSource.IMPLIED]
+    source[use_broker] = _SOURCE_CODE[GreeksSource.MARKET_IV]
+    source[status == _IV_CODE[IVStatus.EXPIRED]] = _SOURCE_CODE[GreeksSource.INTRINSIC]
+    return _OptionPricing(years, sigma, status, source, values)
+
+
+# --------------------------------------------------------------------------
+# What-if
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioGrid:
+    """The book re-priced on a grid: axis 0 underlying moves, axis 1 IV shifts.
+
+    ``value`` is the summed position value in $ and ``pnl`` its change from
+    today's model value ($); the greek totals are in position units (delta in
+    share-equivalents, theta $ per day, vega $ per IV point). Legs without a
+    price are left out of every cell and counted in ``legs_unpriced``.
+    """
+
+    underlying_moves_pct: Floats
+    iv_shift_points: Floats
+    days_forward: int
+    value: Floats
+    pnl: Floats
+    delta: Floats
+    gamma: Floats
+    theta: Floats
+    vega: Floats
+    legs_unpriced: int
+
+
+def price_scenarios(
+    legs: LegInputs,
+    *,
+    now: dt.datetime,
+    rate: float,
+    underlying_moves_pct: ArrayLike,
+    iv_shift_points: ArrayLike,
+    days_forward: int,
+) -> ScenarioGrid:
+    """Re-price the book with every underlying moved by each % and IV by each point.
+
+    Each option keeps the volatility it is priced with today (implied or the
+    broker's) plus the shift, floored at SIGMA_MIN; time moves ``days_forward``
+    calendar days; options that expire by then take intrinsic value.
+    """
+    moves = np.asarray(underlying_moves_pct, dtype=np.float64).reshape(-1)
+    shifts = np.asarray(iv_shift_points, dtype=np.float64).reshape(-1)
+    if not np.all(moves > -100.0):
+        raise ValueError("underlying_moves_pct must be greater than -100")
+    if not np.all(np.isfinite(shifts)):
+        raise ValueError("iv_shift_points must be finite")
+    if days_forward < 0:
+        raise ValueError("days_forward must not be negative")
+
+    base = price_legs(legs, now=now, rate=rate)
+    kind = legs.instrument_type
+    is_option = (kind == EQUITY_OPTION) | (kind == FUTURE_OPTION)
+    included = base.priced & np.isfinite(base.position_value)
+    units = legs.quantity * legs.multiplier
+    growth = 1.0 + moves / 100.0
+    grid_shape = (moves.size, shifts.size)
+
+    # Stock and futures: value scales with the move; delta is unchanged.
+    linear = included & ~is_option
+    linear_value = np.sum(base.position_value[linear]) * growth
+    value = np.broadcast_to(linear_value[:, None], grid_shape).copy()
+    delta = np.full(grid_shape, np.sum(base.position_delta[linear]))
+    gamma, theta, vega = (np.zeros(grid_shape) for _ in range(3))
+
+    options = np.flatnonzero(included & is_option)
+    if options.size:
+        carry = np.where(kind[options] == FUTURE_OPTION, rate, legs.dividend_yield[options])
+        sigma = np.maximum(base.iv[options] + shifts[:, None] / 100.0, greeks.SIGMA_MIN)
+        leg_units = units[options]
+        rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // (shifts.size * options.size))
+        for first in range(0, moves.size, rows_per_batch):
+            rows = slice(first, first + rows_per_batch)
+            spot = legs.underlying_price[options] * growth[rows, None, None]
+            values = greeks.black_scholes_merton(
+                spot=spot,
+                strike=legs.strike[options],
+                years=base.years[options] - days_forward / greeks.DAYS_PER_YEAR,
+                rate=rate,
+                dividend_yield=carry,
+                sigma=sigma[None, :, :],
+                is_call=legs.option_type[options] == "C",
+            )
+            value[rows] += values.price @ leg_units
+            delta[rows] += values.delta @ leg_units
+            gamma[rows] += values.gamma @ leg_units
+            theta[rows] += values.theta @ leg_units
+            vega[rows] += values.vega @ leg_units
+
+    return ScenarioGrid(
+        underlying_moves_pct=moves,
+        iv_shift_points=shifts,
+        days_forward=days_forward,
+        value=value,
+        pnl=value - np.sum(base.position_value[included]),
+        delta=delta,
+        gamma=gamma,
+        theta=theta,
+        vega=vega,
+        legs_unpriced=int(np.count_nonzero(~included)),
+    )
