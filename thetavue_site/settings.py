@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "allauth",
     "allauth.account",
     "thetavue_site.users",
@@ -81,6 +82,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "thetavue_site.monitoring.MetricsMiddleware",
+    "thetavue_site.request_limits.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "thetavue_site.observability.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "thetavue_site.users.middleware.ClerkAuthenticationMiddleware",
     "thetavue_site.rls.RowLevelSecurityMiddleware",
+    "thetavue_site.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -351,8 +356,34 @@ LOGGING = {
     },
 }
 SENTRY_DSN = _setting(env.str, "SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    # No request bodies or personal data: tokens and trader data stay out of reports.
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, max_request_body_size="never")
+
+# Prometheus /metrics: only these addresses, or a bearer token.
+METRICS_ALLOWED_IPS = _setting(env.list, "METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = _setting(env.str, "METRICS_TOKEN", default="")
 
 # --- Security -------------------------------------------------------------------
+# Content-Security-Policy (django-csp): no inline or third-party scripts. Where
+# Clerk is deployed its Frontend API is the one allowed origin (DESIGN.md §12).
+_clerk_origin = [CLERK_ISSUER] if CLERK_ISSUER else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_clerk_origin],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *_clerk_origin],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
