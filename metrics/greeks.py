@@ -38,6 +38,8 @@ SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 NEW_YORK = ZoneInfo("America/New_York")
 PM_CLOSE = dt.time(16, 0)
 AM_SETTLEMENT = dt.time(9, 30)
+_PM_SECONDS = PM_CLOSE.hour * 3600.0 + PM_CLOSE.minute * 60.0
+_AM_SECONDS = AM_SETTLEMENT.hour * 3600.0 + AM_SETTLEMENT.minute * 60.0
 
 # 8192 float64 = 64 KiB: below glibc's 128 KiB mmap threshold, so block-sized
 # temporaries come from the heap's free lists rather than fresh zeroed pages.
@@ -127,9 +129,13 @@ def year_fraction(
         return years
     days = day_numbers[valid]
     unique_days, where_in_unique = _unique_days(days)
-    pm_epoch = np.array([_epoch_seconds(day, PM_CLOSE) for day in unique_days])
-    am_epoch = np.array([_epoch_seconds(day, AM_SETTLEMENT) for day in unique_days])
-    expiry_epoch = np.where(is_am[valid], am_epoch[where_in_unique], pm_epoch[where_in_unique])
+    # 09:30 and 16:00 are both after the 02:00 clock change, so one offset
+    # per date serves both settlement times.
+    day_start = unique_days * 86_400.0 - np.array(
+        [_utc_offset_seconds(int(day)) for day in unique_days]
+    )
+    close_seconds = np.where(is_am[valid], _AM_SECONDS, _PM_SECONDS)
+    expiry_epoch = day_start[where_in_unique] + close_seconds
     years[valid] = (expiry_epoch - now.timestamp()) / SECONDS_PER_YEAR
     return years
 
@@ -146,9 +152,11 @@ def _unique_days(days: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray]:
     return np.flatnonzero(present) + first, rank[offsets]
 
 
-def _epoch_seconds(day_number: int, local_time: dt.time) -> float:
-    day = dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))
-    return dt.datetime.combine(day, local_time, tzinfo=NEW_YORK).timestamp()
+@functools.lru_cache(maxsize=4096)
+def _utc_offset_seconds(day_number: int) -> float:
+    """Return New York's UTC offset in seconds at the close of that day (-14400 in summer)."""
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
+    return dt.datetime.combine(day, PM_CLOSE, tzinfo=NEW_YORK).utcoffset().total_seconds()
 
 
 # --------------------------------------------------------------------------
@@ -351,12 +359,18 @@ def _implied_block(price, S, K, T, q, is_call, r, table, sigma_out, code_out):
     code[otm_price >= ceiling - intrinsic] = _CODE[IVStatus.ABOVE_BOUND]
     code[otm_price <= 0.0] = _CODE[IVStatus.BELOW_INTRINSIC]
     code[np.isnan(price)] = _CODE[IVStatus.NO_QUOTE]
-    code[~(S > 0.0)] = _CODE[IVStatus.NO_UNDERLYING]
-    code[~(K > 0.0) | np.isnan(T) | np.isnan(q)] = _CODE[IVStatus.INVALID]
+    code[~((S > 0.0) & (S < np.inf))] = _CODE[IVStatus.NO_UNDERLYING]
+    code[~((K > 0.0) & (K < np.inf)) | ~np.isfinite(T) | ~np.isfinite(q)] = _CODE[IVStatus.INVALID]
     code[T <= 0.0] = _CODE[IVStatus.EXPIRED]
     sigma_out[:] = np.nan
+    # Extreme but finite inputs can still overflow the forward or its log.
+    solvable = code == _CODE[IVStatus.SOLVED]
+    overflow = solvable & ~(np.isfinite(a) & np.isfinite(beta))
+    if overflow.any():
+        code[overflow] = _CODE[IVStatus.INVALID]
+        solvable &= ~overflow
 
-    pending = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
+    pending = np.flatnonzero(solvable)
     if pending.size == 0:
         code_out[:] = code
         return

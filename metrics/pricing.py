@@ -197,34 +197,42 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
     is_option = (kind == EQUITY_OPTION) | is_future_option
     is_linear = (kind == EQUITY) | (kind == FUTURE)
 
-    years = np.full(size, np.nan)
-    iv = np.full(size, np.nan)
-    status = np.full(size, _IV_CODE[IVStatus.UNSUPPORTED])
-    source = np.full(size, _SOURCE_CODE[GreeksSource.NONE])
-    price, delta, gamma, theta, vega = (np.full(size, np.nan) for _ in range(5))
-
-    if is_linear.any():
-        status[is_linear] = _IV_CODE[IVStatus.NOT_APPLICABLE]
-        source[is_linear] = _SOURCE_CODE[GreeksSource.LINEAR]
-        mark = legs.mark[is_linear]
-        # A stock's or future's own price: its mark, else the quoted underlying.
-        price[is_linear] = np.where(np.isnan(mark), legs.underlying_price[is_linear], mark)
-        delta[is_linear] = 1.0
-        gamma[is_linear] = theta[is_linear] = vega[is_linear] = 0.0
-
-    if is_option.any():
-        # All-option books (the common bulk case) skip the gather and scatter.
-        index = slice(None) if is_option.all() else np.flatnonzero(is_option)
-        option = _price_options(legs, index, is_future_option[index], now, rate)
-        years[index] = option.years
-        iv[index] = option.sigma
-        status[index] = option.status
-        source[index] = option.source
-        price[index] = option.greeks.price
-        delta[index] = option.greeks.delta
-        gamma[index] = option.greeks.gamma
-        theta[index] = option.greeks.theta
-        vega[index] = option.greeks.vega
+    if size and is_option.all():
+        # The bulk case: no gather or scatter, the option arrays are the result.
+        option = _price_options(legs, slice(None), is_future_option, now, rate)
+        years, iv, status, source = option.years, option.sigma, option.status, option.source
+        values = option.greeks
+        price, delta, gamma, theta, vega = (
+            values.price,
+            values.delta,
+            values.gamma,
+            values.theta,
+            values.vega,
+        )
+    else:
+        years, iv, price, delta, gamma, theta, vega = (np.full(size, np.nan) for _ in range(7))
+        status = np.full(size, _IV_CODE[IVStatus.UNSUPPORTED])
+        source = np.full(size, _SOURCE_CODE[GreeksSource.NONE])
+        if is_linear.any():
+            status[is_linear] = _IV_CODE[IVStatus.NOT_APPLICABLE]
+            source[is_linear] = _SOURCE_CODE[GreeksSource.LINEAR]
+            mark = legs.mark[is_linear]
+            # A stock's or future's own price: its mark, else the quoted underlying.
+            price[is_linear] = np.where(np.isnan(mark), legs.underlying_price[is_linear], mark)
+            delta[is_linear] = 1.0
+            gamma[is_linear] = theta[is_linear] = vega[is_linear] = 0.0
+        if is_option.any():
+            index = np.flatnonzero(is_option)
+            option = _price_options(legs, index, is_future_option[index], now, rate)
+            years[index] = option.years
+            iv[index] = option.sigma
+            status[index] = option.status
+            source[index] = option.source
+            price[index] = option.greeks.price
+            delta[index] = option.greeks.delta
+            gamma[index] = option.greeks.gamma
+            theta[index] = option.greeks.theta
+            vega[index] = option.greeks.vega
 
     units = legs.quantity * legs.multiplier
     position_delta = delta * units

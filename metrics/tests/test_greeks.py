@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from metrics.greeks import (
     BLOCK_SIZE,
     SIGMA_MAX,
+    SIGMA_MIN,
+    IVStatus,
     black_76,
     black_scholes_merton,
     implied_volatility,
@@ -217,7 +219,7 @@ def test_iv_round_trip_reprices_to_1e_8_over_a_grid():
     # Where the price is sensitive to volatility, the volatility itself comes back.
     vega = black_scholes_merton(sigma=g["sigma"], **common).vega
     sensitive = ok & (vega > 1e-4)
-    np.testing.assert_allclose(solved.sigma[sensitive], g["sigma"][sensitive], rtol=1e-7)
+    np.testing.assert_allclose(solved.sigma[sensitive], g["sigma"][sensitive], rtol=1e-10)
     assert sensitive.sum() > 0.6 * sensitive.size
 
 
@@ -282,6 +284,31 @@ def test_iv_statuses_for_unsolvable_legs_without_warnings_or_exceptions():
     }
     assert np.isfinite(result.sigma[0])
     assert np.isnan(result.sigma[1:]).all()
+
+
+def test_iv_of_degenerate_inputs_never_raises_or_warns():
+    rng = np.random.default_rng(3)
+    awkward = [np.nan, -np.inf, np.inf, -1.0, 0.0, 1e-300, 1e300, 0.5, 1.0, 100.0]
+    size = 5000
+
+    def draw():
+        return rng.choice(awkward, size)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = implied_volatility(
+            price=draw(), spot=draw(), strike=draw(), years=draw(), rate=0.04,
+            dividend_yield=draw(), is_call=rng.random(size) < 0.5,
+        )  # fmt: skip
+        black_scholes_merton(
+            spot=draw(), strike=draw(), years=draw(), rate=0.04, dividend_yield=draw(),
+            sigma=draw(), is_call=rng.random(size) < 0.5,
+        )  # fmt: skip
+
+    solved = result.status == "solved"
+    assert set(result.status) <= {status.value for status in IVStatus}
+    assert np.all((result.sigma[solved] >= SIGMA_MIN) & (result.sigma[solved] <= SIGMA_MAX))
+    assert np.isnan(result.sigma[~solved]).all()
 
 
 def test_iv_at_the_bounds_of_the_volatility_range():

@@ -162,10 +162,11 @@ def test_leg_without_any_iv_is_unpriced_with_nan_greeks():
         option(mark=Decimal("0")),
         option(underlying_price=None, broker_iv=Decimal("0.3")),
         option(option_type="C", mark=Decimal("60"), broker_iv=Decimal("9")),  # above S, silly IV
+        option(mark=None, broker_iv=Decimal("0")),
     )
 
-    assert result.iv_status.tolist() == ["no_quote", "below_intrinsic", "no_underlying", "above_bound"]  # fmt: skip
-    assert result.greeks_source.tolist() == ["none"] * 4
+    assert result.iv_status.tolist() == ["no_quote", "below_intrinsic", "no_underlying", "above_bound", "no_quote"]  # fmt: skip
+    assert result.greeks_source.tolist() == ["none"] * 5
     assert not result.priced.any()
     for greek in (result.position_delta, result.position_theta, result.position_vega, result.iv):
         assert np.isnan(greek).all()
