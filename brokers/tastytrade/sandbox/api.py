@@ -1,0 +1,308 @@
+"""The sandbox's REST endpoints (tastytrade-api.md §3), behind authentication."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from brokers.tastytrade.sandbox import account_data, market_data
+from brokers.tastytrade.sandbox.http_types import Request, Response, json_response
+from brokers.tastytrade.sandbox.wire import envelope, error_body, list_envelope
+
+if TYPE_CHECKING:
+    from brokers.tastytrade.sandbox.server import Sandbox
+
+DEFAULT_PER_PAGE = 250
+MAX_PER_PAGE = 2000
+MAX_QUOTE_SYMBOLS = 100
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, errors: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.response = json_response(status, error_body(code, message, errors))
+
+
+def not_found(what: str = "Resource") -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def invalid(domain: str, reason: str = "does not have a valid value") -> ApiError:
+    return ApiError(
+        400,
+        "validation_error",
+        "Request validation failed",
+        [{"domain": domain, "reason": reason}],
+    )
+
+
+class Api:
+    """Routes one authenticated request for a customer login."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle(self, request: Request, customer: str) -> Response:
+        if request.method != "GET":
+            raise not_found("Endpoint")
+        route, args = self._route(request.segments)
+        return json_response(200, route(request, customer, *args))
+
+    def _route(self, segments: tuple[str, ...]) -> tuple[Callable[..., Any], tuple[str, ...]]:
+        match segments:
+            case ("customers", "me"):
+                return self.customer, ()
+            case ("customers", customer_id, "accounts"):
+                return self.accounts, (customer_id,)
+            case ("customers", customer_id, "accounts", number):
+                return self.account, (customer_id, number)
+            case ("accounts", number, "balances"):
+                return self.balances, (number,)
+            case ("accounts", number, "balances", currency):
+                return self.balance, (number, currency)
+            case ("accounts", number, "positions"):
+                return self.positions, (number,)
+            case ("accounts", number, "transactions"):
+                return self.transactions, (number,)
+            case ("accounts", number, "transactions", transaction_id):
+                return self.transaction, (number, transaction_id)
+            case ("market-data", "by-type"):
+                return self.quotes, ()
+            case ("market-metrics",):
+                return self.market_metrics, ()
+            case ("option-chains", symbol, "nested"):
+                return self.option_chain, (symbol,)
+            case ("instruments", "equity-options", symbol):
+                return self.equity_option, (symbol,)
+            case ("instruments", "futures", *rest) if rest:
+                return self.future, ("/".join(rest),)
+        raise not_found("Endpoint")
+
+    # --- Customers and accounts ---------------------------------------------------
+
+    def customer(self, request: Request, login: str) -> dict[str, Any]:
+        person = self.sandbox.book.customers[login]
+        return envelope(
+            {
+                "id": person.customer_id,
+                "first-name": person.first_name,
+                "last-name": person.last_name,
+                "email": person.email,
+                "has-industry-affiliation": False,
+                "is-professional": False,
+            },
+            request.path,
+        )
+
+    def _own_account(self, login: str, number: str) -> Any:
+        owner = self.sandbox.book.owner_of(number)
+        if owner is None:
+            raise not_found("Account")
+        if owner != login:
+            raise ApiError(403, "unauthorized", "Not authorized to access this account")
+        return self.sandbox.book.accounts[number]
+
+    def _me(self, customer_id: str) -> None:
+        if customer_id != "me":
+            raise ApiError(403, "unauthorized", "Only 'me' is accepted as a customer id")
+
+    def accounts(self, request: Request, login: str, customer_id: str) -> dict[str, Any]:
+        self._me(customer_id)
+        items = [
+            account_data.account_item(account) for account in self.sandbox.book.accounts_of(login)
+        ]
+        return list_envelope(items, request.path)
+
+    def account(
+        self, request: Request, login: str, customer_id: str, number: str
+    ) -> dict[str, Any]:
+        self._me(customer_id)
+        account = self._own_account(login, number)
+        return envelope(account_data.account_item(account)["account"], request.path)
+
+    def balances(self, request: Request, login: str, number: str) -> dict[str, Any]:
+        return list_envelope([self._balance_data(login, number)], request.path)
+
+    def balance(self, request: Request, login: str, number: str, currency: str) -> dict[str, Any]:
+        data = self._balance_data(login, number)
+        if currency != "USD":
+            raise not_found("Balance")
+        return envelope(data, request.path)
+
+    def _balance_data(self, login: str, number: str) -> dict[str, Any]:
+        account = self._own_account(login, number)
+        sandbox = self.sandbox
+        return account_data.balance_item(
+            sandbox.market, account, sandbox.current_tick, sandbox.clock.now()
+        )
+
+    def positions(self, request: Request, login: str, number: str) -> dict[str, Any]:
+        account = self._own_account(login, number)
+        underlyings = set(request.query.get("underlying-symbol[]", []))
+        underlyings |= set(request.query.get("underlying-symbol", []))
+        include_marks = request.param("include-marks") == "true"
+        sandbox = self.sandbox
+        now, tick = sandbox.clock.now(), sandbox.current_tick
+        items = [
+            account_data.position_item(
+                sandbox.market, account, holding, tick, now, include_marks=include_marks
+            )
+            for holding in account.holdings
+            if not underlyings or holding.underlying_symbol in underlyings
+        ]
+        return list_envelope(items, request.path)
+
+    # --- Transactions -------------------------------------------------------------
+
+    def transactions(self, request: Request, login: str, number: str) -> dict[str, Any]:
+        account = self._own_account(login, number)
+        per_page = _int_param(request, "per-page", DEFAULT_PER_PAGE)
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise invalid("per-page")
+        page = _int_param(request, "page-offset", 0)
+        if page < 0:
+            raise invalid("page-offset")
+        sort = request.param("sort") or "Desc"
+        if sort not in ("Asc", "Desc"):
+            raise invalid("sort")
+        rows = [row for row in account.transactions if _row_matches(row, request)]
+        rows.sort(key=lambda row: (row["executed-at"], row["id"]), reverse=sort == "Desc")
+        total_pages = math.ceil(len(rows) / per_page)
+        start = page * per_page
+        items = rows[start : start + per_page]
+        pagination = {
+            "per-page": per_page,
+            "page-offset": page,
+            "item-offset": start,
+            "total-items": len(rows),
+            "total-pages": total_pages,
+            "current-item-count": len(items),
+            "previous-link": None,
+            "next-link": None,
+            "paging-link-template": None,
+        }
+        return list_envelope(items, request.path, pagination)
+
+    def transaction(
+        self, request: Request, login: str, number: str, transaction_id: str
+    ) -> dict[str, Any]:
+        account = self._own_account(login, number)
+        for row in account.transactions:
+            if str(row["id"]) == transaction_id:
+                return envelope(row, request.path)
+        raise not_found("Transaction")
+
+    # --- Market data --------------------------------------------------------------
+
+    def quotes(self, request: Request, login: str) -> dict[str, Any]:
+        wanted: list[tuple[str, str]] = []
+        for key in market_data.QUOTE_KEYS:
+            for value in request.query.get(key, []) + request.query.get(f"{key}[]", []):
+                wanted.extend((key, symbol) for symbol in value.split(",") if symbol)
+        if len(wanted) > MAX_QUOTE_SYMBOLS:
+            raise invalid("symbols", f"at most {MAX_QUOTE_SYMBOLS} symbols per request")
+        sandbox = self.sandbox
+        now, tick = sandbox.clock.now(), sandbox.current_tick
+        items = []
+        for key, symbol in wanted:
+            item = market_data.quote(
+                sandbox.market, key, symbol, tick, now, sandbox.greeks_in_quotes
+            )
+            if item is not None:
+                items.append(item)
+        body = list_envelope(items, request.path)
+        body["pagination"] = None
+        return body
+
+    def market_metrics(self, request: Request, login: str) -> dict[str, Any]:
+        symbols = [
+            symbol
+            for value in request.query.get("symbols", [])
+            for symbol in value.split(",")
+            if symbol
+        ]
+        sandbox = self.sandbox
+        now, tick = sandbox.clock.now(), sandbox.current_tick
+        items = [
+            item
+            for symbol in dict.fromkeys(symbols)
+            if (item := market_data.market_metric(sandbox.market, symbol, tick, now))
+        ]
+        return list_envelope(items, request.path)
+
+    def option_chain(self, request: Request, login: str, symbol: str) -> dict[str, Any]:
+        items = market_data.option_chain(self.sandbox.market, symbol, self.sandbox.current_tick)
+        if items is None:
+            raise not_found("Option chain")
+        return list_envelope(items, request.path)
+
+    def equity_option(self, request: Request, login: str, symbol: str) -> dict[str, Any]:
+        data = market_data.equity_option_instrument(self.sandbox.market, symbol)
+        if data is None:
+            raise not_found("Equity option")
+        return envelope(data, request.path)
+
+    def future(self, request: Request, login: str, symbol: str) -> dict[str, Any]:
+        data = market_data.future_instrument(self.sandbox.market, symbol)
+        if data is None:
+            raise not_found("Future")
+        return envelope(data, request.path)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    value = request.param(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise invalid(name) from None
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    value = request.param(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise invalid(name) from None
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    value = request.param(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(name) from None
+    if parsed.tzinfo is None:
+        raise invalid(name, "needs a time zone")
+    return parsed
+
+
+def _row_matches(row: dict[str, Any], request: Request) -> bool:
+    day = date.fromisoformat(row["transaction-date"])
+    start, end = _date_param(request, "start-date"), _date_param(request, "end-date")
+    if (start and day < start) or (end and day > end):
+        return False
+    executed = datetime.fromisoformat(row["executed-at"])
+    start_at, end_at = _time_param(request, "start-at"), _time_param(request, "end-at")
+    if (start_at and executed < start_at) or (end_at and executed > end_at):
+        return False
+    types = request.query.get("types[]", []) + request.query.get("type", [])
+    if types and row["transaction-type"] not in types:
+        return False
+    sub_types = request.query.get("sub-type[]", [])
+    if sub_types and row["transaction-sub-type"] not in sub_types:
+        return False
+    for name in ("underlying-symbol", "symbol", "instrument-type"):
+        wanted = request.param(name)
+        if wanted is not None and row.get(name) != wanted:
+            return False
+    return True

@@ -1,0 +1,346 @@
+"""Wire payloads for quotes, market metrics, option chains and instruments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from brokers.tastytrade.sandbox import market_calendar as cal
+from brokers.tastytrade.sandbox.market import (
+    PENNY,
+    Market,
+    OptionPrice,
+    spread_around,
+    to_tick,
+)
+from brokers.tastytrade.sandbox.underlyings import (
+    FUTURES,
+    UNDERLYINGS,
+    Underlying,
+    underlying_for_root,
+)
+from brokers.tastytrade.sandbox.wire import decimal_text, iso
+from brokers.tastytrade.symbols import (
+    build_occ,
+    parse_future,
+    parse_future_option,
+    parse_occ,
+)
+
+QUOTE_KEYS = ("equity", "equity-option", "index", "future", "future-option", "cryptocurrency")
+WEEKLIES_LISTED = 8
+MONTHLIES_LISTED = 9
+CHAIN_STRIKES_EACH_SIDE = 30
+
+
+def quote(
+    market: Market, key: str, symbol: str, tick: int, now: datetime, greeks: bool
+) -> dict[str, Any] | None:
+    """Return one /market-data/by-type item, or None for an unknown symbol."""
+    try:
+        if key == "equity":
+            return _equity_quote(market, symbol, tick, now, "Equity")
+        if key == "index":
+            return _equity_quote(market, symbol, tick, now, "Index")
+        if key == "future":
+            return _future_quote(market, symbol, tick, now)
+        if key == "equity-option":
+            priced = market.equity_option(parse_occ(symbol), tick)
+            return _option_quote(symbol, "Equity Option", priced, now, greeks, market, tick)
+        if key == "future-option":
+            priced = market.future_option(parse_future_option(symbol), tick)
+            return _option_quote(symbol, "Future Option", priced, now, greeks, market, tick)
+    except ValueError:
+        return None  # not a symbol of that kind: production simply omits it
+    return None
+
+
+def _equity_quote(
+    market: Market, symbol: str, tick: int, now: datetime, kind: str
+) -> dict[str, Any] | None:
+    underlying = UNDERLYINGS.get(symbol)
+    if underlying is None or underlying.instrument_type != kind:
+        return None
+    price = market.spot(symbol, tick)
+    half = 0.01 if kind == "Equity" else 0.05
+    bid, ask = to_tick(price - half, PENNY), to_tick(price + half, PENNY)
+    mid = (bid + ask) / 2
+    rng = market.seeded("quote", symbol, tick)
+    last = bid if rng.random() < 0.5 else ask
+    highs = [market.spot(symbol, t) for t in range(max(0, tick - 390), tick + 1)]
+    item: dict[str, Any] = {
+        "symbol": symbol,
+        "instrument-type": kind,
+        "updated-at": iso(now),
+        "bid": decimal_text(bid),
+        "ask": decimal_text(ask),
+        "mid": decimal_text(mid),
+        "mark": decimal_text(mid),
+        "last": decimal_text(last),
+        "prev-close": decimal_text(to_tick(market.prev_close(symbol), PENNY)),
+        "day-high-price": decimal_text(to_tick(max(highs), PENNY)),
+        "day-low-price": decimal_text(to_tick(min(highs), PENNY)),
+        "volume": 1_000_000 + rng.randrange(40_000_000),
+        "beta": decimal_text(Decimal(repr(underlying.beta))),
+        "is-trading-halted": False,
+    }
+    if kind == "Index":
+        item.pop("volume")
+    return item
+
+
+def _future_quote(market: Market, symbol: str, tick: int, now: datetime) -> dict[str, Any] | None:
+    future = parse_future(symbol)
+    price = market.future_price(future, tick)
+    product = market.future_product(future)
+    if price is None or product is None:
+        return None
+    increment = Decimal(repr(product.tick_size))
+    mid = to_tick(price, increment)
+    bid, ask = mid - increment, mid + increment
+    return {
+        "symbol": symbol,
+        "instrument-type": "Future",
+        "updated-at": iso(now),
+        "bid": decimal_text(bid),
+        "ask": decimal_text(ask),
+        "mid": decimal_text(mid),
+        "mark": decimal_text(mid),
+        "last": decimal_text(mid),
+        "prev-close": decimal_text(to_tick(price * 0.997, increment)),
+        "volume": 1_000_000 + market.seeded("volume", symbol, tick).randrange(900_000),
+    }
+
+
+def _option_quote(
+    symbol: str,
+    kind: str,
+    priced: OptionPrice | None,
+    now: datetime,
+    greeks: bool,
+    market: Market,
+    tick: int,
+) -> dict[str, Any] | None:
+    if priced is None or priced.years <= 0:
+        return None  # unknown underlying, or expired: no quote exists any more
+    bid, ask = spread_around(priced.value.price, priced.tick_size)
+    mid = (bid + ask) / 2
+    rng = market.seeded("option", symbol)
+    item: dict[str, Any] = {
+        "symbol": symbol,
+        "instrument-type": kind,
+        "updated-at": iso(now),
+        "bid": decimal_text(bid),
+        "ask": decimal_text(ask),
+        "mid": decimal_text(mid),
+        "mark": decimal_text(mid),
+        "last": decimal_text(bid if rng.random() < 0.5 else ask),
+        "prev-close": decimal_text(to_tick(priced.value.price * 1.02, priced.tick_size)),
+        "open-interest": rng.randrange(50, 25_000),
+        "volume": rng.randrange(0, 5_000),
+    }
+    if greeks:
+        value = priced.value
+        item.update(
+            {
+                "volatility": _fixed(priced.volatility),
+                "delta": _fixed(value.delta),
+                "gamma": _fixed(value.gamma),
+                "theta": _fixed(value.theta),
+                "vega": _fixed(value.vega),
+                "rho": _fixed(value.rho),
+                "theo-price": _fixed(value.price),
+                "dx-mark": decimal_text(mid),
+            }
+        )
+    return item
+
+
+def _fixed(value: float) -> str:
+    return f"{value:.6f}"
+
+
+# --- Market metrics -----------------------------------------------------------
+
+
+def market_metric(market: Market, symbol: str, tick: int, now: datetime) -> dict[str, Any] | None:
+    """Return one /market-metrics item, consistent with the pricing surface."""
+    underlying = UNDERLYINGS.get(symbol)
+    if underlying is None:
+        return None
+    rng = market.seeded("metrics", symbol)
+    iv_index = market.atm_iv(underlying, 30 / 365)
+    hv_30_day = underlying.volatility * 100 * rng.uniform(0.8, 1.1)  # percent
+    expirations = [
+        {
+            "expiration-date": expiry.isoformat(),
+            "option-chain-type": "Standard",
+            "settlement-type": settlement,
+            "implied-volatility": f"{market.atm_iv(underlying, _years(market, expiry, tick)):.4f}",
+        }
+        for expiry, _root, settlement, _kind in listed_expirations(market, underlying)
+    ]
+    earnings = market.market_date + timedelta(days=20 + rng.randrange(60))
+    item: dict[str, Any] = {
+        "symbol": symbol,
+        "implied-volatility-index": f"{iv_index:.4f}",
+        "implied-volatility-index-5-day-change": f"{rng.uniform(-0.01, 0.01):.4f}",
+        "implied-volatility-index-rank": f"{rng.uniform(0.05, 0.6):.4f}",
+        "implied-volatility-percentile": f"{rng.uniform(0.1, 0.7):.4f}",
+        "implied-volatility-30-day": f"{iv_index * 100:.2f}",
+        "historical-volatility-30-day": f"{hv_30_day:.2f}",
+        "implied-volatility-updated-at": iso(now),
+        "option-expiration-implied-volatilities": expirations,
+        "beta": f"{underlying.beta:.2f}",
+        "beta-updated-at": iso(now - timedelta(hours=15)),
+        "corr-spy-3month": f"{min(0.99, 0.45 + 0.4 * min(underlying.beta, 1.0)):.2f}",
+        "dividend-yield": f"{underlying.dividend_yield:.4f}",
+        "liquidity-rating": 1 + rng.randrange(5),
+        "lendability": "Easy To Borrow",
+        "updated-at": iso(now),
+    }
+    if underlying.instrument_type == "Equity":
+        item["earnings"] = {"expected-report-date": earnings.isoformat(), "estimated": True}
+    return item
+
+
+def _years(market: Market, expiry: date, tick: int) -> float:
+    return market.years_to(cal.session_close(expiry), tick)
+
+
+def listed_expirations(market: Market, underlying: Underlying) -> list[tuple[date, str, str, str]]:
+    """Return (expiry, root, settlement, expiration-type) rows, soonest first."""
+    today = market.market_date
+    weeklies = {cal.weekly_expiration(today, 7 * n) for n in range(WEEKLIES_LISTED)}
+    monthlies = {cal.monthly_expiration(today, 30 * n) for n in range(MONTHLIES_LISTED)}
+    rows = []
+    for expiry in sorted(weeklies | monthlies):
+        if expiry < today:
+            continue
+        kind = "Regular" if cal.is_monthly(expiry) else "Weekly"
+        if underlying.symbol == "SPX":
+            if kind == "Regular":
+                rows.append((expiry, "SPX", "AM", kind))
+            rows.append((expiry, "SPXW", "PM", "Weekly" if kind == "Weekly" else "End-Of-Month"))
+        else:
+            rows.append((expiry, underlying.symbol, "PM", kind))
+    return rows
+
+
+# --- Chains and instruments -----------------------------------------------------
+
+
+def option_chain(market: Market, symbol: str, tick: int) -> list[dict[str, Any]] | None:
+    """Return /option-chains/{symbol}/nested items: one per root."""
+    underlying = UNDERLYINGS.get(symbol)
+    if underlying is None:
+        return None
+    spot = market.spot(symbol, tick)
+    step = Decimal(repr(underlying.strike_step))
+    center = to_tick(spot, step)
+    strikes = [
+        center + step * offset
+        for offset in range(-CHAIN_STRIKES_EACH_SIDE, CHAIN_STRIKES_EACH_SIDE + 1)
+        if center + step * offset > 0
+    ]
+    items: dict[str, dict[str, Any]] = {}
+    for expiry, root, settlement, kind in listed_expirations(market, underlying):
+        chain = items.setdefault(
+            root,
+            {
+                "underlying-symbol": symbol,
+                "root-symbol": root,
+                "option-chain-type": "Standard",
+                "shares-per-contract": 100,
+                "tick-sizes": [{"value": "0.01"}],
+                "deliverables": [],
+                "expirations": [],
+            },
+        )
+        chain["expirations"].append(
+            {
+                "expiration-type": kind,
+                "expiration-date": expiry.isoformat(),
+                "days-to-expiration": (expiry - market.market_date).days,
+                "settlement-type": settlement,
+                "strikes": [_strike_row(root, expiry, strike) for strike in strikes],
+            }
+        )
+    return list(items.values())
+
+
+def _strike_row(root: str, expiry: date, strike: Decimal) -> dict[str, Any]:
+    call = build_occ(root, expiry, "C", strike)
+    put = build_occ(root, expiry, "P", strike)
+    return {
+        "strike-price": decimal_text(strike),
+        "call": call,
+        "call-streamer-symbol": parse_occ(call).streamer_symbol,
+        "put": put,
+        "put-streamer-symbol": parse_occ(put).streamer_symbol,
+    }
+
+
+def equity_option_instrument(market: Market, occ: str) -> dict[str, Any] | None:
+    """Return /instruments/equity-options/{occ} data, or None if unknown."""
+    try:
+        option = parse_occ(occ)
+    except ValueError:
+        return None
+    underlying = underlying_for_root(option.root)
+    if underlying is None:
+        return None
+    european = underlying.instrument_type == "Index"
+    am_settled = option.root == "SPX"
+    expires_at = cal.session_close(option.expiration)
+    return {
+        "symbol": option.occ,
+        "instrument-type": "Equity Option",
+        "active": option.expiration >= market.market_date,
+        "strike-price": decimal_text(option.strike),
+        "root-symbol": option.root,
+        "underlying-symbol": underlying.symbol,
+        "expiration-date": option.expiration.isoformat(),
+        "exercise-style": "European" if european else "American",
+        "shares-per-contract": 100,
+        "option-type": option.option_type,
+        "option-chain-type": "Standard",
+        "expiration-type": "Regular" if cal.is_monthly(option.expiration) else "Weekly",
+        "settlement-type": "AM" if am_settled else "PM",
+        "stops-trading-at": iso(expires_at),
+        "expires-at": iso(expires_at),
+        "days-to-expiration": (option.expiration - market.market_date).days,
+        "is-closing-only": False,
+        "streamer-symbol": option.streamer_symbol,
+    }
+
+
+def future_instrument(market: Market, symbol: str) -> dict[str, Any] | None:
+    """Return /instruments/futures/{symbol} data (with or without the slash)."""
+    try:
+        future = parse_future("/" + symbol.lstrip("/"))
+    except ValueError:
+        return None
+    product = FUTURES.get(future.product)
+    if product is None:
+        return None
+    expiry = market.future_expiry(future)
+    year = future.year(market.market_date)
+    return {
+        "symbol": future.symbol,
+        "product-code": product.code,
+        "product-group": "CME_ES",
+        "description": f"{product.description} {expiry:%B %Y}",
+        "contract-size": "1.0",
+        "notional-multiplier": decimal_text(Decimal(product.multiplier)),
+        "tick-size": decimal_text(Decimal(repr(product.tick_size))),
+        "expiration-date": expiry.isoformat(),
+        "expires-at": iso(cal.session_close(expiry)),
+        "last-trade-date": expiry.isoformat(),
+        "active": expiry >= market.market_date,
+        "active-month": True,
+        "is-tradeable": True,
+        "streamer-symbol": f"/{product.code}{future.month_code}{year % 100:02d}:XCME",
+        "exchange": "CME",
+    }
