@@ -117,15 +117,16 @@ def _transaction_fields(row: tt.Transaction) -> dict | None:
     }
 
 
-def default_client_factory(*, tokens: TokenSet, on_tokens) -> tt.TastytradeClient:
+def default_client_factory(*, tokens: TokenSet, on_tokens, **overrides) -> tt.TastytradeClient:
+    options = {
+        "client_id": settings.TASTYTRADE_CLIENT_ID,
+        "client_secret": settings.TASTYTRADE_CLIENT_SECRET,
+        "user_agent": f"thetavue/{settings.VERSION}",
+        "timeout": settings.BROKER_TIMEOUT_SECONDS,
+        **overrides,
+    }
     return tt.TastytradeClient(
-        settings.TASTYTRADE_API_BASE_URL,
-        tokens=tokens,
-        client_id=settings.TASTYTRADE_CLIENT_ID,
-        client_secret=settings.TASTYTRADE_CLIENT_SECRET,
-        on_tokens=on_tokens,
-        user_agent=f"thetavue/{settings.VERSION}",
-        timeout=settings.BROKER_TIMEOUT_SECONDS,
+        settings.TASTYTRADE_API_BASE_URL, tokens=tokens, on_tokens=on_tokens, **options
     )
 
 

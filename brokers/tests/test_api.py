@@ -1,0 +1,189 @@
+"""The Tastytrade API: OAuth round trip, connections, manual sync, status, isolation."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from django.db import connection as db
+from django.test import override_settings
+
+from brokers.models import BrokerConnection, SyncRun
+from brokers.sync import connection_sync
+from brokers.tests.sync_helpers import fast_client_factory, granted_connection
+from brokers.token_crypto import decrypt_token
+from thetavue_site import rls
+from thetavue_site.users.models import Consent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(tastytrade_sandbox):
+    with override_settings(
+        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
+        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
+        TASTYTRADE_REDIRECT_URI=tastytrade_sandbox.config.redirect_uris[0],
+    ):
+        yield tastytrade_sandbox
+
+
+def consent_at_broker(authorize_url: str, login: str = "demo") -> dict[str, str]:
+    """Approve on the sandbox's consent page as a browser would; return the callback query."""
+    response = requests.get(
+        authorize_url,
+        params={"sandbox_login": login, "decision": "allow"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code in (302, 303), response.text
+    query = parse_qs(urlparse(response.headers["Location"]).query)
+    return {key: values[0] for key, values in query.items()}
+
+
+def test_oauth_round_trip_stores_encrypted_tokens_and_queues_a_sync(sandbox, alice_api, alice):
+    start = alice_api.post("/api/tastytrade/connect")
+    assert start.status_code == 200
+    authorize_url = start.json()["authorize_url"]
+    assert authorize_url.startswith(sandbox.authorize_url)
+    callback = consent_at_broker(authorize_url)
+
+    response = alice_api.get("/api/tastytrade/callback", callback)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/connections/?connected=")
+    with rls.as_user(alice.pk):
+        connection = BrokerConnection.objects.get()
+        run = SyncRun.objects.get()
+        assert Consent.objects.filter(purpose="broker_connection").count() == 1
+    assert (run.status, run.trigger) == ("queued", "connect")
+    with rls.as_service(), db.cursor() as cursor:
+        cursor.execute(
+            "SELECT access_token_encrypted, refresh_token_encrypted FROM broker_connections WHERE id = %s",
+            [connection.pk],
+        )
+        raw_access, raw_refresh = cursor.fetchone()
+    access = decrypt_token(connection_id=connection.pk, ciphertext=raw_access)
+    refresh = decrypt_token(connection_id=connection.pk, ciphertext=raw_refresh)
+    assert access and refresh
+    assert access not in raw_access and refresh not in raw_refresh
+    # The stored tokens work: a sync with them succeeds.
+    outcome = connection_sync(
+        connection_id=connection.pk,
+        owner_id=alice.pk,
+        run_id=run.pk,
+        client_factory=fast_client_factory,
+    )
+    assert outcome.status == "succeeded"
+
+
+def test_replayed_tampered_or_foreign_state_is_refused(sandbox, alice_api, bob_api):
+    callback = consent_at_broker(alice_api.post("/api/tastytrade/connect").json()["authorize_url"])
+    assert alice_api.get("/api/tastytrade/callback", callback).status_code == 302
+
+    replay = alice_api.get("/api/tastytrade/callback", callback)
+    assert replay.status_code == 400
+    assert replay.json()["error"]["code"] == "invalid_state"
+    assert "already used" in replay.json()["error"]["message"]
+
+    fresh = consent_at_broker(alice_api.post("/api/tastytrade/connect").json()["authorize_url"])
+    tampered = {**fresh, "state": fresh["state"][:-3] + "xyz"}
+    assert (
+        alice_api.get("/api/tastytrade/callback", tampered).json()["error"]["code"]
+        == "invalid_state"
+    )
+    stolen = bob_api.get("/api/tastytrade/callback", fresh)
+    assert stolen.status_code == 400
+    assert "another user" in stolen.json()["error"]["message"]
+
+
+def test_declined_consent_stores_nothing(sandbox, alice_api, alice):
+    url = alice_api.post("/api/tastytrade/connect").json()["authorize_url"]
+    response = requests.get(url, params={"decision": "deny"}, allow_redirects=False, timeout=5)
+    query = {k: v[0] for k, v in parse_qs(urlparse(response.headers["Location"]).query).items()}
+    answer = alice_api.get("/api/tastytrade/callback", query)
+    assert answer.status_code == 302 and "error=" in answer["Location"]
+    with rls.as_user(alice.pk):
+        assert not BrokerConnection.objects.exists()
+
+
+def test_status_reports_runs_and_errors(sandbox, alice_api, alice):
+    connection = granted_connection(sandbox, alice)
+    connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=fast_client_factory
+    )
+
+    body = alice_api.get("/api/tastytrade/status").json()
+
+    [entry] = body["connections"]
+    assert entry["id"] == connection.pk
+    assert entry["status"] == "active"
+    assert entry["last_error"] == ""
+    assert entry["next_sync_at"] is not None
+    assert entry["last_run"]["status"] == "succeeded"
+    assert entry["last_run"]["counts"]["accounts"] == 2
+    assert set(entry["last_run"]) >= {
+        "id",
+        "status",
+        "started_at",
+        "finished_at",
+        "counts",
+        "error",
+    }
+
+
+def test_manual_sync_is_202_then_429_with_retry_after(alice_api, alice):
+    with rls.as_service():
+        connection = BrokerConnection.objects.create(user=alice, environment="sandbox")
+    first = alice_api.post("/api/tastytrade/sync", {"connection_id": connection.pk}, format="json")
+    assert first.status_code == 202
+    assert [run["status"] for run in first.json()["runs"]] == ["queued"]
+    second = alice_api.post("/api/tastytrade/sync", {"connection_id": connection.pk}, format="json")
+    assert second.status_code == 429
+    assert 1 <= int(second["Retry-After"]) <= 60
+    assert second.json()["error"]["code"] == "throttled"
+
+
+def test_disconnect_deletes_tokens_and_keeps_synced_data(sandbox, alice_api, alice):
+    connection = granted_connection(sandbox, alice)
+    connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=fast_client_factory
+    )
+
+    response = alice_api.delete(f"/api/tastytrade/connections/{connection.pk}")
+
+    assert response.status_code == 204
+    with rls.as_user(alice.pk):
+        connection.refresh_from_db()
+        from portfolios.models import Position
+
+        assert Position.objects.exists()
+    assert connection.status == "disabled"
+    assert connection.access_token_encrypted == "" and connection.refresh_token_encrypted == ""
+
+
+def test_bob_cannot_read_sync_or_disconnect_alices_connection(alice, bob_api):
+    with rls.as_service():
+        connection = BrokerConnection.objects.create(user=alice, environment="sandbox")
+    assert bob_api.get(f"/api/tastytrade/connections/{connection.pk}").status_code == 404
+    assert bob_api.delete(f"/api/tastytrade/connections/{connection.pk}").status_code == 404
+    sync = bob_api.post("/api/tastytrade/sync", {"connection_id": connection.pk}, format="json")
+    assert sync.status_code == 404
+    assert bob_api.get("/api/tastytrade/connections/").json() == []
+    assert bob_api.get("/api/tastytrade/status").json() == {"connections": []}
+    with rls.as_service():
+        connection.refresh_from_db()
+        assert connection.status == "active"
+        assert not SyncRun.objects.exists()
+
+
+def test_anonymous_requests_are_refused(client):
+    for method, path in [
+        ("post", "/api/tastytrade/connect"),
+        ("get", "/api/tastytrade/status"),
+        ("get", "/api/tastytrade/connections/"),
+        ("post", "/api/tastytrade/sync"),
+    ]:
+        response = getattr(client, method)(path)
+        assert response.status_code in (401, 403), path

@@ -1,0 +1,263 @@
+"""The sync of one connection against the local sandbox: data, signs, faults, locks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from brokers.locks import connection_lock
+from brokers.models import BrokerConnection, SyncRun
+from brokers.sync import connection_sync
+from brokers.tests.sync_helpers import fast_client_factory, granted_connection, table_dump
+from portfolios.models import AccountBalance, Portfolio, Position, Transaction
+from thetavue_site import rls
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(tastytrade_sandbox):
+    with override_settings(
+        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
+        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
+    ):
+        yield tastytrade_sandbox
+
+
+def sync(connection, **kwargs):
+    return connection_sync(
+        connection_id=connection.pk,
+        owner_id=connection.user_id,
+        client_factory=fast_client_factory,
+        **kwargs,
+    )
+
+
+def test_full_sync_stores_accounts_legs_balances_and_transactions(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+
+    outcome = sync(connection)
+
+    assert outcome.status == "succeeded", outcome.error
+    with rls.as_user(alice.pk):
+        portfolios = {p.broker_account_id: p for p in Portfolio.objects.all()}
+        # The demo customer's open accounts; the closed 5WT00003 is not synced.
+        assert set(portfolios) == {"5WT00001", "5WT00002"}
+        assert portfolios["5WT00002"].account_type == "ira"
+        assert all(p.synced_at and p.sync_version == 1 for p in portfolios.values())
+        assert all(p.net_liquidation_value is not None for p in portfolios.values())
+        assert AccountBalance.objects.count() == len(portfolios)
+        assert Transaction.objects.count() > 250  # several pages were followed
+        legs = list(Position.objects.all())
+        run = SyncRun.objects.get(pk=outcome.run_id)
+        connection.refresh_from_db()
+    assert run.status == "succeeded"
+    assert run.positions_added == len(legs) > 10
+    assert run.accounts_synced == len(portfolios)
+    assert set(run.timings) >= {"accounts", "positions", "quotes", "pricing", "write"}
+    assert connection.status == "active" and connection.last_synced_at is not None
+
+    # Every seed column of an option leg is filled, with DESIGN.md §5 signs.
+    short_puts = [
+        p for p in legs if p.option_type == "P" and p.quantity < 0 and p.greeks_source == "implied"
+    ]
+    assert short_puts
+    for leg in short_puts:
+        assert leg.symbol and leg.strategy_type and leg.strategy_group_id
+        assert leg.expiration_date and leg.strike_price > 0
+        assert leg.premium_received > 0  # credit
+        assert leg.current_value < 0  # a short option is a liability
+        assert leg.delta > 0 and leg.theta > 0 and leg.vega < 0
+        assert 0 < leg.implied_volatility < 5
+        assert leg.current_value == (leg.mark * leg.quantity * leg.multiplier).quantize(
+            Decimal("0.01")
+        )
+    stock = [p for p in legs if p.instrument_type == "Equity" and p.greeks_source == "linear"]
+    assert stock and all(p.delta == pytest.approx(float(p.quantity)) for p in stock)
+    assert {p.strategy_type for p in legs} >= {
+        "short_strangle",
+        "iron_condor",
+        "covered_call",
+        "stock",
+    }
+    # The IRA's short put is cash-secured.
+    ira_put = [
+        p for p in legs if p.portfolio_id == portfolios["5WT00002"].pk and p.option_type == "P"
+    ]
+    assert [p.strategy_type for p in ira_put] == ["cash_secured_put"]
+
+
+def test_second_sync_updates_values_removes_closed_legs_and_duplicates_nothing(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sync(connection)
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.order_by("pk").first()
+        before = {p.symbol: p.mark for p in Position.objects.all()}
+        ghost = Position.objects.create(
+            portfolio=portfolio,
+            symbol="GONE",
+            underlying_symbol="GONE",
+            instrument_type="Equity",
+            quantity=1,
+        )
+        transactions = Transaction.objects.count()
+    sandbox.tick(30)
+
+    outcome = sync(connection)
+
+    assert outcome.status == "succeeded"
+    with rls.as_user(alice.pk):
+        after = {p.symbol: p.mark for p in Position.objects.all()}
+        assert not Position.objects.filter(pk=ghost.pk).exists()
+        assert Transaction.objects.count() == transactions
+        assert Portfolio.objects.get(pk=portfolio.pk).sync_version == 2
+    assert set(after) == set(before)
+    assert any(after[s] != before[s] for s in after), "marks should move with the tick"
+    assert outcome.counts["closed"] == 1 and outcome.counts["added"] == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "malformed_json", "path": "/accounts/*/positions", "times": None},
+        {"kind": "hang", "path": "/market-data/by-type", "times": None, "seconds": 2},
+        {"kind": "server_error", "path": "/accounts/*/balances/USD", "times": None},
+        {"kind": "bad_gateway", "path": "/market-metrics", "times": None},
+    ],
+    ids=["malformed-json", "timeout", "5xx", "502-html"],
+)
+def test_failure_mid_sync_leaves_every_stored_row_as_it_was(sandbox, alice, fault):
+    connection = granted_connection(sandbox, alice)
+    assert sync(connection).status == "succeeded"
+    sandbox.tick(10)
+    before = table_dump()
+    sandbox.add_fault(**fault)
+
+    outcome = sync(connection)
+
+    assert outcome.status == "failed"
+    assert table_dump() == before
+    with rls.as_user(alice.pk):
+        connection.refresh_from_db()
+        run = SyncRun.objects.get(pk=outcome.run_id)
+    assert connection.status == "error"
+    assert connection.last_error and "token" not in connection.last_error.lower()
+    assert connection.consecutive_failures == 1
+    assert run.status == "failed" and run.error == connection.last_error
+
+
+def test_retries_429_and_5xx_with_growing_delays(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sandbox.add_fault("throttle", path="/customers/me/accounts", times=2)
+    sandbox.add_fault("unavailable", path="/accounts/*/positions", times=1)
+    sleeps: list[float] = []
+
+    def recording_factory(**kwargs):
+        from brokers.sync import default_client_factory
+
+        return default_client_factory(**kwargs, sleep=sleeps.append)
+
+    outcome = connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=recording_factory
+    )
+
+    assert outcome.status == "succeeded"
+    assert len(sandbox.requests(path="/customers/me/accounts")) == 3
+    assert len(sleeps) == 3
+    # Full jitter within capped exponential windows: 429 uses base 2 s.
+    assert 0 <= sleeps[0] <= 2 and 0 <= sleeps[1] <= 4
+
+
+def test_revoked_grant_asks_for_reauth_without_a_retry_loop(sandbox, alice):
+    connection = granted_connection(sandbox, alice, expires_in=10)  # refresh is due
+    sandbox.revoke(customer="demo")
+
+    outcome = sync(connection)
+
+    assert outcome.status == "failed"
+    with rls.as_user(alice.pk):
+        connection.refresh_from_db()
+    assert connection.status == BrokerConnection.Status.NEEDS_REAUTH
+    assert (
+        "reconnect" in connection.last_error.lower() or "revoked" in connection.last_error.lower()
+    )
+    assert len(sandbox.requests(path="/oauth/token")) == 1
+    assert sandbox.requests(path="/accounts") == []
+
+
+def test_refreshed_tokens_are_stored_encrypted_before_use(sandbox, alice):
+    connection = granted_connection(sandbox, alice, expires_in=10)
+    old = connection.access_token_encrypted
+
+    assert sync(connection).status == "succeeded"
+
+    with rls.as_user(alice.pk):
+        connection.refresh_from_db()
+    assert connection.access_token_encrypted != old
+    assert len(sandbox.requests(path="/oauth/token")) == 1
+
+
+def test_a_second_worker_on_the_same_connection_is_a_no_op(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    with connection_lock(connection.pk) as held:
+        assert held
+        outcome = sync(connection)
+    assert outcome.status == "skipped"
+    assert sandbox.requests() == []
+    with rls.as_user(alice.pk):
+        assert not SyncRun.objects.exists()
+
+
+def test_a_finished_run_delivered_again_does_nothing(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    with rls.as_user(alice.pk):
+        run = SyncRun.objects.create(
+            connection=connection, status="queued", started_at="2026-03-02T15:00:00Z"
+        )
+    assert sync(connection, run_id=run.pk).status == "succeeded"
+    before = table_dump(
+        [*("portfolios", "positions", "account_balances", "transactions", "sync_runs")]
+    )
+    sandbox.clear_log()
+
+    again = sync(connection, run_id=run.pk)
+
+    assert again.status == "skipped"
+    assert sandbox.requests() == []
+    assert (
+        table_dump(["portfolios", "positions", "account_balances", "transactions", "sync_runs"])
+        == before
+    )
+
+
+def test_disconnected_connection_is_not_synced(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    with rls.as_user(alice.pk):
+        BrokerConnection.objects.filter(pk=connection.pk).update(status="disabled")
+    assert sync(connection).status == "skipped"
+    assert sandbox.requests() == []
+
+
+def test_deleted_account_is_not_resurrected(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sync(connection)
+    with rls.as_user(alice.pk):
+        victim = Portfolio.objects.order_by("broker_account_id").first()
+        BrokerConnection.objects.filter(pk=connection.pk).update(
+            excluded_account_ids=[victim.broker_account_id]
+        )
+        victim.delete()
+    sync(connection)
+    with rls.as_user(alice.pk):
+        assert not Portfolio.objects.filter(broker_account_id=victim.broker_account_id).exists()
+
+
+def test_sync_never_writes_to_another_users_rows(sandbox, alice, bob):
+    granted_connection(sandbox, bob, customer="bob")
+    connection = granted_connection(sandbox, alice)
+    sync(connection)
+    with rls.as_service():
+        owners = set(Portfolio.objects.values_list("user_id", flat=True))
+    assert owners == {alice.pk}
