@@ -11,22 +11,23 @@ import logging
 import re
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from brokers.tastytrade.sandbox import market_calendar as cal
 from brokers.tastytrade.sandbox.api import Api, ApiError
-from brokers.tastytrade.sandbox.book import Book, build_book
+from brokers.tastytrade.sandbox.book import Book
 from brokers.tastytrade.sandbox.clock import SandboxClock
 from brokers.tastytrade.sandbox.config import CONTROL_PREFIX, SandboxConfig
 from brokers.tastytrade.sandbox.control import Control
+from brokers.tastytrade.sandbox.demo_accounts import build_book
 from brokers.tastytrade.sandbox.faults import (
     MODIFIER_KINDS,
     FaultInjector,
     FaultRule,
     drift,
 )
+from brokers.tastytrade.sandbox.http_handler import handler_for
 from brokers.tastytrade.sandbox.http_types import (
     Request,
     Response,
@@ -52,7 +53,6 @@ BAD_GATEWAY_HTML = (
     b"<html><head><title>502 Bad Gateway</title></head><body>"
     b"<center><h1>502 Bad Gateway</h1></center></body></html>"
 )
-HANDLER_IDLE_SECONDS = 30  # idle keep-alive connections are closed after this
 
 
 class Sandbox:
@@ -77,7 +77,7 @@ class Sandbox:
         self._build_world()
         self.api = Api(self)
         self.control = Control(self)
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = ThreadingHTTPServer((host, port), handler_for(self))
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread: threading.Thread | None = None
@@ -122,18 +122,14 @@ class Sandbox:
             self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve on the calling thread until stop() (standalone mode)."""
-        self._server.serve_forever()
-
     def stop(self) -> None:
         """Stop serving, free hanging requests and close the socket."""
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
         if self._thread is not None:
+            self._server.shutdown()  # waits for serve_forever, so only when started
             self._thread.join(timeout=5)
             self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -392,83 +388,3 @@ def start_sandbox(
     elif options:
         raise TypeError("give config or options, not both")
     return Sandbox(config, host=host, port=port).start()
-
-
-def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
-    class Handler(_SandboxHandler):
-        pass
-
-    Handler.sandbox = sandbox
-    return Handler
-
-
-class _SandboxHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like production
-    server_version = "TastytradeSandbox/1.0"
-    timeout = HANDLER_IDLE_SECONDS
-    sandbox: Sandbox
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def log_message(self, fmt: str, *args: Any) -> None:
-        logger.debug("%s " + fmt, self.address_string(), *args)
-
-    def _handle(self) -> None:
-        request = self._read()
-        try:
-            response = self.sandbox.dispatch(request)
-        except Exception:  # a sandbox bug must still answer, and be visible
-            logger.exception("sandbox error on %s %s", request.method, request.path)
-            response = json_response(500, error_body("sandbox_bug", "Unhandled sandbox error"))
-        release = self.sandbox.release_event()
-        if response.delay_seconds:
-            release.wait(response.delay_seconds)
-        if response.action == "hang":
-            release.wait(response.hang_seconds)
-            self.close_connection = True
-            return
-        self._write(response)
-
-    def _read(self) -> Request:
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        raw_segments = [s for s in split.path.split("/") if s != ""]
-        return Request(
-            method=self.command,
-            path=unquote(split.path),
-            segments=tuple(unquote(s) for s in raw_segments),
-            query=parse_qs(split.query, keep_blank_values=True),
-            headers=self.headers,  # type: ignore[arg-type]
-            body=body,
-        )
-
-    def _write(self, response: Response) -> None:
-        body = response.encoded()
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.action == "drop":
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if response.action == "drop":
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
