@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 if TYPE_CHECKING:
     from brokers.tastytrade.oauth_client import TokenSet
@@ -328,6 +329,9 @@ class TastytradeClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._now = now or (lambda: datetime.now(UTC))
         self.session = session or requests.Session()
+        # Retries live in _send alone; urllib3 must not add a second layer.
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, HTTPAdapter(max_retries=0))
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
 
     def close(self) -> None:
@@ -551,7 +555,9 @@ class TastytradeClient:
             client_id=self._client_id,
             client_secret=self._client_secret or "",
             refresh_token=self._tokens.refresh_token,
+            scope=" ".join(self._tokens.scopes) or None,
             session=self.session,
+            user_agent=self.user_agent,
             timeout=self.timeout,
             now=self._now(),
         )

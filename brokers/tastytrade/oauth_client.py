@@ -102,12 +102,16 @@ def refresh_access_token(
     client_id: str | None,
     client_secret: str,
     refresh_token: str,
+    scope: str | None = None,
     session: requests.Session | None = None,
     user_agent: str = DEFAULT_USER_AGENT,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT_SECONDS,
     now: datetime | None = None,
 ) -> TokenSet:
     """Get a new access token; a missing refresh token in the answer keeps ours.
+
+    ``scope`` (the grant's, space separated) fills ``scopes`` when the answer
+    does not state them, so storing the result never drops what was granted.
 
     Raises BrokerGrantInvalid on ``invalid_grant``: the trader must reconnect.
     """
@@ -119,7 +123,7 @@ def refresh_access_token(
     if client_id:
         body["client_id"] = client_id
     payload = _post_token(base_url, body, session, user_agent, timeout)
-    return _token_set(payload, now=now, default_scope=None, previous_refresh=refresh_token)
+    return _token_set(payload, now=now, default_scope=scope, previous_refresh=refresh_token)
 
 
 def redact(values: dict[str, Any]) -> dict[str, Any]:

@@ -444,6 +444,7 @@ def test_expired_access_token_is_refreshed_once_and_the_call_retried(tastytrade_
     ]
     assert stored[0].refresh_token == tokens.refresh_token
     assert stored[0].access_token != tokens.access_token
+    assert stored[0].scopes == tokens.scopes == ("read",)
 
 
 def test_sandbox_clock_expires_the_token_without_sleeping(tastytrade_sandbox):

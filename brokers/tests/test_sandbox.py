@@ -20,6 +20,7 @@ import requests
 from brokers.tastytrade.sandbox import Sandbox, SandboxConfig
 from brokers.tastytrade.sandbox import market_calendar as cal
 from brokers.tastytrade.sandbox.__main__ import parse_args
+from brokers.tastytrade.sandbox.account_data import balance_item, position_item
 from brokers.tastytrade.sandbox.demo_accounts import build_book
 from brokers.tastytrade.sandbox.faults import FaultInjector
 from brokers.tastytrade.sandbox.market import Market
@@ -193,6 +194,23 @@ def test_book_is_deterministic_for_a_seed_and_date():
     for number, account in first.accounts.items():
         assert account.transactions == second.accounts[number].transactions
         assert account.holdings == second.accounts[number].holdings
+
+
+@pytest.mark.parametrize(
+    "market_date",
+    [date(2026, 4, 3), date(2026, 4, 4), date(2026, 12, 25), date(2027, 1, 4)],
+    ids=["good-friday", "saturday", "christmas", "monday-after-new-year"],
+)
+def test_book_builds_and_values_on_awkward_dates(market_date):
+    market = Market(5, market_date)
+    book = build_book(market)
+    now = cal.at_new_york(market_date, 12)
+    income = book.accounts["5WT00001"]
+    assert len(income.transactions) > 250
+    balance = balance_item(market, income, 0, now)
+    assert Decimal(balance["net-liquidating-value"]) > 0
+    for holding in income.holdings:
+        position_item(market, income, holding, 0, now, include_marks=True)
 
 
 def test_demo_positions_cover_every_strategy_and_wire_form(tastytrade_sandbox):

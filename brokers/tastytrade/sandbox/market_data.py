@@ -47,10 +47,10 @@ def quote(
             return _future_quote(market, symbol, tick, now)
         if key == "equity-option":
             priced = market.equity_option(parse_occ(symbol), tick)
-            return _option_quote(symbol, "Equity Option", priced, now, greeks, market, tick)
+            return _option_quote(market, symbol, "Equity Option", priced, now, greeks)
         if key == "future-option":
             priced = market.future_option(parse_future_option(symbol), tick)
-            return _option_quote(symbol, "Future Option", priced, now, greeks, market, tick)
+            return _option_quote(market, symbol, "Future Option", priced, now, greeks)
     except ValueError:
         return None  # not a symbol of that kind: production simply omits it
     return None
@@ -114,13 +114,12 @@ def _future_quote(market: Market, symbol: str, tick: int, now: datetime) -> dict
 
 
 def _option_quote(
+    market: Market,
     symbol: str,
     kind: str,
     priced: OptionPrice | None,
     now: datetime,
     greeks: bool,
-    market: Market,
-    tick: int,
 ) -> dict[str, Any] | None:
     if priced is None or priced.years <= 0:
         return None  # unknown underlying, or expired: no quote exists any more
