@@ -6,9 +6,15 @@ rows are seeded under `rls.as_service()`; requests carry their own context.
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 import socket
+import time
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -92,3 +98,124 @@ def alice_api(alice):
 @pytest.fixture
 def bob_api(bob):
     return login(APIClient(), bob)
+
+
+# --- Bearer tokens (Clerk session JWTs and personal API tokens) -----------------
+#
+# `bearer_for(user)` returns an "Authorization" header value with a Clerk-shaped
+# session JWT signed by a key generated for this test run (PEM mode: no network).
+# `alice_token_client` / `bob_token_client` are APIClients that send it.
+# `api_token_for(user, scope=...)` returns a personal `tv_…` token.
+# Tokens live one hour from minting: mint inside a time_machine.travel block
+# when a test moves the clock further than that.
+
+CLERK_TEST_ISSUER = "https://clerk.thetavue.test"
+CLERK_TEST_KID = "ins_test"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClerkTestKey:
+    private_pem: str
+    public_pem: str
+    kid: str
+
+    def sign(self, claims: dict, *, headers: dict | None = None) -> str:
+        return jwt.encode(
+            claims, self.private_pem, "RS256", headers={"kid": self.kid, **(headers or {})}
+        )
+
+
+def rsa_key_pems() -> tuple[str, str]:
+    """Return (private PEM, public PEM) of a fresh 2048-bit RSA key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+def session_claims(sub: str, **overrides) -> dict:
+    """Return the default claims of a Clerk session token (v2) for `sub`, minted now."""
+    now = int(time.time())
+    claims = {
+        "iss": CLERK_TEST_ISSUER,
+        "sub": sub,
+        "sid": f"sess_{secrets.token_hex(8)}",
+        "v": 2,
+        "jti": secrets.token_hex(10),
+        "iat": now,
+        "nbf": now - 10,
+        "exp": now + 3600,
+        "fva": [0, -1],
+    }
+    claims.update(overrides)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+@pytest.fixture(scope="session")
+def clerk_key() -> ClerkTestKey:
+    private_pem, public_pem = rsa_key_pems()
+    return ClerkTestKey(private_pem=private_pem, public_pem=public_pem, kid=CLERK_TEST_KID)
+
+
+@pytest.fixture
+def clerk_settings(settings, clerk_key) -> ClerkTestKey:
+    """Trust `clerk_key` as the Clerk instance's key (CLERK_JWT_KEY, no JWKS, no parties)."""
+    settings.CLERK_JWT_KEY = clerk_key.public_pem
+    settings.CLERK_JWKS_URL = ""
+    settings.CLERK_ISSUER = CLERK_TEST_ISSUER
+    settings.CLERK_AUTHORIZED_PARTIES = []
+    return clerk_key
+
+
+@pytest.fixture
+def bearer_for(clerk_settings):
+    """bearer_for(user, **claim_overrides) -> "Bearer <jwt>"; a claim set to None is left out."""
+
+    def make(user, **claims) -> str:
+        return f"Bearer {clerk_settings.sign(session_claims(user.pk, **claims))}"
+
+    return make
+
+
+@pytest.fixture
+def alice_token_client(alice, bearer_for) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer_for(alice))
+    return client
+
+
+@pytest.fixture
+def bob_token_client(bob, bearer_for) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer_for(bob))
+    return client
+
+
+@pytest.fixture
+def api_token_for(db):
+    """api_token_for(user, scope="read_write", name="test") -> the raw `tv_…` value."""
+    from thetavue_site.users.tokens import api_token_create
+
+    def make(user, scope: str = "read_write", name: str = "test") -> str:
+        with rls.as_service():
+            _, raw = api_token_create(user=user, name=name, scope=scope)
+        return raw
+
+    return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash test passwords with MD5: PBKDF2's 1M rounds cost ~0.4 s per user created."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

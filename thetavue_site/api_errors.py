@@ -6,11 +6,18 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "request_too_large"  # as thetavue_site.request_limits answers
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -54,6 +61,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -71,6 +80,10 @@ def exception_handler(exc, context):
             message = str(detail.get("detail") or detail)
         else:
             message = str(detail) or str(getattr(exc, "default_detail", "Error"))
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            # One code for every authentication failure (DESIGN §7); the reason
+            # is the message and the WWW-Authenticate error_description.
+            code = "invalid_token"
         body = error_body(str(code), message)
     response.data = body
     return response

@@ -18,6 +18,22 @@ from django.db import connection, migrations, transaction
 
 ADMIN_PATH_PREFIX = "/admin/"
 
+# allauth's views that must find an account before anyone is signed in: the
+# sign-in and sign-up forms look users up by email, the password reset and
+# email confirmation links by id. Their forms query users and
+# account_emailaddress directly (no adapter hook covers them all), so for an
+# anonymous request, and only while one of these views runs, the request acts
+# as service. Everything before the view (and every other path) stays anonymous.
+ACCOUNT_LOOKUP_VIEWS = frozenset(
+    {
+        "account_login",
+        "account_signup",
+        "account_reset_password",
+        "account_reset_password_from_key",
+        "account_confirm_email",
+    }
+)
+
 # Policy rules. `(SELECT …)` makes PostgreSQL evaluate the setting once per
 # statement (an InitPlan) instead of once per row.
 SERVICE = "(SELECT current_setting('app.service', true)) = 'on'"
@@ -139,3 +155,20 @@ class RowLevelSecurityMiddleware:
                 # An inner handler turned an exception into a 500: keep no half write.
                 transaction.set_rollback(True)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Let allauth's anonymous sign-in, sign-up and reset views find accounts."""
+        match = request.resolver_match
+        if (
+            match is not None
+            and match.url_name in ACCOUNT_LOOKUP_VIEWS
+            and not match.namespace
+            and view_func.__module__.startswith("allauth.")
+            # Loaded under the session's own context; a stale or erased
+            # session's user comes back anonymous and may sign in again.
+            and not request.user.is_authenticated
+        ):
+            # Runs inside the transaction opened in __call__ (Django calls
+            # process_view from within the middleware chain).
+            set_context(user_id="", service=True)
+        return None

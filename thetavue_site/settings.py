@@ -194,6 +194,9 @@ CLERK_JWKS_URL = _setting(env.str, "CLERK_JWKS_URL", default="")
 CLERK_JWT_KEY = _setting(env.str, "CLERK_JWT_KEY", default="").replace("\\n", "\n")
 CLERK_AUTHORIZED_PARTIES = _setting(env.list, "CLERK_AUTHORIZED_PARTIES", default=[])
 CLERK_WEBHOOK_SECRET = _setting(env.str, "CLERK_WEBHOOK_SECRET", default="")
+if (CLERK_JWT_KEY or CLERK_JWKS_URL) and not CLERK_ISSUER:
+    # iss is checked exactly; without it every Clerk token would be refused.
+    raise ImproperlyConfigured("CLERK_ISSUER must be set with CLERK_JWT_KEY or CLERK_JWKS_URL")
 # dev_token: a local signing key whose public half development trusts.
 DEV_TOKEN_ISSUER = "http://localhost/thetavue-dev"  # noqa: S105 - an issuer URL, not a secret
 DEV_TOKEN_KEY_PATH = BASE_DIR / ".data" / "dev_token_key.pem"

@@ -21,6 +21,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/notifications/", include("thetavue_site.users.notification_urls")),
     path("api/", include(api_patterns)),
 ]
 

@@ -1,5 +1,38 @@
+"""allauth adapter: email + password sign-in for the dashboards, rate limits on.
+
+Local users get a generated `local_…` clerk_id (the model's default). The
+lookups allauth makes before anyone is signed in run as service: see
+`thetavue_site.rls.ACCOUNT_LOOKUP_VIEWS`.
+"""
+
+from __future__ import annotations
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import ratelimit
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.internal.ratelimit import get_rates  # pinned allauth; no public twin
+from django.core.exceptions import ValidationError
+
+TOO_MANY_ATTEMPTS = "too_many_login_attempts"
+
+
+def _retry_after_seconds() -> int:
+    rates = get_rates(app="allauth.account", action="login_failed")
+    return int(max((rate.duration for rate in rates), default=60))
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """allauth adapter; local users get a generated `local_…` clerk_id (model default)."""
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Answer 429 (with Retry-After) once failed sign-ins exceed the limit.
+
+        allauth would re-show the form with an error and a 200; a 429 tells
+        scripts and people alike to stop, and is what DESIGN §11 promises.
+        """
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as error:
+            if error.code != TOO_MANY_ATTEMPTS:
+                raise
+            response = ratelimit.respond_429(request)
+            response["Retry-After"] = str(_retry_after_seconds())
+            raise ImmediateHttpResponse(response) from error

@@ -1,8 +1,85 @@
-"""Authentication middleware: Clerk session JWTs and personal API tokens.
+"""Who is calling: Clerk session JWTs, dev tokens and personal API tokens (DESIGN §7).
 
-Foundation version: identifies nobody from bearer tokens yet; the
-authentication issue replaces it with Clerk verification.
+Runs after Django's session authentication and before
+`thetavue_site.rls.RowLevelSecurityMiddleware`. It sets `request.auth_identity`,
+which the RLS middleware reads to scope the request's transaction, and makes
+`request.user` the token's user, loaded lazily inside that transaction.
+
+Order: `Authorization: Bearer` first, then the cookie named exactly `__session`
+(Clerk's SDK takes any cookie *starting* with it, which can be another Clerk
+app's on the same domain). Under /api/ a rejected Bearer token is a 401 at
+once, before any database work. A rejected cookie is "not signed in": Clerk's
+cookie lives 60 s, so a dashboard opened after a pause arrives with an expired
+one and clerk-js renews it; the API's 401 then names the reason.
 """
+
+from __future__ import annotations
+
+from functools import partial
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
+from django.utils.functional import SimpleLazyObject
+
+from thetavue_site.api_errors import error_body
+from thetavue_site.observability import user_id_var
+from thetavue_site.users import clerk, tokens
+from thetavue_site.users.identity import REASON_MISSING, AuthIdentity, bearer_challenge
+from thetavue_site.users.models import ApiToken
+
+SESSION_COOKIE = "__session"
+API_PATH_PREFIX = "/api/"
+
+
+def unauthorized_response(reason: str) -> JsonResponse:
+    response = JsonResponse(error_body("invalid_token", reason), status=401)
+    response["WWW-Authenticate"] = bearer_challenge(reason)
+    return response
+
+
+def _bearer_value(request) -> str | None:
+    """Return the Bearer credential ("" when empty), or None without a Bearer header."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+def identify(raw: str, *, from_cookie: bool) -> AuthIdentity:
+    """Verify a credential; raise clerk.TokenRejected or tokens.ApiTokenRejected."""
+    if tokens.is_api_token(raw):
+        if from_cookie:
+            raise clerk.TokenRejected(clerk.MALFORMED)
+        token = tokens.api_token_authenticate(raw=raw)
+        return AuthIdentity(
+            user_id=token.user_id, method="api_token", scope=token.scope, token_id=token.token_id
+        )
+    if not clerk.is_jwt_shaped(raw):
+        # Clerk machine tokens (ak_, oat_, m2m_, mt_) and anything else.
+        raise clerk.TokenRejected(clerk.MALFORMED)
+    claims, method = clerk.verify_session_token(raw)
+    return AuthIdentity(
+        user_id=claims["sub"],
+        method=method,
+        scope=ApiToken.Scope.READ_WRITE,
+        from_cookie=from_cookie,
+    )
+
+
+def _load_user(identity: AuthIdentity):
+    from thetavue_site.users.services import user_get_or_create_for_token
+
+    if identity.method == "api_token":
+        from thetavue_site.users.models import User
+
+        user = User.objects.filter(pk=identity.user_id).first()
+    else:
+        user = user_get_or_create_for_token(clerk_id=identity.user_id)
+    if user is None or not user.is_active:
+        return AnonymousUser()
+    return user
 
 
 class ClerkAuthenticationMiddleware:
@@ -10,4 +87,42 @@ class ClerkAuthenticationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        request.auth_failure = None
+        bearer = _bearer_value(request)
+        identity = None
+        if bearer is not None:
+            try:
+                if not bearer:
+                    raise clerk.TokenRejected(REASON_MISSING)
+                identity = identify(bearer, from_cookie=False)
+            except (clerk.TokenRejected, tokens.ApiTokenRejected) as rejected:
+                if request.path_info.startswith(API_PATH_PREFIX):
+                    return unauthorized_response(rejected.reason)
+                # Elsewhere a Bearer header may be another scheme's secret
+                # (/metrics has its own token): not signed in, nothing more.
+                request.auth_failure = rejected.reason
+        else:
+            cookie = request.COOKIES.get(SESSION_COOKIE, "")
+            if cookie:
+                try:
+                    identity = identify(cookie, from_cookie=True)
+                except (clerk.TokenRejected, tokens.ApiTokenRejected) as rejected:
+                    # Not signed in by Clerk; a Django session may still apply.
+                    request.auth_failure = rejected.reason
+        if identity is None:
+            return self.get_response(request)
+
+        request.auth_identity = identity
+        # Evaluated on first use, inside the RLS middleware's transaction.
+        request.user = SimpleLazyObject(lambda: _load_user(identity))
+        request.auser = partial(_auser, request)
+        log_context = user_id_var.set(identity.user_id)
+        try:
+            return self.get_response(request)
+        finally:
+            user_id_var.reset(log_context)
+
+
+async def _auser(request):
+    await sync_to_async(lambda: request.user.is_authenticated)()
+    return request.user

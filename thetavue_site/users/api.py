@@ -1,0 +1,319 @@
+"""REST endpoints of the users app: profile, erase, export, API tokens, Clerk webhooks,
+notifications (DESIGN §11). Views parse, call one service or selector, and shape."""
+
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from thetavue_site.api_errors import api_error_response
+from thetavue_site.users import notifications, privacy, selectors, tokens, webhooks
+from thetavue_site.users.identity import AuthIdentity
+from thetavue_site.users.models import ApiToken, Notification
+from thetavue_site.users.permissions import IsAuthenticatedWithScope, IsSignedInSession
+
+# --- Serializers ----------------------------------------------------------------
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.CharField(source="clerk_id", help_text="Clerk's user_… or a local_… id.")
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    notify_by_email = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    auth_method = serializers.SerializerMethodField(
+        help_text="How this request authenticated: clerk, dev, api_token or session."
+    )
+
+    def get_auth_method(self, user) -> str:
+        identity = self.context["request"].auth
+        return identity.method if isinstance(identity, AuthIdentity) else "session"
+
+
+class MeUpdateInput(serializers.Serializer):
+    display_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    notify_by_email = serializers.BooleanField(required=False)
+
+
+class EraseInput(serializers.Serializer):
+    confirm = serializers.CharField(
+        help_text="The account's email (its id when it has no email), to confirm the erasure."
+    )
+
+
+class ExportOutput(serializers.Serializer):
+    format_version = serializers.IntegerField()
+    exported_at = serializers.DateTimeField()
+    user_id = serializers.CharField()
+    tables = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text="Rows by table name; money as decimal strings, times in UTC.",
+    )
+
+
+class ApiTokenOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scope",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "scope": {"help_text": "read: GET only; read_write: every method."},
+            "last_used_at": {"help_text": "Updated at most once a minute."},
+        }
+
+
+class ApiTokenCreatedOutput(ApiTokenOutput):
+    token = serializers.CharField(
+        help_text="The token (tv_…). Shown only in this response; store it now."
+    )
+
+    class Meta(ApiTokenOutput.Meta):
+        fields = [*ApiTokenOutput.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scope = serializers.ChoiceField(choices=ApiToken.Scope.choices, default=ApiToken.Scope.READ)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_expires_at(self, value):
+        from django.utils import timezone
+
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return value
+
+
+class ApiTokenUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class WebhookOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["processed", "duplicate", "ignored"])
+
+
+class NotificationOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "level", "title", "body", "read_at", "created_at"]
+        read_only_fields = fields
+
+
+class MarkAllReadOutput(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were unread.")
+
+
+# --- Profile, erase, export ------------------------------------------------------
+
+
+class MeApi(APIView):
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsSignedInSession()]
+        return [IsAuthenticatedWithScope()]
+
+    @extend_schema(responses={200: MeOutput}, operation_id="auth_me_retrieve")
+    def get(self, request):
+        return Response(MeOutput(request.user, context={"request": request}).data)
+
+    @extend_schema(
+        request=MeUpdateInput,
+        responses={200: MeOutput},
+        operation_id="auth_me_partial_update",
+    )
+    def patch(self, request):
+        data = MeUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        for field, value in data.validated_data.items():
+            setattr(user, field, value)
+        user.save(update_fields=[*data.validated_data, "updated_at"])
+        return Response(MeOutput(user, context={"request": request}).data)
+
+    @extend_schema(
+        request=EraseInput,
+        responses={204: OpenApiResponse(description="Erased.")},
+        operation_id="auth_me_destroy",
+        description="Erase the account and everything it owns (broker tokens first).",
+    )
+    def delete(self, request):
+        data = EraseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        expected = user.email or user.clerk_id
+        if data.validated_data["confirm"].strip().lower() != expected.lower():
+            raise serializers.ValidationError(
+                {"confirm": ["Type the account's email to confirm the erasure."]}
+            )
+        privacy.user_erase(user_id=user.pk)
+        if not isinstance(request.auth, AuthIdentity):
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportApi(APIView):
+    permission_classes = [IsAuthenticatedWithScope]
+
+    @extend_schema(responses={200: ExportOutput}, operation_id="auth_export")
+    def get(self, request):
+        document = privacy.user_export(user=request.user)
+        response = Response(ExportOutput(document).data)
+        filename = privacy.export_filename()
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+# --- Personal API tokens -----------------------------------------------------------
+
+
+class ApiTokenListApi(GenericAPIView):
+    serializer_class = ApiTokenOutput
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsSignedInSession()]  # a token cannot mint tokens
+        return [IsAuthenticatedWithScope()]
+
+    def get_queryset(self):
+        return selectors.api_token_list_for_user(user=self.request.user)
+
+    @extend_schema(responses={200: ApiTokenOutput(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ApiTokenOutput(page, many=True).data)
+
+    @extend_schema(request=ApiTokenCreateInput, responses={201: ApiTokenCreatedOutput})
+    def post(self, request):
+        data = ApiTokenCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, raw = tokens.api_token_create(user=request.user, **data.validated_data)
+        token.token = raw
+        return Response(ApiTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailApi(GenericAPIView):
+    serializer_class = ApiTokenOutput
+
+    def get_permissions(self):
+        if self.request.method in ("PATCH", "DELETE"):
+            return [IsSignedInSession()]
+        return [IsAuthenticatedWithScope()]
+
+    def get_queryset(self):
+        return selectors.api_token_list_for_user(user=self.request.user)
+
+    def get_object(self, pk: int) -> ApiToken:
+        # Another user's token is a 404: its existence is not ours to reveal.
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    @extend_schema(responses={200: ApiTokenOutput})
+    def get(self, request, pk: int):
+        return Response(ApiTokenOutput(self.get_object(pk)).data)
+
+    @extend_schema(request=ApiTokenUpdateInput, responses={200: ApiTokenOutput})
+    def patch(self, request, pk: int):
+        token = self.get_object(pk)
+        data = ApiTokenUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token.name = data.validated_data["name"]
+        token.save(update_fields=["name", "updated_at"])
+        return Response(ApiTokenOutput(token).data)
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Revoked.")},
+        description="Revoke the token: it answers 401 from now on.",
+    )
+    def delete(self, request, pk: int):
+        tokens.api_token_revoke(token=self.get_object(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Clerk webhooks ----------------------------------------------------------------
+
+
+class ClerkWebhookApi(APIView):
+    """Clerk's user.* events through Svix. The signature is the authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # documented only; the raw body is what is verified
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: WebhookOutput},
+        operation_id="auth_webhooks_clerk",
+    )
+    def post(self, request):
+        try:
+            message_id, event = webhooks.webhook_verify(body=request.body, headers=request.headers)
+        except webhooks.WebhookRejected as rejected:
+            return api_error_response(400, "invalid_webhook", str(rejected))
+        outcome = webhooks.webhook_process(message_id=message_id, event=event)
+        return Response({"status": outcome})
+
+
+# --- Notifications -----------------------------------------------------------------
+
+
+class NotificationViewSet(viewsets.GenericViewSet):
+    """The signed-in user's notifications, newest first."""
+
+    serializer_class = NotificationOutput
+    permission_classes = [IsAuthenticatedWithScope]
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread")
+        parsed = None if unread is None else unread.lower() in ("1", "true", "yes")
+        return selectors.notification_list_for_user(user=self.request.user, unread=parsed)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread", bool, description="true: unread only; false: read only; absent: all."
+            )
+        ],
+        responses={200: NotificationOutput(many=True)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: NotificationOutput})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
+    def destroy(self, request, pk=None):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: NotificationOutput})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = notifications.notification_mark_read(notification=self.get_object())
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(request=None, responses={200: MarkAllReadOutput})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = notifications.notification_mark_all_read(user=request.user)
+        return Response({"marked": marked})

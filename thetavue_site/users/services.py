@@ -1,0 +1,88 @@
+"""User writes: first sight of a token's subject, and Clerk's user.* webhooks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from thetavue_site import rls
+from thetavue_site.users.models import User
+
+logger = logging.getLogger(__name__)
+
+
+def user_get_or_create_for_token(*, clerk_id: str) -> User:
+    """Return the user a verified token names, creating it on first sight.
+
+    Idempotent under concurrency: INSERT … ON CONFLICT DO NOTHING, then read.
+    A second request racing the first waits on the primary key until the first
+    commits, then reads its row.
+    """
+    # Inside a request the context is already this user: one query.
+    user = User.objects.filter(pk=clerk_id).first()
+    if user is not None:
+        return user
+    # The users policy compares clerk_id, so the insert runs as that user.
+    with rls.as_user(clerk_id):
+        candidate = User(clerk_id=clerk_id)
+        candidate.set_unusable_password()
+        User.objects.bulk_create([candidate], ignore_conflicts=True)
+        return User.objects.get(pk=clerk_id)
+
+
+def _primary_email(data: dict[str, Any]) -> str:
+    primary_id = data.get("primary_email_address_id")
+    for address in data.get("email_addresses") or []:
+        if isinstance(address, dict) and address.get("id") == primary_id:
+            return User.objects.normalize_email(str(address.get("email_address") or ""))
+    return ""
+
+
+def _display_name(data: dict[str, Any]) -> str:
+    name = " ".join(str(data.get(part) or "").strip() for part in ("first_name", "last_name"))
+    return (name.strip() or str(data.get("username") or "")).strip()[:200]
+
+
+@transaction.atomic
+def user_sync_from_clerk(*, data: dict[str, Any]) -> User | None:
+    """Upsert a user from a Clerk `user.created`/`user.updated` payload.
+
+    Deliveries are not ordered: a payload older than the stored `updated_at`
+    (ms) is skipped. Returns the user, or None when the payload was skipped.
+    Runs as service (the caller is the webhook).
+    """
+    clerk_id = str(data["id"])
+    updated_at = data.get("updated_at")
+    updated_at = int(updated_at) if isinstance(updated_at, int | float) else None
+    with rls.as_service():
+        candidate = User(clerk_id=clerk_id)
+        candidate.set_unusable_password()
+        User.objects.bulk_create([candidate], ignore_conflicts=True)
+        # Lock the row: two deliveries for one user apply one after the other.
+        user = User.objects.select_for_update().get(pk=clerk_id)
+        if (
+            updated_at is not None
+            and user.clerk_updated_at is not None
+            and updated_at < user.clerk_updated_at
+        ):
+            return None
+        email = _primary_email(data)
+        taken = (
+            email
+            and User.objects.annotate(email_ci=Lower("email"))
+            .filter(email_ci=email.lower())
+            .exclude(pk=clerk_id)
+            .exists()
+        )
+        if taken:
+            # Another account (a local sign-in) holds this address; keep ours.
+            logger.warning("Clerk user %s: primary email already used by another user", clerk_id)
+            email = user.email
+        user.email = email
+        user.display_name = _display_name(data)
+        user.clerk_updated_at = updated_at if updated_at is not None else user.clerk_updated_at
+        user.save(update_fields=["email", "display_name", "clerk_updated_at", "updated_at"])
+        return user
