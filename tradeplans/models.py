@@ -117,3 +117,40 @@ class TradePlanStrategy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trade_plan_id}: {self.strategy_type}"
+
+
+class TradePlanBreach(models.Model):
+    """A breach that is open now on a plan; the row is deleted when the check clears.
+
+    One row per (plan, rule, subject) for as long as the check stays in breach,
+    so the trader is told once per breach instead of after every sync; a
+    breach that clears and comes back is a new row and a new notification.
+    """
+
+    trade_plan = models.ForeignKey(
+        TradePlan, on_delete=models.CASCADE, related_name="open_breaches"
+    )
+    rule = models.CharField(max_length=30, help_text="The compliance rule, e.g. risk_per_trade.")
+    subject = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="What the rule judged: a strategy group id, a strategy type, or empty.",
+    )
+    message = models.TextField(blank=True, default="", help_text="The latest check's message.")
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "trade_plan_breaches"
+        ordering = ["trade_plan_id", "rule", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trade_plan", "rule", "subject"], name="trade_plan_breaches_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trade_plan_id}: {self.rule} {self.subject}".rstrip()

@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from tradeplans.api import views
 
 app_name = "tradeplans-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("", views.TradePlanViewSet, basename="trade-plan")
+
+urlpatterns = [
+    path(
+        "<int:pk>/compliance", views.TradePlanComplianceApi.as_view(), name="trade-plan-compliance"
+    ),
+    *router.urls,
+]

@@ -1,0 +1,589 @@
+"""Reads about trade plans, and the live book their compliance is judged on.
+
+The book comes from the database in a fixed number of queries whatever the
+number of legs (the scope's portfolios, their legs, this New York month's
+transactions), then is digested in memory:
+
+- groups: strategy detection (``portfolios.strategies``) over each
+  portfolio's legs, so a leg split between two groups is judged in both; a
+  group keeps the ``strategy_group_id`` its legs carry when that is
+  unambiguous, so subjects match the positions API, else detection's own id;
+- each group's max loss and undefined risk from detection; its buying-power
+  effect from ``metrics.buying_power`` (Reg-T, at the stored marks; None when
+  those rules do not cover the shape or a price is missing);
+- short legs' per-contract delta = stored position delta / (quantity ×
+  multiplier): the option's own Δ (puts < 0, calls > 0);
+- |BWD| in $ from ``metrics.exposure`` over the stored position deltas, betas
+  and underlying prices (the same greeks the sync stored and the dashboards
+  show, not a re-pricing at read time);
+- the book's buying power: Σ net liquidation value of the scope's portfolios,
+  the base allocations are shares of (a tastytrade trader's "BP usage");
+- income month to date from the transactions table via ``portfolios.income``.
+
+Money in $ as Decimal; credit > 0; ``max_loss`` > 0 is a loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+
+from metrics.buying_power import BuyingPowerLeg, UnsupportedGroupError, group_buying_power
+from metrics.exposure import portfolio_exposure
+from metrics.pricing import LegInputs, LegPricing
+from portfolios.income import MonthPace, TransactionView, income_month_to_date, month_pace
+from portfolios.models import Portfolio, Position, Transaction
+from portfolios.strategies import (
+    FLAG_PREMIUM_UNKNOWN,
+    LegView,
+    StrategyGroup,
+    detect_strategies,
+    leg_assignments,
+)
+from portfolios.strategy_types import StrategyType
+from tradeplans.compliance import (
+    BookFacts,
+    CheckStatus,
+    ComplianceCheck,
+    GroupFacts,
+    PlanSpec,
+    StrategyRule,
+    evaluate_plan,
+    group_facts,
+    overall_status,
+)
+from tradeplans.models import TradePlan
+
+CENT = Decimal("0.01")
+CASH_ACCOUNT_TYPES = frozenset({Portfolio.AccountType.CASH, Portfolio.AccountType.IRA})
+OPTION_INSTRUMENTS = frozenset({"Equity Option", "Future Option"})
+LINEAR_INSTRUMENTS = frozenset({"Equity", "Future"})
+
+LEG_COLUMNS = (
+    "id",
+    "portfolio_id",
+    "symbol",
+    "underlying_symbol",
+    "instrument_type",
+    "option_type",
+    "strike_price",
+    "expiration_date",
+    "settlement_type",
+    "quantity",
+    "multiplier",
+    "average_open_price",
+    "premium_received",
+    "current_value",
+    "mark",
+    "underlying_price",
+    "implied_volatility",
+    "dividend_yield",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "greeks_source",
+    "iv_status",
+    "beta",
+    "opening_order_id",
+    "strategy_group_id",
+)
+TRANSACTION_COLUMNS = (
+    "portfolio_id",
+    "transaction_type",
+    "transaction_sub_type",
+    "action",
+    "instrument_type",
+    "net_value",
+    "executed_at",
+    "transaction_date",
+)
+
+
+# Plans -------------------------------------------------------------------------
+
+
+def trade_plan_list_for_user(*, user_id: str) -> QuerySet[TradePlan]:
+    """Return the user's plans with their strategies (the scope every plan read starts from)."""
+    return TradePlan.objects.filter(user_id=user_id).prefetch_related("strategies")
+
+
+def trade_plan_get_for_user(*, user_id: str, plan_id: int) -> TradePlan:
+    """Return one of the user's plans; another user's (or none) is Http404."""
+    plan = trade_plan_list_for_user(user_id=user_id).filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404("No such trade plan.")
+    return plan
+
+
+def plan_spec(*, plan: TradePlan) -> PlanSpec:
+    """Return the plan's limits as the compliance engine reads them ($, %, Δ)."""
+    return PlanSpec(
+        monthly_income_target=plan.monthly_income_target,
+        risk_per_trade=plan.risk_per_trade,
+        max_overnight_exposure=plan.max_overnight_exposure,
+        strategies=tuple(
+            StrategyRule(
+                strategy_type=StrategyType(rule.strategy_type),
+                allocation_percentage=rule.allocation_percentage,
+                max_positions=rule.max_positions,
+                delta_range_min=rule.delta_range_min,
+                delta_range_max=rule.delta_range_max,
+                target_credit=rule.target_credit,
+            )
+            for rule in plan.strategies.all()
+        ),
+    )
+
+
+# The live book -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """One open strategy group: what compliance judged, and where it came from.
+
+    ``buying_power_effect`` is $ of buying power held (None when unknown: it
+    then counts as $0 in the allocation); ``position_ids`` are the legs
+    (positions rows) the group holds part or all of.
+    """
+
+    facts: GroupFacts
+    portfolio_id: int
+    position_ids: tuple[int, ...]
+    contracts: Decimal
+    net_credit: Decimal
+    max_profit: Decimal | None
+    buying_power_effect: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioBook:
+    """One portfolio's digested book; money in $, BWD in $ (|BWD| × SPY price)."""
+
+    portfolio_id: int
+    synced_at: dt.datetime | None
+    net_liquidation_value: Decimal | None
+    groups: tuple[GroupSummary, ...]
+    income_mtd: Decimal
+    legs: int
+    legs_unpriced: int
+    legs_beta_missing: int
+    beta_weighted_delta_dollars: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBook:
+    """The book a plan covers: one portfolio or all of the user's.
+
+    ``as_of`` is the oldest sync among the portfolios that sync (None when
+    none does); ``buying_power`` = Σ net liquidation value ($, None when no
+    portfolio has one); ``beta_weighted_delta_dollars`` is signed $, None when
+    legs exist but none of them has a delta and a beta.
+    """
+
+    portfolio_ids: tuple[int, ...]
+    as_of: dt.datetime | None
+    income_mtd: Decimal
+    groups: tuple[GroupSummary, ...]
+    legs: int
+    legs_unpriced: int
+    legs_beta_missing: int
+    beta_weighted_delta_dollars: Decimal | None
+    buying_power: Decimal | None
+
+    def facts(self) -> BookFacts:
+        return BookFacts(
+            income_mtd=self.income_mtd,
+            groups=tuple(group.facts for group in self.groups),
+            beta_weighted_delta_dollars=self.beta_weighted_delta_dollars,
+            buying_power=self.buying_power,
+        )
+
+
+def portfolio_books(
+    *, user_id: str, portfolio_ids: Sequence[int] | None, now: dt.datetime
+) -> dict[int, PortfolioBook]:
+    """Load and digest the user's portfolios (all of them when ``portfolio_ids`` is None).
+
+    Three queries whatever the number of legs: portfolios, legs, this New York
+    month's transactions.
+    """
+    portfolios = Portfolio.objects.filter(user_id=user_id).order_by("pk")
+    if portfolio_ids is not None:
+        portfolios = portfolios.filter(pk__in=list(portfolio_ids))
+    portfolios = list(
+        portfolios.only(
+            "id", "account_type", "net_liquidation_value", "spy_price", "synced_at", "user_id"
+        )
+    )
+    if not portfolios:
+        return {}
+    ids = [portfolio.pk for portfolio in portfolios]
+    legs_by_portfolio: dict[int, list[dict]] = defaultdict(list)
+    for row in Position.objects.filter(portfolio_id__in=ids).order_by("id").values(*LEG_COLUMNS):
+        legs_by_portfolio[row["portfolio_id"]].append(row)
+    income = _income_by_portfolio(portfolio_ids=ids, now=now)
+
+    today = now.astimezone(ZoneInfo(settings.MARKET_TIME_ZONE)).date()
+    groups = _groups_by_portfolio(portfolios=portfolios, legs=legs_by_portfolio, today=today)
+    books = {}
+    for portfolio in portfolios:
+        legs = legs_by_portfolio[portfolio.pk]
+        bwd, unpriced, beta_missing = _beta_weighted_delta_dollars(legs, portfolio.spy_price)
+        books[portfolio.pk] = PortfolioBook(
+            portfolio_id=portfolio.pk,
+            synced_at=portfolio.synced_at,
+            net_liquidation_value=portfolio.net_liquidation_value,
+            groups=groups[portfolio.pk],
+            income_mtd=income[portfolio.pk],
+            legs=len(legs),
+            legs_unpriced=unpriced,
+            legs_beta_missing=beta_missing,
+            beta_weighted_delta_dollars=bwd,
+        )
+    return books
+
+
+def live_book(*, books: Mapping[int, PortfolioBook], portfolio_id: int | None) -> LiveBook:
+    """Combine digested portfolios into the book a plan covers (None = all of them)."""
+    if portfolio_id is None:
+        chosen = [books[key] for key in sorted(books)]
+    else:
+        chosen = [books[portfolio_id]] if portfolio_id in books else []
+    synced = [book.synced_at for book in chosen if book.synced_at is not None]
+    net_liqs = [
+        book.net_liquidation_value for book in chosen if book.net_liquidation_value is not None
+    ]
+    bwds = [book.beta_weighted_delta_dollars for book in chosen]
+    known_bwds = [bwd for bwd in bwds if bwd is not None]
+    groups = tuple(group for book in chosen for group in book.groups)
+    return LiveBook(
+        portfolio_ids=tuple(book.portfolio_id for book in chosen),
+        as_of=min(synced) if synced else None,
+        income_mtd=sum((book.income_mtd for book in chosen), Decimal("0.00")),
+        groups=tuple(sorted(groups, key=lambda g: (g.facts.strategy_type, g.facts.group_id))),
+        legs=sum(book.legs for book in chosen),
+        legs_unpriced=sum(book.legs_unpriced for book in chosen),
+        legs_beta_missing=sum(book.legs_beta_missing for book in chosen),
+        beta_weighted_delta_dollars=(
+            sum(known_bwds, Decimal("0.00")) if known_bwds or not chosen else None
+        ),
+        buying_power=sum(net_liqs, Decimal("0.00")) if net_liqs else None,
+    )
+
+
+# Compliance --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeSummary:
+    """Income realised this New York month ($) against the plan's target (None: not set)."""
+
+    month: tuple[int, int]
+    mtd: Decimal
+    target: Decimal | None
+    pace: MonthPace | None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceReport:
+    """A plan measured against its live book at ``evaluated_at``."""
+
+    plan: TradePlan
+    evaluated_at: dt.datetime
+    book: LiveBook
+    checks: tuple[ComplianceCheck, ...]
+    status: CheckStatus
+    income: IncomeSummary
+
+
+def compliance_report(*, plan: TradePlan, book: LiveBook, now: dt.datetime) -> ComplianceReport:
+    """Evaluate the plan's rules against a book already loaded."""
+    checks = tuple(evaluate_plan(plan=plan_spec(plan=plan), book=book.facts(), now=now))
+    target = plan.monthly_income_target
+    local_now = now.astimezone(ZoneInfo(settings.MARKET_TIME_ZONE))
+    income = IncomeSummary(
+        month=(local_now.year, local_now.month),
+        mtd=book.income_mtd,
+        target=target,
+        pace=None if target is None else month_pace(mtd=book.income_mtd, target=target, now=now),
+    )
+    return ComplianceReport(
+        plan=plan,
+        evaluated_at=now,
+        book=book,
+        checks=checks,
+        status=overall_status(checks),
+        income=income,
+    )
+
+
+def trade_plan_compliance(*, plan: TradePlan, now: dt.datetime) -> ComplianceReport:
+    """Measure one plan against the live book of its scope, in a fixed number of queries."""
+    scope = None if plan.portfolio_id is None else [plan.portfolio_id]
+    books = portfolio_books(user_id=plan.user_id, portfolio_ids=scope, now=now)
+    return compliance_report(
+        plan=plan, book=live_book(books=books, portfolio_id=plan.portfolio_id), now=now
+    )
+
+
+# Digesting ---------------------------------------------------------------------
+
+
+def _income_by_portfolio(*, portfolio_ids: Sequence[int], now: dt.datetime) -> dict:
+    """Return each portfolio's realised income ($) of ``now``'s New York month so far."""
+    today = now.astimezone(ZoneInfo(settings.MARKET_TIME_ZONE)).date()
+    rows = Transaction.objects.filter(
+        portfolio_id__in=list(portfolio_ids),
+        transaction_date__gte=today.replace(day=1),
+        transaction_date__lte=today,
+    ).values_list(*TRANSACTION_COLUMNS)
+    by_portfolio: dict[int, list[TransactionView]] = defaultdict(list)
+    for portfolio_id, kind, sub_type, action, instrument, net, executed, date in rows:
+        by_portfolio[portfolio_id].append(
+            TransactionView(
+                transaction_type=kind,
+                net_value=net,
+                sub_type=sub_type or None,
+                action=action or None,
+                instrument_type=instrument or None,
+                executed_at=executed,
+                transaction_date=date,
+            )
+        )
+    return defaultdict(
+        lambda: Decimal("0.00"),
+        {
+            portfolio_id: income_month_to_date(views, now=now, tz=settings.MARKET_TIME_ZONE)
+            for portfolio_id, views in by_portfolio.items()
+        },
+    )
+
+
+def _groups_by_portfolio(
+    *, portfolios: Sequence[Portfolio], legs: Mapping[int, list[dict]], today: dt.date
+) -> dict[int, tuple[GroupSummary, ...]]:
+    """Detect every portfolio's strategies in one call and summarise each group."""
+    is_cash = {p.pk: p.account_type in CASH_ACCOUNT_TYPES for p in portfolios}
+    rows = {row["id"]: row for book in legs.values() for row in book}
+    views = [
+        LegView(
+            id=row["id"],
+            account=str(row["portfolio_id"]),
+            underlying=row["underlying_symbol"],
+            instrument_type=row["instrument_type"],
+            quantity=row["quantity"],
+            multiplier=row["multiplier"],
+            option_type=row["option_type"],
+            strike=row["strike_price"],
+            expiration=row["expiration_date"],
+            average_open_price=row["average_open_price"],
+            premium_received=row["premium_received"],
+            # A blank order id is "no order", not one order shared by every leg.
+            opening_order_id=row["opening_order_id"] or None,
+            account_is_cash=is_cash[row["portfolio_id"]],
+        )
+        for row in rows.values()
+    ]
+    groups = detect_strategies(views, today=today)
+    subjects = _subjects(groups, rows)
+    summaries: dict[int, list[GroupSummary]] = {p.pk: [] for p in portfolios}
+    for group in groups:
+        portfolio_id = int(group.account)
+        account_type = "cash" if is_cash[portfolio_id] else "margin"
+        summaries[portfolio_id].append(
+            _summarise(group, subjects[group.group_id], rows, account_type)
+        )
+    return {key: tuple(value) for key, value in summaries.items()}
+
+
+def _subjects(groups: Sequence[StrategyGroup], rows: Mapping[int, dict]) -> dict[str, str]:
+    """Name each group by the strategy_group_id its own legs carry, when that is unambiguous.
+
+    Each leg's own group is chosen as the sync chose it (``leg_assignments``);
+    a group whose owned legs carry exactly one stored id, claimed by no other
+    group, is named by it; any other group keeps detection's id.
+    """
+    stored_by_group: dict[str, set[str]] = defaultdict(set)
+    for leg_id, group in leg_assignments(groups=groups).items():
+        stored = rows[leg_id]["strategy_group_id"]
+        if stored:
+            stored_by_group[group.group_id].add(stored)
+    claims: dict[str, int] = defaultdict(int)
+    for stored in stored_by_group.values():
+        for name in stored:
+            claims[name] += 1
+    names = {}
+    for group in groups:
+        stored = sorted(stored_by_group.get(group.group_id, ()))
+        unique = len(stored) == 1 and claims[stored[0]] == 1
+        names[group.group_id] = stored[0] if unique else group.group_id
+    return names
+
+
+def _summarise(
+    group: StrategyGroup, subject: str, rows: Mapping[int, dict], account_type: str
+) -> GroupSummary:
+    short_deltas = [
+        _per_contract_delta(rows[part.leg_id])
+        for part in group.legs
+        if part.quantity < 0 and rows[part.leg_id]["instrument_type"] in OPTION_INSTRUMENTS
+    ]
+    buying_power = _buying_power(group, rows, account_type)
+    facts = group_facts(
+        group=dataclasses.replace(group, group_id=subject),
+        buying_power_effect=buying_power if buying_power is not None else Decimal(0),
+        short_leg_deltas=short_deltas,
+    )
+    if FLAG_PREMIUM_UNKNOWN in group.flags:
+        # A leg without a premium would count as $0 and understate the credit.
+        facts = dataclasses.replace(facts, credit_per_contract=None)
+    return GroupSummary(
+        facts=facts,
+        portfolio_id=int(group.account),
+        position_ids=tuple(int(part.leg_id) for part in group.legs),
+        contracts=group.contracts,
+        net_credit=group.net_credit,
+        max_profit=group.max_profit,
+        buying_power_effect=buying_power,
+    )
+
+
+def _per_contract_delta(row: Mapping) -> Decimal | None:
+    """Return the option's own Δ per contract: position delta / (quantity × multiplier)."""
+    if row["delta"] is None:
+        return None
+    # Through str so a stored 30.0 gives exactly 0.3, not a binary neighbour.
+    return Decimal(str(row["delta"])) / (Decimal(row["quantity"]) * row["multiplier"])
+
+
+def _buying_power(group: StrategyGroup, rows: Mapping[int, dict], account_type: str):
+    """Return the group's Reg-T buying-power reduction in $, or None when not computable."""
+    legs = []
+    for part in group.legs:
+        row = rows[part.leg_id]
+        is_option = row["instrument_type"] in OPTION_INSTRUMENTS
+        mark, underlying = row["mark"], row["underlying_price"]
+        if not is_option:
+            # A stock's price is its mark, else the quoted underlying (as pricing reads it).
+            mark = mark if mark is not None else underlying
+            underlying = underlying if underlying is not None else mark
+        if mark is None or underlying is None:
+            return None
+        legs.append(
+            BuyingPowerLeg(
+                instrument_type=row["instrument_type"],
+                quantity=part.quantity,
+                multiplier=Decimal(row["multiplier"]),
+                price=mark,
+                underlying_price=underlying,
+                option_type=row["option_type"] or "",
+                strike=row["strike_price"],
+                expiration=row["expiration_date"],
+            )
+        )
+    try:
+        return group_buying_power(
+            legs, account_type=account_type, strategy_type=group.strategy_type.value
+        )
+    except UnsupportedGroupError:
+        return None
+
+
+def _beta_weighted_delta_dollars(
+    legs: Sequence[Mapping], spy_price: Decimal | None
+) -> tuple[Decimal | None, int, int]:
+    """Return (BWD in $, legs without a delta, legs with a delta but no usable beta).
+
+    BWD $ = Σ delta × beta × underlying price: the SPY price cancels out of the
+    dollar figure, so a book without a stored SPY price (a manual portfolio)
+    is weighted against 1 and still gets its dollars.
+    """
+    if not legs:
+        return Decimal("0.00"), 0, 0
+    inputs = LegInputs.from_rows(
+        {
+            "instrument_type": row["instrument_type"],
+            "option_type": row["option_type"],
+            "strike": row["strike_price"],
+            "expiration": row["expiration_date"],
+            "settlement": row["settlement_type"],
+            "mark": row["mark"],
+            "underlying_price": row["underlying_price"],
+            "quantity": row["quantity"],
+            "multiplier": row["multiplier"],
+            "dividend_yield": row["dividend_yield"],
+            "broker_iv": row["implied_volatility"],
+            "beta": row["beta"],
+        }
+        for row in legs
+    )
+    benchmark = float(spy_price) if spy_price else 1.0
+    exposure = portfolio_exposure(
+        inputs,
+        _stored_pricing(legs, inputs),
+        underlying=[row["underlying_symbol"] for row in legs],
+        group_ids=[row["strategy_group_id"] for row in legs],
+        spy_price=benchmark,
+        net_liquidation_value=None,
+        premium_received=[row["premium_received"] for row in legs],
+        current_value=[row["current_value"] for row in legs],
+    )
+    weighted = exposure.legs - exposure.legs_unpriced - exposure.legs_beta_missing
+    dollars = exposure.beta_weighted_delta_dollars
+    if weighted == 0 or dollars is None:
+        return None, exposure.legs_unpriced, exposure.legs_beta_missing
+    return (
+        Decimal(repr(dollars)).quantize(CENT, ROUND_HALF_UP),
+        exposure.legs_unpriced,
+        exposure.legs_beta_missing,
+    )
+
+
+def _stored_pricing(legs: Sequence[Mapping], inputs: LegInputs) -> LegPricing:
+    """Wrap the stored per-position greeks as a LegPricing for metrics.exposure.
+
+    A leg counts as priced when it has a stored delta: BWD reads only the
+    position delta and, for stock and futures, the leg's own price.
+    """
+    size = len(legs)
+
+    def column(name: str) -> np.ndarray:
+        return np.array(
+            [np.nan if row[name] is None else float(row[name]) for row in legs], dtype=np.float64
+        )
+
+    position_delta = column("delta")
+    units = inputs.quantity * inputs.multiplier
+    is_linear = np.isin(inputs.instrument_type, list(LINEAR_INSTRUMENTS))
+    price = np.where(is_linear & np.isnan(inputs.mark), inputs.underlying_price, inputs.mark)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_unit = position_delta / units
+    return LegPricing(
+        years=np.full(size, np.nan),
+        iv=inputs.broker_iv,
+        iv_status=np.array([row["iv_status"] or "" for row in legs], dtype=np.str_),
+        greeks_source=np.array([row["greeks_source"] for row in legs], dtype=np.str_),
+        price=price,
+        delta=per_unit,
+        gamma=np.full(size, np.nan),
+        theta=np.full(size, np.nan),
+        vega=np.full(size, np.nan),
+        position_delta=position_delta,
+        position_gamma=column("gamma"),
+        position_theta=column("theta"),
+        position_vega=column("vega"),
+        position_value=column("current_value"),
+        priced=np.isfinite(position_delta),
+    )
