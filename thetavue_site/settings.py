@@ -252,6 +252,8 @@ NOTIFICATION_RETENTION_DAYS = _setting(env.int, "NOTIFICATION_RETENTION_DAYS", d
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+# One queue name per deployment (tests run their own worker on a private queue).
+CELERY_TASK_DEFAULT_QUEUE = _setting(env.str, "CELERY_QUEUE", default="thetavue")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
