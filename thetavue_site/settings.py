@@ -167,6 +167,9 @@ ACCOUNT_EMAIL_VERIFICATION = _setting(env.str, "ACCOUNT_EMAIL_VERIFICATION", def
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "thetavue_site.users.adapters.AccountAdapter"
+# Reset links carry the user id hex-encoded: clerk_ids hold "_", which allauth's
+# URL pattern refuses.
+ACCOUNT_FORMS = {"user_token": "thetavue_site.users.adapters.HexUidUserTokenForm"}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

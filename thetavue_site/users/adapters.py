@@ -8,12 +8,27 @@ lookups allauth makes before anyone is signed in run as service: see
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import UserTokenForm
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal.ratelimit import get_rates  # pinned allauth; no public twin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 TOO_MANY_ATTEMPTS = "too_many_login_attempts"
+
+
+def encode_uid(clerk_id: str) -> str:
+    """Return `clerk_id` as allauth's reset URL accepts it: `[0-9A-Za-z]+`.
+
+    allauth puts a non-integer primary key in the URL as is, and `user_…` /
+    `local_…` ids hold an underscore, which its URL pattern refuses (a 404).
+    """
+    return clerk_id.encode().hex()
+
+
+def decode_uid(value: str) -> str:
+    return bytes.fromhex(value).decode()
 
 
 def _retry_after_seconds() -> int:
@@ -22,6 +37,11 @@ def _retry_after_seconds() -> int:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        # key is "<uid>-<token>"; ids never hold "-", tokens do.
+        uid, _, token = key.partition("-")
+        return super().get_reset_password_from_key_url(f"{encode_uid(uid)}-{token}")
+
     def pre_authenticate(self, request, **credentials) -> None:
         """Answer 429 (with Retry-After) once failed sign-ins exceed the limit.
 
@@ -36,3 +56,14 @@ class AccountAdapter(DefaultAccountAdapter):
             response = ratelimit.respond_429(request)
             response["Retry-After"] = str(_retry_after_seconds())
             raise ImmediateHttpResponse(response) from error
+
+
+class HexUidUserTokenForm(UserTokenForm):
+    """Read the reset link's user id as `encode_uid` wrote it (ACCOUNT_FORMS["user_token"])."""
+
+    def _get_user(self, uidb36):
+        user_model = get_user_model()
+        try:
+            return user_model.objects.get(pk=decode_uid(uidb36))
+        except (ValueError, user_model.DoesNotExist):
+            return None

@@ -1,0 +1,83 @@
+"""/api/auth/me: the caller's profile, whatever the credential."""
+
+from __future__ import annotations
+
+import pytest
+
+from thetavue_site import rls
+from thetavue_site.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/auth/me"
+
+
+def test_profile_by_session(alice_api):
+    response = alice_api.get(ME)
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": "user_alice",
+        "email": "alice@example.com",
+        "display_name": "Alice",
+        "notify_by_email": True,
+        "created_at": response.json()["created_at"],
+        "auth_method": "session",
+    }
+
+
+def test_profile_by_api_token(alice, api_token_for):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(alice, scope='read')}")
+    assert client.get(ME).json()["auth_method"] == "api_token"
+
+
+def test_update_name_and_email_preference(alice_token_client):
+    response = alice_token_client.patch(
+        ME, {"display_name": "Alice T.", "notify_by_email": False}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["display_name"], response.json()["notify_by_email"]) == (
+        "Alice T.",
+        False,
+    )
+    with rls.as_service():
+        user = User.objects.get(pk="user_alice")
+    assert (user.display_name, user.notify_by_email) == ("Alice T.", False)
+
+
+def test_bad_input_names_the_field_and_changes_nothing(alice_token_client):
+    response = alice_token_client.patch(ME, {"notify_by_email": "maybe"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "invalid",
+            "message": "notify_by_email: Must be a valid boolean.",
+            "fields": {"notify_by_email": ["Must be a valid boolean."]},
+        }
+    }
+
+
+def test_email_and_id_cannot_be_changed_here(alice_token_client):
+    alice_token_client.patch(ME, {"email": "x@example.com", "id": "user_x"}, format="json")
+    body = alice_token_client.get(ME).json()
+    assert (body["id"], body["email"]) == ("user_alice", "alice@example.com")
+
+
+def test_malformed_json_is_a_400_envelope(alice_token_client):
+    response = alice_token_client.patch(ME, data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_unsupported_method_is_a_405_envelope(alice_token_client):
+    response = alice_token_client.put(ME, {}, format="json")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_anonymous_is_401(client, db):
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
