@@ -330,6 +330,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    # The error envelope component and each operation's error statuses
+    # (thetavue_site.openapi, which also declares the bearer security schemes).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "thetavue_site.openapi.postprocess_error_responses",
+    ],
+    "TAGS": [
+        {"name": "portfolios", "description": "Portfolios: broker accounts and manual books."},
+        {
+            "name": "positions",
+            "description": "Legs of a portfolio (one row per leg) and their strategies.",
+        },
+    ],
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
 }
 
 # --- Email, logging, errors -----------------------------------------------------

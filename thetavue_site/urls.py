@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from thetavue_site.health import healthz
 from thetavue_site.monitoring import metrics_view
+from thetavue_site.openapi import RedocView, SwaggerUIView
 
 api_patterns = [
     path("auth/", include("thetavue_site.users.api_urls")),
@@ -12,8 +13,8 @@ api_patterns = [
     path("tastytrade/", include("brokers.api.urls")),
     path("", include("metrics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 urlpatterns = [

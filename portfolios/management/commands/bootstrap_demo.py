@@ -99,6 +99,8 @@ class Command(BaseCommand):
             + 50_000
         )
         portfolio.save(update_fields=["net_liquidation_value", "updated_at"])
-        from portfolios.services import portfolio_refresh_after_change
+        from metrics.services import positions_reprice
+        from portfolios.services import positions_regroup
 
-        portfolio_refresh_after_change(portfolio=portfolio)
+        positions_regroup(portfolio=portfolio)
+        positions_reprice(portfolio=portfolio)

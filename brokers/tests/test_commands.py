@@ -1,0 +1,44 @@
+"""connect_demo goes through the real OAuth flow; sync_broker syncs in the foreground."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from brokers.models import BrokerConnection, SyncRun
+from portfolios.models import Position
+from thetavue_site import rls
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(tastytrade_sandbox):
+    with override_settings(
+        DEBUG=True,
+        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
+        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
+        TASTYTRADE_REDIRECT_URI=tastytrade_sandbox.config.redirect_uris[0],
+    ):
+        yield tastytrade_sandbox
+
+
+def test_connect_demo_then_sync_broker(sandbox):
+    call_command("bootstrap_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("connect_demo", stdout=out)
+    assert "connected" in out.getvalue()
+    call_command("connect_demo", stdout=out)  # idempotent
+    assert "already connected" in out.getvalue()
+    assert len(sandbox.requests(path="/oauth/token")) == 1
+
+    progress = StringIO()
+    call_command("sync_broker", stdout=progress)
+
+    assert "ok: 2 accounts" in progress.getvalue()
+    with rls.as_service():
+        connection = BrokerConnection.objects.get()
+        assert connection.status == "active"
+        assert Position.objects.filter(portfolio__broker_connection=connection).count() > 10
+        assert SyncRun.objects.filter(status="succeeded").count() == 1

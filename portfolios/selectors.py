@@ -1,0 +1,306 @@
+"""Reads about portfolios and their legs, always starting from the user's scope.
+
+Units and signs follow DESIGN.md §5: money in $ as Decimal (premium_received
+> 0 is a credit), greeks per position (delta in share-equivalents, theta in $
+per calendar day, vega in $ per +1 vol point).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, DecimalField, F, Func, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from portfolios import detection
+from portfolios.models import MONEY, Portfolio, Position
+
+# Legs as the API and CSV show them, in DESIGN.md §11 order; `dte` and
+# `unrealized_pnl` are computed by the database (see position_rows).
+POSITION_COLUMNS: tuple[str, ...] = (
+    "id",
+    "portfolio_id",
+    "symbol",
+    "underlying_symbol",
+    "instrument_type",
+    "option_type",
+    "strike_price",
+    "expiration_date",
+    "dte",
+    "open_date",
+    "quantity",
+    "multiplier",
+    "strategy_type",
+    "strategy_group_id",
+    "average_open_price",
+    "mark",
+    "underlying_price",
+    "implied_volatility",
+    "iv_status",
+    "greeks_source",
+    "beta",
+    "premium_received",
+    "current_value",
+    "unrealized_pnl",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "updated_at",
+)
+
+# Sort keys clients may use, mapped to the column each one sorts by.
+POSITION_ORDERING_FIELDS: dict[str, str] = {
+    "symbol": "symbol",
+    "underlying_symbol": "underlying_symbol",
+    "instrument_type": "instrument_type",
+    "option_type": "option_type",
+    "strike_price": "strike_price",
+    "expiration_date": "expiration_date",
+    "dte": "expiration_date",
+    "open_date": "open_date",
+    "quantity": "quantity",
+    "strategy_type": "strategy_type",
+    "strategy_group_id": "strategy_group_id",
+    "mark": "mark",
+    "implied_volatility": "implied_volatility",
+    "premium_received": "premium_received",
+    "current_value": "current_value",
+    "unrealized_pnl": "unrealized_pnl",
+    "delta": "delta",
+    "gamma": "gamma",
+    "theta": "theta",
+    "vega": "vega",
+    "beta": "beta",
+    "updated_at": "updated_at",
+}
+DEFAULT_POSITION_ORDERING: tuple[str, ...] = (
+    "underlying_symbol",
+    "expiration_date",
+    "strike_price",
+    "symbol",
+)
+OPTION_INSTRUMENTS = ("Equity Option", "Future Option")
+
+
+@dataclass(frozen=True)
+class PositionFilters:
+    """Which legs to list; empty tuples and None mean "no filter"."""
+
+    underlyings: tuple[str, ...] = ()
+    strategy_types: tuple[str, ...] = ()
+    instrument_types: tuple[str, ...] = ()
+    expiring_within_days: int | None = None
+    ordering: tuple[str, ...] = field(default=())
+
+
+def market_today() -> dt.date:
+    """Return today's date in the exchange's time zone (America/New_York)."""
+    return timezone.localdate(timezone=ZoneInfo(settings.MARKET_TIME_ZONE))
+
+
+# Portfolios ------------------------------------------------------------------
+
+
+def portfolio_list_for_user(*, user) -> QuerySet[Portfolio]:
+    """Return the user's portfolios (the scope every portfolio read starts from)."""
+    return Portfolio.objects.filter(user=user)
+
+
+def portfolio_get_for_user(*, user, portfolio_id: int) -> Portfolio:
+    """Return one of the user's portfolios; another user's (or none) is Http404."""
+    portfolio = portfolio_list_for_user(user=user).filter(pk=portfolio_id).first()
+    if portfolio is None:
+        raise Http404("No such portfolio.")
+    return portfolio
+
+
+def portfolio_summaries_for_user(*, user) -> QuerySet[Portfolio]:
+    """Return the user's portfolios annotated with headline figures from their legs.
+
+    One aggregate query over the stored per-position greeks: `total_delta`
+    (share-equivalents), `total_gamma`, `total_theta` ($ per day), `total_vega`
+    ($ per vol point) over the legs that have greeks (0.0 when none do),
+    `legs_count`, `legs_unpriced` (legs without greeks, left out of the
+    totals), and the money sums `total_premium_received` and
+    `total_current_value` in $ (None when no leg carries the figure).
+    """
+    money = DecimalField(**MONEY)
+    return portfolio_list_for_user(user=user).annotate(
+        legs_count=Count("positions"),
+        legs_unpriced=Count("positions", filter=Q(positions__delta__isnull=True)),
+        total_delta=Coalesce(Sum("positions__delta"), Value(0.0)),
+        total_gamma=Coalesce(Sum("positions__gamma"), Value(0.0)),
+        total_theta=Coalesce(Sum("positions__theta"), Value(0.0)),
+        total_vega=Coalesce(Sum("positions__vega"), Value(0.0)),
+        total_premium_received=Sum("positions__premium_received", output_field=money),
+        total_current_value=Sum("positions__current_value", output_field=money),
+        total_unrealized_pnl=Sum(
+            F("positions__premium_received") + F("positions__current_value"),
+            output_field=money,
+        ),
+    )
+
+
+def portfolio_summary_get_for_user(*, user, portfolio_id: int) -> Portfolio:
+    """Return one portfolio with the headline figures of portfolio_summaries_for_user."""
+    portfolio = portfolio_summaries_for_user(user=user).filter(pk=portfolio_id).first()
+    if portfolio is None:
+        raise Http404("No such portfolio.")
+    return portfolio
+
+
+# Positions -------------------------------------------------------------------
+
+
+def position_list_for_user(*, user) -> QuerySet[Position]:
+    """Return every leg of the user's portfolios."""
+    return Position.objects.filter(portfolio__user=user)
+
+
+class _DaysUntil(Func):
+    """`date - date` in PostgreSQL: whole days, as an integer."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+def position_rows(
+    *,
+    portfolio: Portfolio,
+    filters: PositionFilters | None = None,
+    today: dt.date | None = None,
+) -> QuerySet:
+    """Return the portfolio's legs as dicts with POSITION_COLUMNS, filtered and ordered.
+
+    One query whatever the number of legs. `unrealized_pnl` = premium_received
+    + current_value in $ (None when either is unknown); `dte` = calendar days
+    from `today` (New York) to expiration (negative once past, None for stock).
+    The order always ends with `id`, so pages are stable.
+    """
+    filters = filters or PositionFilters()
+    today = today or market_today()
+    rows = Position.objects.filter(portfolio=portfolio)
+    if filters.underlyings:
+        rows = rows.filter(underlying_symbol__in=filters.underlyings)
+    if filters.strategy_types:
+        rows = rows.filter(strategy_type__in=filters.strategy_types)
+    if filters.instrument_types:
+        rows = rows.filter(instrument_type__in=filters.instrument_types)
+    if filters.expiring_within_days is not None:
+        # Legs past their expiry but still held are included: they need attention too.
+        rows = rows.filter(
+            expiration_date__lte=today + dt.timedelta(days=filters.expiring_within_days)
+        )
+    rows = rows.annotate(
+        unrealized_pnl=F("premium_received") + F("current_value"),
+        dte=_DaysUntil(F("expiration_date"), Value(today)),
+    )
+    return rows.order_by(*_order_by(filters.ordering or DEFAULT_POSITION_ORDERING)).values(
+        *POSITION_COLUMNS
+    )
+
+
+def _order_by(keys: Sequence[str]) -> list:
+    """Turn whitelisted keys ("-theta") into expressions with NULLs last, then id."""
+    expressions = []
+    for key in keys:
+        descending = key.startswith("-")
+        column = POSITION_ORDERING_FIELDS[key.lstrip("-")]
+        expression = F(column)
+        expressions.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        )
+    expressions.append(F("id").asc())
+    return expressions
+
+
+def position_row_get(*, portfolio: Portfolio, position_id: int, today: dt.date | None = None):
+    """Return one leg of the portfolio as a POSITION_COLUMNS dict, or raise Http404."""
+    row = position_rows(portfolio=portfolio, today=today).filter(pk=position_id).first()
+    if row is None:
+        raise Http404("No such position.")
+    return row
+
+
+# Strategies ------------------------------------------------------------------
+
+
+def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> list[dict]:
+    """Return the portfolio's legs grouped by strategy_group_id, in one query.
+
+    Legs without a group id are a group of their own ("leg-<id>"). Money in $
+    for the whole group: `net_credit` = Σ premium_received (credit > 0; None
+    when a leg's premium is unknown), `current_value` and `unrealized_pnl`
+    likewise. `max_profit` / `max_loss` (> 0 is a loss) and `undefined_risk`
+    come from strategy detection run on the group's own legs; None when
+    detection is not installed, does not see the legs as one strategy, or the
+    figure is unbounded (then `undefined_risk` is True). `dte` is days to the
+    nearest expiry (None for stock-only groups). Greeks are summed over the
+    legs that have them.
+    """
+    today = today or market_today()
+    rows = list(position_rows(portfolio=portfolio, today=today))
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        key = row["strategy_group_id"] or f"leg-{row['id']}"
+        grouped.setdefault(key, []).append(row)
+
+    risks = detection.group_risks(groups=grouped, portfolio=portfolio, today=today)
+    groups = []
+    for group_id, legs in grouped.items():
+        expirations = [leg["expiration_date"] for leg in legs if leg["expiration_date"]]
+        nearest = min(expirations) if expirations else None
+        risk = risks[group_id]
+        groups.append(
+            {
+                "group_id": group_id,
+                "strategy_type": legs[0]["strategy_type"],
+                "underlying_symbol": legs[0]["underlying_symbol"],
+                "legs_count": len(legs),
+                "net_credit": _sum_money(leg["premium_received"] for leg in legs),
+                "current_value": _sum_money(leg["current_value"] for leg in legs),
+                "unrealized_pnl": _sum_money(leg["unrealized_pnl"] for leg in legs),
+                "max_profit": risk.max_profit if risk else None,
+                "max_loss": risk.max_loss if risk else None,
+                "undefined_risk": risk.undefined_risk if risk else None,
+                "expiration_date": nearest,
+                "dte": (nearest - today).days if nearest else None,
+                "delta": _sum_floats(leg["delta"] for leg in legs),
+                "gamma": _sum_floats(leg["gamma"] for leg in legs),
+                "theta": _sum_floats(leg["theta"] for leg in legs),
+                "vega": _sum_floats(leg["vega"] for leg in legs),
+                "legs": legs,
+            }
+        )
+    groups.sort(
+        key=lambda g: (
+            g["underlying_symbol"],
+            g["expiration_date"] or dt.date.max,
+            g["strategy_type"],
+            g["group_id"],
+        )
+    )
+    return groups
+
+
+def _sum_money(values) -> Decimal | None:
+    total = Decimal("0.00")
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _sum_floats(values) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None

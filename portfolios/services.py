@@ -1,0 +1,406 @@
+"""Writes to portfolios and their legs: every one atomic, keyword-only and typed.
+
+Manual portfolios (positions held at a broker that is not synced) are edited
+here by their owner; synced portfolios are written by the broker sync, and
+their owner may only rename or delete them. Units and signs (DESIGN.md §5):
+quantity signed (short < 0); premium_received = −average_open_price ×
+quantity × multiplier in $ (credit > 0); current_value = mark × quantity ×
+multiplier in $ (a short is < 0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from brokers.models import BrokerConnection
+from metrics.pricing import LegInputs, price_legs
+from portfolios import detection
+from portfolios.leg_identity import leg_identity
+from portfolios.models import InstrumentType, Portfolio, Position
+from portfolios.selectors import market_today
+from portfolios.strategy_types import StrategyType
+
+CENT = Decimal("0.01")
+# numeric(18, 2): anything at or above this does not fit a money column.
+MONEY_LIMIT = Decimal(10) ** 16
+DEFAULT_MULTIPLIERS = {InstrumentType.EQUITY: 1, InstrumentType.EQUITY_OPTION: 100}
+PORTFOLIO_MANUAL_FIELDS = ("name", "net_liquidation_value", "cash_balance", "buying_power")
+PORTFOLIO_SYNCED_FIELDS = ("name",)
+POSITION_MUTABLE_FIELDS = (
+    "quantity",
+    "multiplier",
+    "average_open_price",
+    "mark",
+    "underlying_price",
+    "implied_volatility",
+    "beta",
+    "open_date",
+    "strategy_type",
+    "strategy_group_id",
+)
+GREEKS = ("delta", "gamma", "theta", "vega")
+
+
+class PortfolioReadOnly(Exception):
+    """A synced portfolio's legs (and all its fields but name) belong to the broker."""
+
+
+class ConfirmationRequired(Exception):
+    """Deleting a synced portfolio needs an explicit confirmation."""
+
+
+# Portfolios ------------------------------------------------------------------
+
+
+@transaction.atomic
+def portfolio_create(
+    *,
+    user,
+    name: str,
+    account_type: str = Portfolio.AccountType.MANUAL,
+    net_liquidation_value: Decimal | None = None,
+    cash_balance: Decimal | None = None,
+    buying_power: Decimal | None = None,
+) -> Portfolio:
+    """Create a manual portfolio; broker accounts are created by the sync only."""
+    if account_type != Portfolio.AccountType.MANUAL:
+        raise ValidationError(
+            {
+                "account_type": (
+                    "Only manual portfolios can be created here; broker accounts "
+                    "appear when a broker connection syncs."
+                )
+            }
+        )
+    return Portfolio.objects.create(
+        user=user,
+        name=name,
+        account_type=Portfolio.AccountType.MANUAL,
+        net_liquidation_value=net_liquidation_value,
+        cash_balance=cash_balance,
+        buying_power=buying_power,
+    )
+
+
+@transaction.atomic
+def portfolio_update(*, portfolio: Portfolio, data: Mapping[str, Any]) -> Portfolio:
+    """Change a portfolio's fields; a synced portfolio only accepts a new name."""
+    allowed = PORTFOLIO_MANUAL_FIELDS if portfolio.is_manual else PORTFOLIO_SYNCED_FIELDS
+    refused = [key for key in data if key not in allowed]
+    if refused:
+        reason = (
+            "Read-only: this portfolio is synced from the broker, which sets it on "
+            "every sync; only name can change."
+            if not portfolio.is_manual
+            else "Cannot be changed."
+        )
+        raise ValidationError({key: reason for key in refused})
+    for key, value in data.items():
+        setattr(portfolio, key, value)
+    if data:
+        portfolio.save(update_fields=[*data, "updated_at"])
+    return portfolio
+
+
+@transaction.atomic
+def portfolio_delete(*, portfolio: Portfolio, confirm: bool = False) -> None:
+    """Delete a portfolio and its legs, balances and transactions.
+
+    A synced portfolio needs `confirm`; its broker account is then added to
+    its connection's `excluded_account_ids`, so the next sync does not
+    re-create it (reconnecting the broker is how it comes back).
+    """
+    if not portfolio.is_manual:
+        if not confirm:
+            raise ConfirmationRequired(
+                f"'{portfolio.name}' is synced from broker account "
+                f"{portfolio.broker_account_id}: deleting it removes its synced legs, "
+                "balances and transactions, and future syncs skip that account until "
+                "the broker is reconnected. Repeat the request with ?confirm=true."
+            )
+        if portfolio.broker_connection_id is not None:
+            # Lock the connection so a sync writing the same list does not lose this id.
+            connection = (
+                BrokerConnection.objects.select_for_update()
+                .filter(pk=portfolio.broker_connection_id)
+                .first()
+            )
+            if connection is not None:
+                excluded = list(connection.excluded_account_ids or [])
+                if portfolio.broker_account_id not in excluded:
+                    excluded.append(portfolio.broker_account_id)
+                    connection.excluded_account_ids = excluded
+                    connection.save(update_fields=["excluded_account_ids", "updated_at"])
+    portfolio.delete()
+
+
+# Positions (manual portfolios) -----------------------------------------------
+
+
+def _lock_manual(portfolio: Portfolio) -> Portfolio:
+    """Lock the portfolio row so concurrent edits of its legs regroup one at a time."""
+    if not portfolio.is_manual:
+        raise PortfolioReadOnly("This portfolio is synced from the broker: its legs are read-only.")
+    return Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+
+
+def _bump_version(portfolio: Portfolio) -> None:
+    Portfolio.objects.filter(pk=portfolio.pk).update(
+        sync_version=F("sync_version") + 1, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def position_create(*, portfolio: Portfolio, data: Mapping[str, Any]) -> Position:
+    """Add a leg to a manual portfolio from an OCC/ticker symbol or from its parts.
+
+    `data` holds shape-checked input (see PositionCreateInput). Rules across
+    fields are checked here; each failure names its field and stores nothing.
+    """
+    portfolio = _lock_manual(portfolio)
+    errors: dict[str, Any] = {}
+    try:
+        identity = leg_identity(data)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        identity = None
+    quantity = data["quantity"]
+    multiplier = data.get("multiplier")
+    if identity is not None:
+        instrument_type = identity["instrument_type"]
+        if multiplier is None:
+            multiplier = DEFAULT_MULTIPLIERS.get(instrument_type)
+            if multiplier is None:
+                errors["multiplier"] = (
+                    "Required for futures and futures options: the contract's "
+                    "multiplier (e.g. 50 for /ES)."
+                )
+        _check_whole_contracts(instrument_type, quantity, errors)
+    if errors or identity is None:
+        raise ValidationError(errors)
+    if portfolio.positions.filter(symbol=identity["symbol"]).exists():
+        raise ValidationError({"symbol": _duplicate_message(identity["symbol"])})
+
+    position = Position(
+        portfolio=portfolio,
+        quantity=quantity,
+        multiplier=multiplier,
+        strategy_type=data.get("strategy_type") or _single_leg_type(identity, quantity),
+        strategy_group_id=data.get("strategy_group_id") or "",
+        **identity,
+        **{
+            key: data.get(key)
+            for key in (
+                "average_open_price",
+                "mark",
+                "underlying_price",
+                "implied_volatility",
+                "beta",
+                "open_date",
+            )
+        },
+    )
+    _derive_money(position)
+    _price(position)
+    try:
+        # A savepoint: a concurrent insert of the same symbol must not break the outer
+        # transaction before the error is reported.
+        with transaction.atomic():
+            position.save()
+    except IntegrityError as error:
+        if "positions_portfolio_symbol_unique" in str(error):
+            raise ValidationError({"symbol": _duplicate_message(position.symbol)}) from None
+        raise
+    _bump_version(portfolio)
+    positions_regroup(portfolio=portfolio, underlying_symbol=position.underlying_symbol)
+    position.refresh_from_db()
+    return position
+
+
+@transaction.atomic
+def position_update(*, position: Position, data: Mapping[str, Any]) -> Position:
+    """Change a manual leg's quantity, prices or hints; its contract cannot change."""
+    portfolio = _lock_manual(position.portfolio)
+    refused = [key for key in data if key not in POSITION_MUTABLE_FIELDS]
+    if refused:
+        raise ValidationError(
+            {
+                key: "Cannot change the contract of a leg: delete it and add a new one."
+                for key in refused
+            }
+        )
+    errors: dict[str, str] = {}
+    quantity = data.get("quantity", position.quantity)
+    _check_whole_contracts(position.instrument_type, quantity, errors)
+    if errors:
+        raise ValidationError(errors)
+
+    for key, value in data.items():
+        if key == "strategy_group_id" and value is None:
+            value = ""
+        setattr(position, key, value)
+    _derive_money(position)
+    _price(position)
+    position.save()
+    _bump_version(portfolio)
+    positions_regroup(portfolio=portfolio, underlying_symbol=position.underlying_symbol)
+    position.refresh_from_db()
+    return position
+
+
+@transaction.atomic
+def position_delete(*, position: Position) -> None:
+    """Remove a leg from a manual portfolio and regroup what is left."""
+    portfolio = _lock_manual(position.portfolio)
+    underlying_symbol = position.underlying_symbol
+    position.delete()
+    _bump_version(portfolio)
+    positions_regroup(portfolio=portfolio, underlying_symbol=underlying_symbol)
+
+
+def positions_regroup(*, portfolio: Portfolio, underlying_symbol: str | None = None) -> int:
+    """Store detected strategy types and group ids on the portfolio's legs; return changes.
+
+    Detection never groups legs of different underlyings, so after an edit only
+    that leg's underlying is regrouped. Without strategy detection installed
+    (or past detection.MAX_LEGS_TO_REGROUP legs) the legs keep the types they
+    were given, or the single-leg type inferred when they were added.
+    """
+    legs = Position.objects.filter(portfolio=portfolio)
+    if underlying_symbol is not None:
+        legs = legs.filter(underlying_symbol=underlying_symbol)
+    legs = list(
+        legs.values(
+            "id",
+            "underlying_symbol",
+            "instrument_type",
+            "quantity",
+            "multiplier",
+            "option_type",
+            "strike_price",
+            "expiration_date",
+            "average_open_price",
+            "premium_received",
+            "opening_order_id",
+            "strategy_type",
+            "strategy_group_id",
+        )
+    )
+    found = detection.assignments(legs=legs, portfolio=portfolio, today=market_today())
+    if found is None:
+        return 0
+    changed = []
+    for leg in legs:
+        assignment = found.get(leg["id"])
+        if assignment is None:
+            continue
+        if (leg["strategy_type"], leg["strategy_group_id"]) != (
+            assignment.strategy_type,
+            assignment.strategy_group_id,
+        ):
+            changed.append(
+                Position(
+                    pk=leg["id"],
+                    strategy_type=assignment.strategy_type,
+                    strategy_group_id=assignment.strategy_group_id,
+                )
+            )
+    if changed:
+        Position.objects.bulk_update(changed, ["strategy_type", "strategy_group_id"])
+    return len(changed)
+
+
+# Leg rules -------------------------------------------------------------------
+
+
+def _duplicate_message(symbol: str) -> str:
+    return f"This portfolio already holds {symbol.strip()}: change that leg's quantity instead."
+
+
+def _check_whole_contracts(instrument_type: str, quantity: Decimal, errors: dict) -> None:
+    if instrument_type != InstrumentType.EQUITY and quantity != quantity.to_integral_value():
+        errors["quantity"] = "Options and futures trade in whole contracts."
+
+
+def _single_leg_type(identity: Mapping[str, Any], quantity: Decimal) -> str:
+    """Name a lone leg's strategy; detection, when installed, regroups right after."""
+    instrument_type = identity["instrument_type"]
+    if instrument_type == InstrumentType.EQUITY:
+        return StrategyType.STOCK.value
+    if instrument_type == InstrumentType.FUTURE:
+        return StrategyType.FUTURE.value
+    short = quantity < 0
+    if identity["option_type"] == "P":
+        return (StrategyType.SHORT_PUT if short else StrategyType.LONG_PUT).value
+    return (StrategyType.SHORT_CALL if short else StrategyType.LONG_CALL).value
+
+
+def _money(price: Decimal | None, position: Position, sign: int, field: str) -> Decimal | None:
+    if price is None:
+        return None
+    value = (sign * price * position.quantity * position.multiplier).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+    if abs(value) >= MONEY_LIMIT:
+        raise ValidationError(
+            {field: f"{field} × quantity × multiplier is too large (must stay below $10^16)."}
+        )
+    return value
+
+
+def _derive_money(position: Position) -> None:
+    """Recompute premium_received and current_value from prices (DESIGN.md §5)."""
+    position.premium_received = _money(
+        position.average_open_price, position, -1, "average_open_price"
+    )
+    position.current_value = _money(position.mark, position, 1, "mark")
+
+
+def _price(position: Position) -> None:
+    """Price the leg now (metrics.pricing, as the sync does) and store its greeks.
+
+    IV comes from the mark when it gives one, else from the leg's own
+    implied_volatility (the trader's estimate); stock and futures have delta 1
+    per unit. A leg that cannot be priced (no underlying price, no mark or IV)
+    keeps null greeks and greeks_source "none".
+    """
+    inputs = LegInputs.from_rows(
+        [
+            {
+                "instrument_type": position.instrument_type,
+                "option_type": position.option_type or "",
+                "strike": position.strike_price,
+                "expiration": position.expiration_date,
+                "settlement": position.settlement_type,
+                "mark": position.mark,
+                "underlying_price": position.underlying_price,
+                "quantity": position.quantity,
+                "multiplier": position.multiplier,
+                "dividend_yield": position.dividend_yield,
+                "broker_iv": position.implied_volatility,
+                "beta": position.beta,
+            }
+        ]
+    )
+    priced = price_legs(inputs, now=timezone.now(), rate=settings.RISK_FREE_RATE)
+    ok = bool(priced.priced[0])
+    position.greeks_source = str(priced.greeks_source[0])
+    position.iv_status = str(priced.iv_status[0])
+    if position.option_type:
+        position.implied_volatility = _finite(priced.iv[0])
+    for greek in GREEKS:
+        setattr(position, greek, _finite(getattr(priced, f"position_{greek}")[0]) if ok else None)
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
