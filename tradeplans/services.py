@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from portfolios.models import Portfolio
@@ -96,7 +97,8 @@ def trade_plan_delete(*, plan: TradePlan) -> None:
 def _update(*, plan: TradePlan, values: dict[str, Any], strategies: list[dict] | None) -> TradePlan:
     # Lock the plan row: two edits of one plan queue here instead of
     # interleaving their strategy deletes and upserts.
-    TradePlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk").get()
+    if not TradePlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk"):
+        raise Http404("No such trade plan.")  # deleted after the caller read it
     _validate(user_id=plan.user_id, values=values, strategies=strategies)
     for name, value in _plan_columns(values).items():
         setattr(plan, name, value)

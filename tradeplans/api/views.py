@@ -116,7 +116,7 @@ class TradePlanViewSet(
             return plans
         if portfolio == "all":
             return plans.filter(portfolio__isnull=True)
-        if not portfolio.isdigit() or int(portfolio) > s.MAX_ID:
+        if not (portfolio.isascii() and portfolio.isdigit()) or int(portfolio) > s.MAX_ID:
             raise exceptions.ValidationError(
                 {"portfolio": ['A portfolio id or "all" is required.']}
             )

@@ -154,8 +154,9 @@ def test_list_is_paginated_ordered_by_name_and_filters_by_portfolio(alice, alice
 
 
 @pytest.mark.django_db
-def test_list_filter_must_be_an_id_or_all(alice_api):
-    response = alice_api.get(LIST, {"portfolio": "mine"})
+@pytest.mark.parametrize("value", ["mine", "²", "-1", "99999999999999999999"])
+def test_list_filter_must_be_an_id_or_all(alice_api, value):
+    response = alice_api.get(LIST, {"portfolio": value})
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"]["fields"] == {
