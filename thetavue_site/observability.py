@@ -50,10 +50,10 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request.request_id = _clean_request_id(request.META.get(REQUEST_ID_HEADER, ""))
-        token = request_id_var.set(request.request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Not reset afterwards: Django logs the response after the middleware
+        # chain returns, and those lines need the ids too. Each request sets both.
+        request_id_var.set(request.request_id)
+        user_id_var.set("-")
+        response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from django.contrib.auth import SESSION_KEY
 from django.db import connection, migrations, transaction
 
+from thetavue_site import observability
+
 ADMIN_PATH_PREFIX = "/admin/"
 
 # allauth's views that must find an account before anyone is signed in: the
@@ -142,6 +144,9 @@ class RowLevelSecurityMiddleware:
         with transaction.atomic():
             user_id = request_identity(request)
             set_context(user_id=user_id, service=False)
+            # Left set after the response: Django logs the request's outcome
+            # after the middleware chain. The next request overwrites it.
+            observability.user_id_var.set(user_id or "-")
             if user_id and request.path.startswith(ADMIN_PATH_PREFIX):
                 user = request.user  # loaded under the user's own context
                 if getattr(user, "is_staff", False) and user.is_active:

@@ -46,3 +46,24 @@ def test_production_needs_encryption_keys_besides_a_real_secret():
     result = run_check(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="thetavue.example")
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    from cryptography.fernet import Fernet
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-" + "z" * 20,
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": "thetavue.example",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
