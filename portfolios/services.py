@@ -369,9 +369,10 @@ def _price(position: Position) -> None:
     """Price the leg now (metrics.pricing, as the sync does) and store its greeks.
 
     IV comes from the mark when it gives one, else from the leg's own
-    implied_volatility (the trader's estimate); stock and futures have delta 1
-    per unit. A leg that cannot be priced (no underlying price, no mark or IV)
-    keeps null greeks and greeks_source "none".
+    implied_volatility (the trader's estimate, kept when unused); stock and
+    futures have delta 1 per unit. A leg that cannot be priced (no underlying
+    price, no mark or IV) gets null greeks and greeks_source "none". The same
+    rules as metrics.services.positions_reprice, which re-prices whole books.
     """
     inputs = LegInputs.from_rows(
         [
@@ -395,8 +396,14 @@ def _price(position: Position) -> None:
     ok = bool(priced.priced[0])
     position.greeks_source = str(priced.greeks_source[0])
     position.iv_status = str(priced.iv_status[0])
-    if position.option_type:
-        position.implied_volatility = _finite(priced.iv[0])
+    if position.instrument_type in (InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE_OPTION):
+        # Keep the trader's IV when none was used (no underlying price yet): it
+        # prices the leg once the underlying price arrives.
+        used_iv = _finite(priced.iv[0])
+        if used_iv is not None:
+            position.implied_volatility = used_iv
+    else:
+        position.implied_volatility = None
     for greek in GREEKS:
         setattr(position, greek, _finite(getattr(priced, f"position_{greek}")[0]) if ok else None)
 

@@ -183,6 +183,25 @@ def test_an_option_with_only_an_iv_estimate_is_priced_from_it(manual, alice_api,
     assert body["delta"] > 0
 
 
+def test_an_iv_estimate_waits_for_the_underlying_price(manual, alice_api, expiry):
+    # given: an IV but no underlying price, so the leg cannot be priced yet
+    created = alice_api.post(
+        list_url(manual),
+        {"symbol": f"SPY   {expiry:%y%m%d}C00600000", "quantity": 1, "implied_volatility": 0.3},
+        format="json",
+    ).json()
+    assert (created["implied_volatility"], created["delta"]) == (0.3, None)
+    assert created["greeks_source"] == "none"
+    # when the underlying price arrives
+    patched = alice_api.patch(
+        detail_url(manual, created["id"]), {"underlying_price": "590"}, format="json"
+    ).json()
+    # then the estimate prices it
+    assert patched["implied_volatility"] == 0.3
+    assert patched["greeks_source"] == "market_iv"
+    assert 0 < patched["delta"] < 100
+
+
 def test_a_stock_leg_has_delta_equal_to_its_shares(manual, alice_api):
     response = alice_api.post(
         list_url(manual),
