@@ -20,7 +20,7 @@ from portfolios.tests.factories import (
 from thetavue_site import rls
 from thetavue_site.tests.rls_probe import probe_connection
 from thetavue_site.users.models import ApiToken, Consent, IdempotencyKey, Notification
-from tradeplans.models import TradePlan, TradePlanStrategy
+from tradeplans.models import TradePlan, TradePlanBreach, TradePlanStrategy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +33,7 @@ TENANT_TABLES = [
     "transactions",
     "trade_plans",
     "trade_plan_strategies",
+    "trade_plan_breaches",
     "historical_metrics",
     "broker_connections",
     "sync_runs",
@@ -54,6 +55,12 @@ def seed_tenant(user) -> dict[str, int]:
         plan = TradePlan.objects.create(user=user, name="Plan")
         strategy = TradePlanStrategy.objects.create(
             trade_plan=plan, strategy_type="short_put", allocation_percentage=Decimal("50")
+        )
+        breach = TradePlanBreach.objects.create(
+            trade_plan=plan,
+            rule="risk_per_trade",
+            opened_at="2026-03-02T15:00:00Z",
+            last_seen_at="2026-03-02T15:00:00Z",
         )
         metric = HistoricalMetric.objects.create(portfolio=portfolio, date=dt.date(2026, 3, 2))
         conn = BrokerConnection.objects.create(user=user, environment="sandbox")
@@ -79,6 +86,7 @@ def seed_tenant(user) -> dict[str, int]:
         "transactions": txn.id,
         "trade_plans": plan.id,
         "trade_plan_strategies": strategy.id,
+        "trade_plan_breaches": breach.id,
         "historical_metrics": metric.id,
         "broker_connections": conn.id,
         "sync_runs": run.id,
