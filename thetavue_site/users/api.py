@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import logout
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thetavue_site.api_errors import api_error_response
-from thetavue_site.users import notifications, privacy, selectors, tokens, webhooks
+from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
 from thetavue_site.users.identity import AuthIdentity
 from thetavue_site.users.models import ApiToken, Notification
 from thetavue_site.users.permissions import IsAuthenticatedWithScope, IsSignedInSession
@@ -96,8 +97,6 @@ class ApiTokenCreateInput(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_expires_at(self, value):
-        from django.utils import timezone
-
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("Must be in the future.")
         return value
@@ -143,10 +142,7 @@ class MeApi(APIView):
     def patch(self, request):
         data = MeUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        for field, value in data.validated_data.items():
-            setattr(user, field, value)
-        user.save(update_fields=[*data.validated_data, "updated_at"])
+        user = services.user_update_profile(user=request.user, **data.validated_data)
         return Response(MeOutput(user, context={"request": request}).data)
 
     @extend_schema(
@@ -158,13 +154,7 @@ class MeApi(APIView):
     def delete(self, request):
         data = EraseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        expected = user.email or user.clerk_id
-        if data.validated_data["confirm"].strip().lower() != expected.lower():
-            raise serializers.ValidationError(
-                {"confirm": ["Type the account's email to confirm the erasure."]}
-            )
-        privacy.user_erase(user_id=user.pk)
+        privacy.user_erase_confirmed(user=request.user, confirm=data.validated_data["confirm"])
         if not isinstance(request.auth, AuthIdentity):
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -234,8 +224,7 @@ class ApiTokenDetailApi(GenericAPIView):
         token = self.get_object(pk)
         data = ApiTokenUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        token.name = data.validated_data["name"]
-        token.save(update_fields=["name", "updated_at"])
+        token = tokens.api_token_rename(token=token, name=data.validated_data["name"])
         return Response(ApiTokenOutput(token).data)
 
     @extend_schema(
@@ -303,7 +292,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
     def destroy(self, request, pk=None):
-        self.get_object().delete()
+        notifications.notification_delete(notification=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: NotificationOutput})

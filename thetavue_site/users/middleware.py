@@ -23,13 +23,14 @@ from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from thetavue_site.api_errors import error_body
-from thetavue_site.observability import user_id_var
 from thetavue_site.users import clerk, tokens
 from thetavue_site.users.identity import REASON_MISSING, AuthIdentity, bearer_challenge
-from thetavue_site.users.models import ApiToken
+from thetavue_site.users.models import ApiToken, User
+from thetavue_site.users.services import user_get_or_create_for_token
 
 SESSION_COOKIE = "__session"
 API_PATH_PREFIX = "/api/"
+ADMIN_PATH_PREFIX = "/admin/"
 
 
 def unauthorized_response(reason: str) -> JsonResponse:
@@ -69,11 +70,7 @@ def identify(raw: str, *, from_cookie: bool) -> AuthIdentity:
 
 
 def _load_user(identity: AuthIdentity):
-    from thetavue_site.users.services import user_get_or_create_for_token
-
     if identity.method == "api_token":
-        from thetavue_site.users.models import User
-
         user = User.objects.filter(pk=identity.user_id).first()
     else:
         user = user_get_or_create_for_token(clerk_id=identity.user_id)
@@ -109,6 +106,12 @@ class ClerkAuthenticationMiddleware:
                 except (clerk.TokenRejected, tokens.ApiTokenRejected) as rejected:
                     # Not signed in by Clerk; a Django session may still apply.
                     request.auth_failure = rejected.reason
+        if identity is not None and identity.method == "api_token":
+            if request.path_info.startswith(ADMIN_PATH_PREFIX):
+                # The admin shows every trader's rows to staff: a script's token
+                # (even a staff member's, even read-only) never opens it.
+                identity = None
+                request.auth_failure = "API tokens cannot open the admin"
         if identity is None:
             return self.get_response(request)
 
@@ -116,11 +119,8 @@ class ClerkAuthenticationMiddleware:
         # Evaluated on first use, inside the RLS middleware's transaction.
         request.user = SimpleLazyObject(lambda: _load_user(identity))
         request.auser = partial(_auser, request)
-        log_context = user_id_var.set(identity.user_id)
-        try:
-            return self.get_response(request)
-        finally:
-            user_id_var.reset(log_context)
+        # Log lines get the user id from the RLS middleware, which reads this identity.
+        return self.get_response(request)
 
 
 async def _auser(request):

@@ -75,3 +75,8 @@ def notification_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=now, updated_at=now
     )
+
+
+@transaction.atomic
+def notification_delete(*, notification: Notification) -> None:
+    notification.delete()

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -98,6 +99,15 @@ def user_erase(*, user_id: str) -> bool:
             )
         user.delete()
     return True
+
+
+@transaction.atomic
+def user_erase_confirmed(*, user: User, confirm: str) -> None:
+    """Erase `user` once `confirm` repeats their email (their id when they have none)."""
+    expected = user.email or user.clerk_id
+    if confirm.strip().lower() != expected.lower():
+        raise ValidationError({"confirm": ["Type the account's email to confirm the erasure."]})
+    user_erase(user_id=user.pk)
 
 
 def export_filename(*, now: dt.datetime | None = None) -> str:

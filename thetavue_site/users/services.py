@@ -33,6 +33,23 @@ def user_get_or_create_for_token(*, clerk_id: str) -> User:
         return User.objects.get(pk=clerk_id)
 
 
+@transaction.atomic
+def user_update_profile(
+    *, user: User, display_name: str | None = None, notify_by_email: bool | None = None
+) -> User:
+    """Change what a trader may change about themselves; None leaves a field alone."""
+    changes = {
+        field: value
+        for field, value in (("display_name", display_name), ("notify_by_email", notify_by_email))
+        if value is not None
+    }
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        user.save(update_fields=[*changes, "updated_at"])
+    return user
+
+
 def _primary_email(data: dict[str, Any]) -> str:
     primary_id = data.get("primary_email_address_id")
     for address in data.get("email_addresses") or []:

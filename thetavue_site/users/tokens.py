@@ -72,6 +72,13 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+@transaction.atomic
+def api_token_rename(*, token: ApiToken, name: str) -> ApiToken:
+    token.name = name
+    token.save(update_fields=["name", "updated_at"])
+    return token
+
+
 def api_token_authenticate(*, raw: str) -> AuthenticatedToken:
     """Return the live token whose value is `raw`, and note its use (at most once a minute).
 

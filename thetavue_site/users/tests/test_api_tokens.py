@@ -210,3 +210,26 @@ def test_anonymous_gets_401_everywhere(client, alice, api_token_for):
         response = getattr(client, method)(url)
         assert response.status_code == 401, (method, url)
         assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_staff_members_api_token_does_not_open_the_admin(admin_user, api_token_for):
+    client = token_client(api_token_for(admin_user, scope="read"))
+    response = client.get("/admin/portfolios/portfolio/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_staff_members_session_opens_the_admin(admin_client):
+    assert admin_client.get("/admin/portfolios/portfolio/").status_code == 200
+
+
+def test_list_query_count_is_flat(
+    alice_token_client, alice, api_token_for, django_assert_num_queries
+):
+    for index in range(5):
+        api_token_for(alice, name=f"t{index}")
+    alice_token_client.get(TOKENS)  # warm process-wide caches (e.g. /metrics gauges)
+    # savepoint, RLS context, user, count, page, release
+    with django_assert_num_queries(6):
+        response = alice_token_client.get(TOKENS)
+    assert response.json()["count"] == 5

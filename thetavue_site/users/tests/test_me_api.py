@@ -81,3 +81,24 @@ def test_anonymous_is_401(client, db):
     response = client.get(ME)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_profile_query_count(alice_token_client, django_assert_num_queries):
+    alice_token_client.get(ME)  # warm process-wide caches (e.g. /metrics gauges)
+    # savepoint, RLS context, user, release
+    with django_assert_num_queries(4):
+        assert alice_token_client.get(ME).status_code == 200
+
+
+def test_api_token_lookup_costs_one_short_service_transaction(
+    alice, api_token_for, django_assert_num_queries
+):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(alice, scope='read')}")
+    client.get(ME)  # first use writes last_used_at; warm caches
+    # token lookup: savepoint, read context, service, select, restore, release;
+    # request: savepoint, RLS context, user, release
+    with django_assert_num_queries(10):
+        assert client.get(ME).status_code == 200
