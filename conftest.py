@@ -7,6 +7,7 @@ rows are seeded under `rls.as_service()`; requests carry their own context.
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import socket
 import time
@@ -41,8 +42,28 @@ def _loopback_only(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """Forget this run's cache keys after each test.
+
+    Only keys under this run's prefix: the Redis database is shared with the
+    Celery broker and with other test runs, which FLUSHDB would wipe.
+    """
     yield
-    cache.clear()
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_prefix():
+    """Give this test run its own cache namespace (locks, OAuth states, metrics)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    caches = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
+    caches["default"]["KEY_PREFIX"] = f"tvtest{os.getpid()}"
+    with override_settings(CACHES=caches):
+        yield
 
 
 def make_user(email: str, *, clerk_id: str | None = None, **fields):

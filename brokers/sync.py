@@ -253,7 +253,7 @@ def connection_sync(
     with connection_lock(connection_id) as acquired:
         if not acquired:
             return SyncOutcome(
-                run_id=run_id, status="skipped", error="another sync holds this connection"
+                run_id=run_id, status="locked", error="another sync holds this connection"
             )
         run = _run_start(
             connection_id=connection_id, owner_id=owner_id, run_id=run_id, trigger=trigger

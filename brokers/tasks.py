@@ -19,17 +19,30 @@ from thetavue_site import rls
 logger = logging.getLogger(__name__)
 
 
+LOCKED_RETRIES = 5
+
+
 @shared_task(
+    bind=True,
     name="brokers.sync_connection",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=150,
 )
-def sync_connection_task(connection_id: int, owner_id: str, run_id: int | None = None) -> str:
+def sync_connection_task(self, connection_id: int, owner_id: str, run_id: int | None = None) -> str:
     outcome = sync.connection_sync(
         connection_id=connection_id, owner_id=owner_id, run_id=run_id, trigger="schedule"
     )
+    if outcome.status == "locked" and run_id is not None:
+        # Another holder, alive or killed mid-sync: a live one keeps the lock
+        # fresh, a dead one's lock expires within its TTL. Try again after it.
+        if self.request.retries < LOCKED_RETRIES:
+            raise self.retry(countdown=settings.SYNC_LOCK_TTL_SECONDS, max_retries=LOCKED_RETRIES)
+        with rls.as_user(owner_id):
+            SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
+                status=SyncRun.Status.SKIPPED, finished_at=timezone.now(), error=outcome.error
+            )
     return outcome.status
 
 

@@ -19,7 +19,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from thetavue_site import rls
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+# No auto-describe: registering must not run the collector (it reads the database).
+REGISTRY = CollectorRegistry(auto_describe=False)
 API_LATENCY = Histogram(
     "thetavue_http_request_seconds",
     "Time to answer a request, by route and status class.",

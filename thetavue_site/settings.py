@@ -249,6 +249,8 @@ except ValueError:
     ) from None
 if not 1 <= SYNC_INTERVAL_MINUTES <= 1440:
     raise ImproperlyConfigured("SYNC_INTERVAL_MINUTES must be between 1 and 1440")
+# A sync's per-connection lock; its holder keeps extending it while alive.
+SYNC_LOCK_TTL_SECONDS = _setting(env.int, "SYNC_LOCK_TTL_SECONDS", default=30)
 SYNC_RUN_RETENTION_DAYS = _setting(env.int, "SYNC_RUN_RETENTION_DAYS", default=90)
 NOTIFICATION_RETENTION_DAYS = _setting(env.int, "NOTIFICATION_RETENTION_DAYS", default=90)
 

@@ -17,3 +17,28 @@ def test_a_refused_caller_does_not_release_the_holders_lock():
             assert not intruder
         with redis_lock("x") as still_held:
             assert holder and not still_held
+
+
+def test_a_holders_heartbeat_keeps_the_lock_past_its_ttl(settings):
+    import time
+
+    from brokers.locks import lock_is_held
+
+    with redis_lock("beat", ttl_seconds=1) as held:
+        assert held
+        time.sleep(2.2)  # two TTLs: without the heartbeat the key would be gone
+        assert lock_is_held("beat")
+    assert not lock_is_held("beat")
+
+
+def test_an_abandoned_lock_expires_by_itself():
+    import time
+
+    from brokers.locks import _key, _redis, lock_is_held
+
+    _redis().set(_key("dead-holder"), "someone-killed", nx=True, ex=1)
+    assert lock_is_held("dead-holder")
+    time.sleep(1.5)
+    assert not lock_is_held("dead-holder")
+    with redis_lock("dead-holder") as held:
+        assert held

@@ -204,7 +204,7 @@ def test_a_second_worker_on_the_same_connection_is_a_no_op(sandbox, alice):
     with connection_lock(connection.pk) as held:
         assert held
         outcome = sync(connection)
-    assert outcome.status == "skipped"
+    assert outcome.status == "locked"
     assert sandbox.requests() == []
     with rls.as_user(alice.pk):
         assert not SyncRun.objects.exists()
