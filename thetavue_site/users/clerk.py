@@ -198,6 +198,7 @@ def verify_session_token(token: str) -> tuple[dict[str, Any], str]:
     if not claims["sub"]:
         raise TokenRejected(MISSING_CLAIM)
     parties = settings.CLERK_AUTHORIZED_PARTIES
+    # Dev tokens serve REST clients, which have no browser Origin to put in `azp`.
     if parties and not dev_mode and claims.get("azp") not in parties:
         # Both Clerk SDKs refuse a token without `azp` once parties are set.
         raise TokenRejected(UNAUTHORIZED_PARTY)

@@ -42,10 +42,10 @@ def test_template_response_under_a_bearer_token_sees_the_users_rows(
 
 
 def test_persistent_connection_carries_nothing_from_alice_to_bob(
-    settings, alice, bob, seeded, bearer_for
+    monkeypatch, alice, bob, seeded, bearer_for
 ):
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 600
-    connection.settings_dict["CONN_MAX_AGE"] = 600
+    # Kept open across requests (request_finished closes it only when expired).
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
     client = Client()
 
     alice_view = client.get("/test/visible-titles", HTTP_AUTHORIZATION=bearer_for(alice)).json()
