@@ -426,4 +426,16 @@ def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer
             timings=timer.timings,
             error="",
         )
+    _notify_plan_breaches(owner_id)
     return totals
+
+
+def _notify_plan_breaches(owner_id: str) -> None:
+    """Turn new trade-plan breaches into notifications; never fail the finished sync."""
+    from tradeplans.notifications import plans_notify_breaches
+
+    try:
+        plans_notify_breaches(user_id=owner_id)
+    except Exception:
+        # The sync's data is committed; a compliance bug must not mark it failed.
+        logger.exception("plan breach notifications failed for user %s", owner_id)

@@ -261,3 +261,22 @@ def test_sync_never_writes_to_another_users_rows(sandbox, alice, bob):
     with rls.as_service():
         owners = set(Portfolio.objects.values_list("user_id", flat=True))
     assert owners == {alice.pk}
+
+
+def test_a_sync_turns_a_new_plan_breach_into_one_notification(sandbox, alice):
+    from thetavue_site.users.models import Notification
+    from tradeplans.models import TradePlan
+
+    with rls.as_service():
+        TradePlan.objects.create(user=alice, name="Tight", max_overnight_exposure=Decimal("1.00"))
+    connection = granted_connection(sandbox, alice)
+
+    assert sync(connection).status == "succeeded"
+    sandbox.tick(5)
+    assert sync(connection).status == "succeeded"
+
+    with rls.as_user(alice.pk):
+        breaches = list(
+            Notification.objects.filter(kind="plan_breach").values_list("title", flat=True)
+        )
+    assert len(breaches) == 1, breaches
