@@ -165,8 +165,7 @@ class PortfolioMetricsOutput(serializers.Serializer):
 
 
 class HistoryQueryInput(serializers.Serializer):
-    """``from`` and ``to`` are Python keywords, hence the fields built here."""
-
+    # `from` and `to` are Python keywords, hence fields built here, not declared.
     def get_fields(self):
         return {
             "from": serializers.DateField(
@@ -203,8 +202,7 @@ class HistoryRowOutput(serializers.Serializer):
 
 
 class HistoryOutput(serializers.Serializer):
-    """``from`` and ``to`` echo the range under the query's own names."""
-
+    # `from` and `to` echo the range under the query's own names (Python keywords).
     def get_fields(self):
         return {
             "portfolio_id": serializers.IntegerField(),
