@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,7 +49,6 @@ from metrics.pricing import (
     LegPricing,
     price_scenarios,
 )
-from metrics.services import leg_inputs
 from portfolios.models import Portfolio, Position
 
 CENT = Decimal("0.01")
@@ -122,6 +121,35 @@ def new_york_today() -> dt.date:
 def metrics_as_of(portfolio: Portfolio) -> dt.datetime | None:
     """Return when the stored figures were produced: the last sync, or a manual edit."""
     return portfolio.updated_at if portfolio.is_manual else portfolio.synced_at
+
+
+def leg_inputs(positions: Iterable[Any]) -> LegInputs:
+    """Return pricing inputs for stored legs (Position rows or ``.values()`` dicts).
+
+    The stored implied volatility is the fallback when the mark gives none: for
+    a manual leg it is the trader's own IV, for a synced one the last good IV.
+    """
+    return LegInputs.from_rows(
+        {
+            "instrument_type": _get(leg, "instrument_type"),
+            "option_type": _get(leg, "option_type") or "",
+            "strike": _get(leg, "strike_price"),
+            "expiration": _get(leg, "expiration_date"),
+            "settlement": _get(leg, "settlement_type") or "PM",
+            "mark": _get(leg, "mark"),
+            "underlying_price": _get(leg, "underlying_price"),
+            "quantity": _get(leg, "quantity"),
+            "multiplier": _get(leg, "multiplier"),
+            "dividend_yield": _get(leg, "dividend_yield"),
+            "broker_iv": _get(leg, "implied_volatility"),
+            "beta": _get(leg, "beta"),
+        }
+        for leg in positions
+    )
+
+
+def _get(leg: Any, name: str) -> Any:
+    return leg[name] if isinstance(leg, Mapping) else getattr(leg, name)
 
 
 def _leg_rows(portfolio_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.pricing import EQUITY_OPTION, FUTURE_OPTION, LegInputs, price_legs
+from metrics.pricing import EQUITY_OPTION, FUTURE_OPTION, price_legs
+from metrics.selectors import leg_inputs
 from portfolios.models import Portfolio, Position
 
 REPRICED_FIELDS = [
@@ -31,35 +30,6 @@ REPRICED_FIELDS = [
     "updated_at",
 ]
 _OPTIONS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
-
-
-def leg_inputs(positions: Iterable[Any]) -> LegInputs:
-    """Return pricing inputs for stored legs (Position rows or ``.values()`` dicts).
-
-    The stored implied volatility is the fallback when the mark gives none: for
-    a manual leg it is the trader's own IV, for a synced one the last good IV.
-    """
-    return LegInputs.from_rows(
-        {
-            "instrument_type": _get(leg, "instrument_type"),
-            "option_type": _get(leg, "option_type") or "",
-            "strike": _get(leg, "strike_price"),
-            "expiration": _get(leg, "expiration_date"),
-            "settlement": _get(leg, "settlement_type") or "PM",
-            "mark": _get(leg, "mark"),
-            "underlying_price": _get(leg, "underlying_price"),
-            "quantity": _get(leg, "quantity"),
-            "multiplier": _get(leg, "multiplier"),
-            "dividend_yield": _get(leg, "dividend_yield"),
-            "broker_iv": _get(leg, "implied_volatility"),
-            "beta": _get(leg, "beta"),
-        }
-        for leg in positions
-    )
-
-
-def _get(leg: Any, name: str) -> Any:
-    return leg[name] if isinstance(leg, Mapping) else getattr(leg, name)
 
 
 @transaction.atomic
