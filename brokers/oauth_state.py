@@ -6,6 +6,7 @@ import secrets
 
 from django.core import signing
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 STATE_MAX_AGE_SECONDS = 600
 _SALT = "thetavue.brokers.oauth-state"
@@ -16,13 +17,22 @@ class InvalidState(Exception):
 
 
 def _nonce_key(nonce: str) -> str:
-    return f"oauth-state:{nonce}"
+    return cache.make_and_validate_key(f"oauth-state:{nonce}")
+
+
+def _redis():
+    # The raw client, not the cache API: the cache degrades to a miss when
+    # Redis is down, and a state must never be taken as used or unused then.
+    return cache._cache.get_client(write=True)
 
 
 def state_issue(*, user_id: str) -> str:
     """Return a fresh state for `user_id`, remembered server-side until used or expired."""
     nonce = secrets.token_urlsafe(24)
-    cache.set(_nonce_key(nonce), user_id, timeout=STATE_MAX_AGE_SECONDS)
+    try:
+        _redis().set(_nonce_key(nonce), user_id, ex=STATE_MAX_AGE_SECONDS)
+    except RedisError:
+        raise InvalidState("connections are unavailable for a moment; try again shortly") from None
     return signing.dumps({"u": user_id, "n": nonce}, salt=_SALT, compress=False)
 
 
@@ -37,5 +47,9 @@ def state_consume(*, state: str, user_id: str) -> None:
     if not secrets.compare_digest(str(payload.get("u", "")), str(user_id)):
         raise InvalidState("the connection request belongs to another user")
     # delete() answers whether the key existed: the first caller wins, a replay loses.
-    if not cache.delete(_nonce_key(payload.get("n", ""))):
+    try:
+        deleted = _redis().delete(_nonce_key(payload.get("n", "")))
+    except RedisError:
+        raise InvalidState("connections are unavailable for a moment; try again shortly") from None
+    if not deleted:
         raise InvalidState("the connection request was already used")

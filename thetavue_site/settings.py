@@ -137,7 +137,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Degrades to a miss when Redis is down: pages keep serving from PostgreSQL.
+        "BACKEND": "thetavue_site.cache_backend.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("THETAVUE_CACHE_PREFIX", "tv"),
         "TIMEOUT": 300,

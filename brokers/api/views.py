@@ -48,7 +48,11 @@ class ConnectApi(APIView):
         request=None, responses={200: s.AuthorizeOutput}, summary="Start the OAuth connection"
     )
     def post(self, request):
-        return Response({"authorize_url": authorize_url_for(user_id=request.user.pk)})
+        try:
+            url = authorize_url_for(user_id=request.user.pk)
+        except InvalidState as error:
+            return api_error_response(503, "unavailable", f"Cannot start a connection: {error}.")
+        return Response({"authorize_url": url})
 
 
 class CallbackApi(APIView):

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
-from django.db import connection as db
 
 from brokers.models import SyncRun
 from brokers.sync_queue import sync_enqueue
+from brokers.tests.celery_worker import running_worker
 from brokers.tests.sync_helpers import granted_connection
 from portfolios.models import Position
 from thetavue_site import rls
@@ -26,58 +21,10 @@ from thetavue_site.celery import app as celery_app
 WORKER_WAIT_SECONDS = 90
 
 
-def database_url() -> str:
-    s = db.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
-
 @pytest.fixture
-def worker_queue(monkeypatch, tastytrade_sandbox):
-    """Start a real worker (prefork, one process) on a private queue; stop it afterwards."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(celery_app.conf, "task_default_queue", queue)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "TASTYTRADE_API_BASE_URL": tastytrade_sandbox.base_url,
-        "CELERY_QUEUE": queue,
-        "THETAVUE_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own worker command
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "thetavue_site",
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            f"{queue}@%h",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-    )
-    # A message published before the worker has bound its queue would be
-    # dropped by the Redis transport: wait until the worker answers a ping.
-    deadline = time.monotonic() + WORKER_WAIT_SECONDS
-    while not celery_app.control.ping(destination=[f"{queue}@{socket.gethostname()}"], timeout=0.5):
-        assert worker.poll() is None, "the worker exited"
-        assert time.monotonic() < deadline, "the worker did not start"
-    yield queue
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+def worker_queue(tastytrade_sandbox):
+    with running_worker(base_url=tastytrade_sandbox.base_url) as worker:
+        yield worker
 
 
 def wait_for_run(user_id: str, run_id: int) -> SyncRun:

@@ -1,0 +1,37 @@
+"""With Redis down, web keeps serving from PostgreSQL and says what is unavailable."""
+
+import pytest
+from django.test import override_settings
+
+from portfolios.tests.factories import make_book, make_portfolio
+from thetavue_site import rls
+
+pytestmark = pytest.mark.django_db
+
+UNREACHABLE = {
+    "default": {
+        "BACKEND": "thetavue_site.cache_backend.ResilientRedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "KEY_PREFIX": "down",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+def test_api_serves_from_the_database_while_redis_is_down(alice_api, alice):
+    with rls.as_service():
+        portfolio = make_portfolio(owner=alice)
+        make_book(portfolio=portfolio, n_positions=5)
+    with override_settings(CACHES=UNREACHABLE):
+        listing = alice_api.get("/api/portfolio/")
+        positions = alice_api.get(f"/api/portfolio/{portfolio.pk}/positions/")
+        metrics = alice_api.get(f"/api/portfolio/{portfolio.pk}/metrics/")
+        health = alice_api.get("/healthz")
+        connect = alice_api.post("/api/tastytrade/connect")
+    assert listing.status_code == 200 and listing.json()["count"] == 1
+    assert positions.status_code == 200 and positions.json()["count"] == 5
+    assert metrics.status_code == 200
+    assert metrics.json()["total_delta"] == pytest.approx(150.0)
+    assert health.status_code == 503 and health.json()["checks"]["redis"] == "unreachable"
+    assert connect.status_code == 503
+    assert connect.json()["error"]["code"] == "unavailable"
