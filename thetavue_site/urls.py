@@ -24,6 +24,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/notifications/", include("thetavue_site.users.notification_urls")),
     path("api/", include(api_patterns)),
+    path("plans/", include("tradeplans.urls")),
+    path("connections/", include("brokers.urls")),
+    path("", include("thetavue_site.users.urls_pages")),
+    path("", include("portfolios.urls")),
 ]
 
 handler404 = "thetavue_site.urls.not_found"

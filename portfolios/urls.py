@@ -1,0 +1,12 @@
+"""Portfolio dashboards: the overview at "/" and one portfolio's page."""
+
+from django.urls import path
+
+from portfolios import views
+
+app_name = "portfolios"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("portfolios/<int:pk>/", views.portfolio_detail, name="detail"),
+    path("portfolios/<int:pk>/what-if", views.portfolio_what_if, name="what-if"),
+]

@@ -1,0 +1,338 @@
+"""Portfolio dashboards: the overview of every portfolio ("/") and one portfolio's page.
+
+Every read starts from the user's portfolios (another trader's portfolio is a
+404) and costs a fixed number of queries whatever the number of legs: the
+figures come from the selectors' aggregated reads (portfolios.selectors,
+metrics.selectors), never from a query per leg.
+
+Units and signs (DESIGN.md §5): money in $, credit > 0; delta in share
+equivalents (short put > 0); theta in $ per calendar day (short premium > 0);
+vega in $ per +1 vol point; beta-weighted delta in SPY shares and in $.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from types import ModuleType
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_POST
+
+from brokers.views import latest_runs, sync_state
+from metrics.models import HistoricalMetric
+from portfolios import selectors
+from portfolios.models import Portfolio
+from thetavue_site.svg_charts import Series, line_chart
+
+WHAT_IF_MAX_MOVES = 21
+WHAT_IF_MAX_SHIFTS = 9
+WHAT_IF_MAX_DAYS = 365
+NUMBER_LIST = re.compile(r"[\s,;]+")
+
+
+def _metrics_selectors() -> ModuleType | None:
+    """Return metrics.selectors, or None where the metrics service is not installed."""
+    try:
+        from metrics import selectors as metrics_selectors
+    except ImportError:
+        return None
+    return metrics_selectors
+
+
+# Reads -------------------------------------------------------------------------------
+
+
+def previous_closes(*, portfolio_ids: list[int], today: dt.date) -> dict[int, dict[str, Any]]:
+    """Return each portfolio's latest nightly row before `today` (New York), in one query.
+
+    The day change on the overview is net liq now minus this row's net liq.
+    """
+    if not portfolio_ids:
+        return {}
+    rows = (
+        HistoricalMetric.objects.filter(portfolio_id__in=portfolio_ids, date__lt=today)
+        .order_by("portfolio_id", "-date")
+        .distinct("portfolio_id")
+        .values("portfolio_id", "date", "net_liquidation_value")
+    )
+    return {row["portfolio_id"]: row for row in rows}
+
+
+def _fallback_metrics(portfolio: Portfolio) -> dict[str, Any]:
+    """Totals from the portfolio selectors' aggregate, where the metrics service is absent."""
+    return {
+        "net_liquidation_value": portfolio.net_liquidation_value,
+        "total_delta": getattr(portfolio, "total_delta", None),
+        "total_theta": getattr(portfolio, "total_theta", None),
+        "total_vega": getattr(portfolio, "total_vega", None),
+        "beta_weighted_delta": None,
+        "beta_weighted_delta_dollars": None,
+        "theta_over_net_liq": None,
+        "buying_power_used": portfolio.maintenance_requirement,
+        "unrealized_pnl": getattr(portfolio, "total_unrealized_pnl", None),
+        "legs": getattr(portfolio, "legs_count", None),
+        "legs_unpriced": getattr(portfolio, "legs_unpriced", None),
+        "as_of": portfolio.synced_at,
+        "fallback": True,
+    }
+
+
+def _metrics_for(portfolios: list[Portfolio]) -> list[dict[str, Any]]:
+    metrics_selectors = _metrics_selectors()
+    if metrics_selectors is None:
+        return [_fallback_metrics(portfolio) for portfolio in portfolios]
+    return metrics_selectors.portfolio_metrics_many(portfolios=portfolios)
+
+
+def _fraction(part, whole) -> float | None:
+    if part is None or whole in (None, 0):
+        return None
+    return float(part) / float(whole)
+
+
+def _sum_known(values) -> Any:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+# Overview ----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def overview(request):
+    """Every portfolio's headline figures, with totals and sync status."""
+    scope = selectors.portfolio_list_for_user(user=request.user).order_by("name", "id")
+    if _metrics_selectors() is None:
+        scope = selectors.portfolio_summaries_for_user(user=request.user).order_by("name", "id")
+    portfolios = list(scope.select_related("broker_connection"))
+    figures = _metrics_for(portfolios)
+    closes = previous_closes(
+        portfolio_ids=[p.pk for p in portfolios], today=selectors.market_today()
+    )
+    runs = latest_runs(connection_ids={p.broker_connection_id for p in portfolios})
+    rows = []
+    for portfolio, metrics in zip(portfolios, figures, strict=True):
+        close = closes.get(portfolio.pk)
+        net_liq = metrics["net_liquidation_value"]
+        day_change = None
+        if close and close["net_liquidation_value"] is not None and net_liq is not None:
+            day_change = net_liq - close["net_liquidation_value"]
+        rows.append(
+            {
+                "portfolio": portfolio,
+                "m": metrics,
+                "day_change": day_change,
+                "day_change_pct": _fraction(day_change, close and close["net_liquidation_value"]),
+                "close_date": close and close["date"],
+                "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
+                "sync": sync_state(
+                    connection=portfolio.broker_connection,
+                    run=runs.get(portfolio.broker_connection_id),
+                    compact=True,
+                ),
+            }
+        )
+    totals = {
+        "net_liquidation_value": _sum_known(r["m"]["net_liquidation_value"] for r in rows),
+        "day_change": _sum_known(r["day_change"] for r in rows),
+        "total_delta": _sum_known(r["m"]["total_delta"] for r in rows),
+        "total_theta": _sum_known(r["m"]["total_theta"] for r in rows),
+        "total_vega": _sum_known(r["m"]["total_vega"] for r in rows),
+        "beta_weighted_delta": _sum_known(r["m"]["beta_weighted_delta"] for r in rows),
+        "beta_weighted_delta_dollars": _sum_known(
+            r["m"]["beta_weighted_delta_dollars"] for r in rows
+        ),
+        "buying_power_used": _sum_known(r["m"]["buying_power_used"] for r in rows),
+    }
+    totals["theta_over_net_liq"] = _fraction(totals["total_theta"], totals["net_liquidation_value"])
+    totals["bp_pct"] = _fraction(totals["buying_power_used"], totals["net_liquidation_value"])
+    return render(
+        request,
+        "portfolios/overview.html",
+        {
+            "rows": rows,
+            "totals": totals,
+            "metrics_available": _metrics_selectors() is not None,
+            "nav": "overview",
+        },
+    )
+
+
+# One portfolio -----------------------------------------------------------------------
+
+
+class WhatIfForm(forms.Form):
+    """A what-if grid: underlying moves (%), IV shifts (vol points), days forward."""
+
+    moves = forms.CharField(
+        label="Underlying moves, %",
+        initial="-10, -5, -2, 0, 2, 5, 10",
+        help_text="Comma-separated, −95 to 500.",
+    )
+    iv_shifts = forms.CharField(
+        label="IV shifts, vol points",
+        initial="-5, 0, 5",
+        help_text="Comma-separated, −100 to 500.",
+    )
+    days_forward = forms.IntegerField(
+        label="Days forward", initial=0, min_value=0, max_value=WHAT_IF_MAX_DAYS
+    )
+
+    @staticmethod
+    def _numbers(text: str, *, low: float, high: float, most: int) -> list[float]:
+        parts = [part for part in NUMBER_LIST.split(text.replace("\u2212", "-").strip()) if part]
+        if not parts:
+            raise forms.ValidationError("Give at least one number.")
+        if len(parts) > most:
+            raise forms.ValidationError(f"At most {most} values.")
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError:
+            raise forms.ValidationError("Numbers only, separated by commas.") from None
+        if any(not (low <= number <= high) for number in numbers):
+            raise forms.ValidationError(f"Each value must be from {low:g} to {high:g}.")
+        return sorted(set(numbers))
+
+    def clean_moves(self):
+        return self._numbers(self.cleaned_data["moves"], low=-95, high=500, most=WHAT_IF_MAX_MOVES)
+
+    def clean_iv_shifts(self):
+        return self._numbers(
+            self.cleaned_data["iv_shifts"], low=-100, high=500, most=WHAT_IF_MAX_SHIFTS
+        )
+
+
+def _portfolio_for(request, pk: int) -> Portfolio:
+    scope = selectors.portfolio_list_for_user(user=request.user)
+    if _metrics_selectors() is None:
+        scope = selectors.portfolio_summaries_for_user(user=request.user)
+    return get_object_or_404(scope.select_related("broker_connection"), pk=pk)
+
+
+def _history_charts(portfolio: Portfolio) -> dict[str, Any] | None:
+    metrics_selectors = _metrics_selectors()
+    if metrics_selectors is None:
+        return None
+    history = metrics_selectors.portfolio_history(portfolio=portfolio, date_from=None, date_to=None)
+    rows = history["results"]
+    if not rows:
+        return {"count": 0}
+    dates = [row["date"] for row in rows]
+
+    def column(name):
+        return [None if row[name] is None else float(row[name]) for row in rows]
+
+    def usd_axis(value: float) -> str:
+        return f"${value:,.0f}" if abs(value) >= 1000 else f"${value:,.2f}"
+
+    return {
+        "count": len(rows),
+        "first": dates[0],
+        "last": dates[-1],
+        "net_liq": line_chart(
+            title="Net liquidation value, $",
+            dates=dates,
+            series=[Series("Net liq", column("net_liquidation_value"), "series-a")],
+            value_format=usd_axis,
+        ),
+        "bwd": line_chart(
+            title="Beta-weighted delta, SPY shares",
+            dates=dates,
+            series=[Series("BWD", column("beta_weighted_delta"), "series-b")],
+            value_format=lambda v: f"{v:,.0f} sh",
+            zero_line=True,
+        ),
+        "theta": line_chart(
+            title="Theta, $ per day",
+            dates=dates,
+            series=[Series("Theta", column("total_theta"), "series-c")],
+            value_format=lambda v: f"${v:,.0f}/d",
+            zero_line=True,
+        ),
+    }
+
+
+def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -> dict:
+    groups = selectors.strategy_groups(portfolio=portfolio)
+    metrics = _metrics_for([portfolio])[0]
+    run = latest_runs(connection_ids=[portfolio.broker_connection_id]).get(
+        portfolio.broker_connection_id
+    )
+    net_liq = metrics["net_liquidation_value"]
+    legs_count = sum(group["legs_count"] for group in groups)
+    return {
+        "portfolio": portfolio,
+        "m": metrics,
+        "groups": groups,
+        "legs_count": legs_count,
+        "theta_pct": metrics.get("theta_over_net_liq"),
+        "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
+        "net_credit": _sum_known(group["net_credit"] for group in groups),
+        "history": _history_charts(portfolio),
+        "sync": sync_state(connection=portfolio.broker_connection, run=run),
+        "what_if_form": form or WhatIfForm(),
+        "what_if": what_if,
+        "metrics_available": _metrics_selectors() is not None,
+        "csv_url": f"/api/portfolio/{portfolio.pk}/positions/?format=csv",
+        "nav": "overview",
+    }
+
+
+@require_GET
+@login_required
+def portfolio_detail(request, pk: int):
+    portfolio = _portfolio_for(request, pk)
+    return render(request, "portfolios/detail.html", _detail_context(request, portfolio))
+
+
+def _what_if_table(result: dict[str, Any]) -> dict[str, Any]:
+    """Arrange the scenarios as rows of moves × columns of IV shifts."""
+    cells = {
+        (cell["underlying_move_pct"], cell["iv_shift_points"]): cell for cell in result["scenarios"]
+    }
+    shifts = result["iv_shift_points"]
+    return {
+        **result,
+        "shifts": shifts,
+        "rows": [
+            {"move": move, "cells": [cells[(move, shift)] for shift in shifts]}
+            for move in result["underlying_moves_pct"]
+        ],
+    }
+
+
+@require_POST
+@login_required
+def portfolio_what_if(request, pk: int):
+    """Re-price the book on the form's grid (nothing is stored); htmx swaps the table in."""
+    portfolio = _portfolio_for(request, pk)
+    form = WhatIfForm(request.POST)
+    metrics_selectors = _metrics_selectors()
+    result = None
+    if form.is_valid() and metrics_selectors is not None:
+        result = _what_if_table(
+            metrics_selectors.portfolio_what_if(
+                portfolio=portfolio,
+                underlying_moves_pct=form.cleaned_data["moves"],
+                iv_shift_points=form.cleaned_data["iv_shifts"],
+                days_forward=form.cleaned_data["days_forward"],
+            )
+        )
+    context = {
+        "portfolio": portfolio,
+        "what_if": result,
+        "what_if_form": form,
+        "metrics_available": metrics_selectors is not None,
+    }
+    if request.htmx:
+        return render(request, "portfolios/_what_if.html", context)
+    return render(
+        request,
+        "portfolios/detail.html",
+        _detail_context(request, portfolio, what_if=result, form=form),
+    )

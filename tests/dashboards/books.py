@@ -1,0 +1,144 @@
+"""Dashboard test data: a trader's whole world in a few statements, any number of legs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from brokers.models import BrokerConnection, SyncRun
+from metrics.models import HistoricalMetric
+from portfolios.models import Portfolio, Position
+from thetavue_site import rls
+from thetavue_site.users.models import ApiToken, Notification
+from tradeplans.models import TradePlan, TradePlanStrategy
+
+
+@dataclass
+class World:
+    portfolio: Portfolio
+    connection: BrokerConnection
+    run: SyncRun
+    plan: TradePlan
+    notification: Notification
+    token: ApiToken
+
+
+def make_world(*, owner, tag: str, n_legs: int = 10) -> World:
+    """Create `owner`'s synced portfolio of `n_legs` short puts, history, a plan, a notice.
+
+    `tag` goes into every name, so a page showing another trader's data is caught.
+    """
+    now = timezone.now()
+    with rls.as_service():
+        connection = BrokerConnection.objects.create(
+            user=owner,
+            environment="http://127.0.0.1:1",
+            status=BrokerConnection.Status.ACTIVE,
+            last_synced_at=now - dt.timedelta(minutes=5),
+        )
+        portfolio = Portfolio.objects.create(
+            user=owner,
+            name=f"{tag} margin",
+            account_type="margin",
+            broker_account_id=f"5WT-{tag}",
+            broker_connection=connection,
+            net_liquidation_value=Decimal("125000.00"),
+            cash_balance=Decimal("90000.00"),
+            maintenance_requirement=Decimal("30000.00"),
+            spy_price=Decimal("560.00"),
+            synced_at=now - dt.timedelta(minutes=5),
+        )
+        add_legs(portfolio=portfolio, count=n_legs)
+        run = SyncRun.objects.create(
+            connection=connection,
+            trigger="schedule",
+            status=SyncRun.Status.SUCCEEDED,
+            started_at=now - dt.timedelta(minutes=6),
+            finished_at=now - dt.timedelta(minutes=5),
+            accounts_synced=1,
+            positions_added=n_legs,
+            progress="done",
+        )
+        today = timezone.localdate()
+        HistoricalMetric.objects.bulk_create(
+            [
+                HistoricalMetric(
+                    portfolio=portfolio,
+                    date=today - dt.timedelta(days=days),
+                    net_liquidation_value=Decimal("120000.00") + Decimal(days * 37),
+                    total_delta=100.0 + days,
+                    total_theta=40.0 + days / 2,
+                    total_vega=-300.0,
+                    beta_weighted_delta=80.0 - days,
+                )
+                for days in range(1, 31)
+            ]
+        )
+        plan = TradePlan.objects.create(
+            user=owner,
+            name=f"{tag} wheel plan",
+            monthly_income_target=Decimal("2000.00"),
+            risk_per_trade=Decimal("500.00"),
+            max_overnight_exposure=Decimal("50000.00"),
+        )
+        TradePlanStrategy.objects.create(
+            trade_plan=plan,
+            strategy_type="short_put",
+            allocation_percentage=Decimal("40"),
+            max_positions=5,
+            delta_range_min=Decimal("-0.35"),
+            delta_range_max=Decimal("-0.15"),
+        )
+        notification = Notification.objects.create(
+            user=owner, kind="sync_failed", level="warning", title=f"{tag} sync hiccup"
+        )
+        from thetavue_site.users.tokens import api_token_create
+
+        token, _ = api_token_create(user=owner, name=f"{tag} sheet", scope="read")
+    return World(portfolio, connection, run, plan, notification, token)
+
+
+def add_legs(*, portfolio: Portfolio, count: int, start: int = 0) -> None:
+    """Bulk-create `count` priced short puts on XYZ (strikes 100 + i), one group each."""
+    expiration = timezone.localdate() + dt.timedelta(days=30)
+    legs = []
+    for index in range(start, start + count):
+        strike = Decimal(100 + index)
+        legs.append(
+            Position(
+                portfolio=portfolio,
+                symbol=f"{'XYZ':<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
+                underlying_symbol="XYZ",
+                instrument_type="Equity Option",
+                option_type="P",
+                strike_price=strike,
+                expiration_date=expiration,
+                quantity=Decimal(-1),
+                multiplier=100,
+                average_open_price=Decimal("2.00"),
+                premium_received=Decimal("200.00"),
+                mark=Decimal("1.50"),
+                current_value=Decimal("-150.00"),
+                underlying_price=Decimal("150.00"),
+                strategy_type="short_put",
+                strategy_group_id=f"g{index}",
+                delta=30.0,
+                gamma=-1.0,
+                theta=5.0,
+                vega=-10.0,
+                implied_volatility=0.25,
+                greeks_source="implied",
+                beta=1.1,
+            )
+        )
+    Position.objects.bulk_create(legs)
+
+
+def grow_book(world: World, *, to_legs: int) -> None:
+    """Add legs to the world's portfolio until it holds `to_legs`."""
+    with rls.as_service():
+        have = Position.objects.filter(portfolio=world.portfolio).count()
+        add_legs(portfolio=world.portfolio, count=to_legs - have, start=have)
