@@ -1,0 +1,321 @@
+"""7. A sync wave of 1,000 connections through real Celery workers, 100 ms per broker request.
+
+Set-up (untimed): the Tastytrade sandbox as its own process (so its GIL is
+not the bench's; started through bench.sandbox_server, which turns Nagle off
+on its sockets, see there), a latency fault of 100 ms on every API request, 1,000
+traders each holding a connection granted by the sandbox for its "demo"
+customer (3 accounts), and Celery workers on the Redis broker with the
+threads pool: 2 processes × 32 threads = concurrency 64 (quick: 32
+connections, 1 process × 16 threads).
+
+Timed: from the first task sent to the last sync run finished, one
+``brokers.sync_connection`` task per connection. Ideal: ⌈requests /
+concurrency⌉ × latency, with `requests` what the sandbox actually served
+(never below one sync's own chain of sequential requests × latency).
+Target ≤ 1.5× the ideal. The same number of requests sent straight from 64
+client threads (no Celery, no database) is measured too: the sandbox's and
+the loopback's own limit on this machine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench import seed
+from bench.runner import Context, Result
+
+TARGET = 1.5
+LATENCY_SECONDS = 0.1
+# (connections, worker processes, threads per worker)
+FULL = (1000, 2, 32)
+QUICK = (32, 1, 16)
+CUSTOMER = "demo"
+START_TIMEOUT_SECONDS = 60
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SandboxProcess:
+    """`python -m brokers.tastytrade.sandbox` on a free loopback port, driven over HTTP."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.sandbox_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--tick-seconds",
+                "0",
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.session = requests.Session()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.control("GET", "state")
+                break
+            except requests.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox did not start") from None
+                time.sleep(0.1)
+
+    def control(self, method: str, name: str, body: dict | None = None):
+        response = self.session.request(
+            method, f"{self.base_url}/__sandbox__/{name}", json=body, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        self.session.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Workers:
+    """Celery workers (threads pool) on the bench's private queue."""
+
+    def __init__(
+        self, ctx: Context, sandbox_url: str, log_dir: Path, processes: int, threads: int
+    ) -> None:
+        from thetavue_site.celery import app
+
+        self.app = app
+        self.queue = ctx.env.celery_queue
+        env = {**os.environ, "TASTYTRADE_API_BASE_URL": sandbox_url}
+        self.names = [f"{self.queue}-{n}@{socket.gethostname()}" for n in range(processes)]
+        self.processes = []
+        for n, name in enumerate(self.names):
+            log = (log_dir / f"worker-{n}.log").open("wb")
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "thetavue_site",
+                        "worker",
+                        "-Q",
+                        self.queue,
+                        "--pool",
+                        "threads",
+                        "--concurrency",
+                        str(threads),
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                        "--loglevel",
+                        "WARNING",
+                        "--hostname",
+                        name.split("@")[0] + "@%h",
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        self.log_dir = log_dir
+
+    def wait_ready(self) -> None:
+        """Return once every worker answers a ping (they boot while the bench seeds)."""
+        # A message sent before a worker has bound the queue is not lost (Redis
+        # lists keep it), but the wave must not start while workers are booting.
+        app, log_dir = self.app, self.log_dir
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        waiting = set(self.names)
+        while waiting:
+            for reply in app.control.ping(destination=list(waiting), timeout=0.5):
+                waiting -= set(reply)
+            if any(process.poll() is not None for process in self.processes):
+                raise RuntimeError(f"a worker exited; see {log_dir}")
+            if waiting and time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _grant_connections(sandbox: SandboxProcess, count: int) -> list[tuple[int, str]]:
+    """Create `count` traders, each with one connection holding sandbox-issued tokens."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from brokers.models import BrokerConnection
+    from brokers.token_crypto import encrypt_token
+    from thetavue_site import rls
+
+    grants = [sandbox.control("POST", "grants", {"customer": CUSTOMER}) for _ in range(count)]
+    expires = timezone.now() + dt.timedelta(hours=1)
+    with rls.as_service():
+        users = seed.make_users("wave", count)
+        links = BrokerConnection.objects.bulk_create(
+            [BrokerConnection(user_id=user, environment=sandbox.base_url) for user in users]
+        )
+        for link, grant in zip(links, grants, strict=True):
+            link.access_token_encrypted = encrypt_token(
+                connection_id=link.pk, token=grant["access_token"]
+            )
+            link.refresh_token_encrypted = encrypt_token(
+                connection_id=link.pk, token=grant["refresh_token"]
+            )
+            link.access_token_expires_at = expires
+        BrokerConnection.objects.bulk_update(
+            links,
+            ["access_token_encrypted", "refresh_token_encrypted", "access_token_expires_at"],
+        )
+    return [(link.pk, link.user_id) for link in links]
+
+
+def _runs_finished(since) -> tuple[int, int, int, object]:
+    """Return (finished, failed, requests made, last finish) of runs started since `since`."""
+    from django.db.models import Count, Max, Q, Sum
+
+    from brokers.models import SyncRun
+    from thetavue_site import rls
+
+    with rls.as_service():
+        row = SyncRun.objects.filter(created_at__gte=since).aggregate(
+            finished=Count("id", filter=Q(status__in=["succeeded", "failed", "skipped"])),
+            failed=Count("id", filter=~Q(status="succeeded") & Q(finished_at__isnull=False)),
+            made=Sum("requests_made"),
+            last=Max("finished_at"),
+        )
+    return row["finished"], row["failed"], row["made"] or 0, row["last"]
+
+
+def _raw_client_wall(sandbox: SandboxProcess, token: str, total: int, concurrency: int) -> float:
+    """Send `total` GET /customers/me/accounts from `concurrency` threads; return the wall time."""
+    remaining = iter(range(total))
+    lock = threading.Lock()
+    errors: list[int] = []
+
+    def client() -> None:
+        with requests.Session() as session:
+            session.headers.update(
+                {"Authorization": f"Bearer {token}", "User-Agent": "thetavue-bench/1.0"}
+            )
+            while True:
+                with lock:
+                    if next(remaining, None) is None:
+                        return
+                response = session.get(f"{sandbox.base_url}/customers/me/accounts", timeout=30)
+                if response.status_code != 200:
+                    errors.append(response.status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:5]
+    return time.perf_counter() - started
+
+
+def run(ctx: Context) -> list[Result]:
+    import tempfile
+
+    from django.utils import timezone
+
+    connections, processes, threads = QUICK if ctx.quick else FULL
+    concurrency = processes * threads
+    log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-workers-"))
+    sandbox = SandboxProcess()
+    workers = None
+    try:
+        # Workers boot (a few seconds of imports) while the connections are seeded.
+        workers = Workers(ctx, sandbox.base_url, log_dir, processes, threads)
+        sandbox.control(
+            "POST", "faults", {"kind": "latency", "seconds": LATENCY_SECONDS, "times": None}
+        )
+        links = _grant_connections(sandbox, connections)
+        workers.wait_ready()
+        sandbox.control("DELETE", "log")
+
+        started_at = timezone.now()
+        started = time.perf_counter()
+        for link_id, user_id in links:
+            workers.app.send_task("brokers.sync_connection", args=[link_id, user_id])
+        sent = time.perf_counter() - started
+        timeout = 60 + connections * 0.5
+        while True:
+            finished, failed, made, last = _runs_finished(started_at)
+            if finished >= connections:
+                break
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"only {finished}/{connections} syncs finished in {timeout} s")
+            time.sleep(0.2)
+        wall = (last - started_at).total_seconds()
+        served = len(sandbox.control("GET", "log")["requests"])
+    finally:
+        if workers is not None:
+            workers.stop()
+    try:
+        raw_wall = None
+        if not ctx.quick:  # the sandbox's own capacity: informative, skipped when quick
+            token = sandbox.control("POST", "grants", {"customer": CUSTOMER})["access_token"]
+            raw_wall = _raw_client_wall(sandbox, token, served, concurrency)
+    finally:
+        sandbox.stop()
+
+    rounds = max(math.ceil(served / concurrency), math.ceil(served / connections))
+    ideal = rounds * LATENCY_SECONDS
+    return [
+        Result(
+            name=f"7 sync wave {connections:,} conns",
+            ours=wall,
+            floor=ideal,
+            target=TARGET,
+            checks={"every sync succeeded": failed == 0},
+            details={
+                "connections": connections,
+                "concurrency": concurrency,
+                "pool": f"{processes} worker process(es) × {threads} threads (Celery threads pool)",
+                "latency_per_request_s": LATENCY_SECONDS,
+                "requests_served_by_sandbox": served,
+                "requests_counted_by_syncs": made,
+                "requests_per_sync": served / connections,
+                "failed_runs": failed,
+                "seconds_to_send_tasks": sent,
+                "floor_is": "ideal ceil(requests / concurrency) × latency",
+                "raw_client_wall_s": raw_wall,
+                "raw_client_vs_ideal": None if raw_wall is None else raw_wall / ideal,
+                "worker_logs": str(log_dir),
+            },
+        )
+    ]
