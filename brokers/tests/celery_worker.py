@@ -70,7 +70,11 @@ def running_worker(
         env=env,
     )
     worker.queue = queue
-    control = Celery("worker-ping", broker=broker_url).control if broker_url else celery_app.control
+    control = (
+        Celery("worker-ping", broker=broker_url, set_as_current=False).control
+        if broker_url
+        else celery_app.control
+    )
     try:
         # A message published before the worker bound its queue would be dropped
         # by the Redis transport: wait until the worker answers a ping.

@@ -105,7 +105,8 @@ def test_worker_reconnects_after_redis_comes_back(tastytrade_sandbox, alice, tmp
     port = _free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
     redis = _start_redis(port, tmp_path)
-    sender = Celery("outage-test", broker=redis_url)
+    # Not the current app: shared tasks elsewhere must keep sending to the real broker.
+    sender = Celery("outage-test", broker=redis_url, set_as_current=False)
     connection = granted_connection(tastytrade_sandbox, alice)
     try:
         with override_settings(TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url):
