@@ -143,7 +143,7 @@ def connections_page(request):
     ]
     callback_error = request.GET.get("error", "")[:MAX_ERROR_CHARS]
     connected_id = request.GET.get("connected", "")
-    return render(
+    response = render(
         request,
         "brokers/connections.html",
         {
@@ -160,6 +160,12 @@ def connections_page(request):
             "nav": "connections",
         },
     )
+    # The connect form's POST is answered by a redirect to the broker's consent
+    # page, and CSP form-action covers redirect targets: allow that one origin
+    # on this page only (django-csp merges it into the policy).
+    authorize = urlsplit(settings.TASTYTRADE_AUTHORIZE_URL)
+    response._csp_update = {"form-action": [f"{authorize.scheme}://{authorize.netloc}"]}
+    return response
 
 
 @require_POST

@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portfolios.selectors import portfolio_list_for_user
+from portfolios.strategy_types import StrategyType
 from tradeplans import selectors, services
 from tradeplans.forms import PLAN_FIELDS, STRATEGY_FIELDS, StrategyRuleFormSet, TradePlanForm
 from tradeplans.models import TradePlan
 
+SEVERITY_ORDER = {"breach": 0, "warn": 1, "ok": 2}
 STRATEGY_ERROR_KEY = re.compile(r"^strategies\[(\d+)\]\.(\w+)$")
 FORMSET_PREFIX = "strategies"
 
@@ -57,6 +59,26 @@ def plan_list(request):
             }
         )
     return render(request, "tradeplans/list.html", {"rows": rows, "nav": "plans"})
+
+
+def checks_for_display(report) -> list[dict]:
+    """The report's checks, breaches first, each with a readable subject.
+
+    A subject that is a strategy type reads as its label; a strategy group's
+    id is opaque to a trader (the message already names the group).
+    """
+    checks = sorted(report.checks, key=lambda check: SEVERITY_ORDER[check.status.value])
+    return [
+        {
+            "status": check.status.value,
+            "rule": check.rule,
+            "subject": StrategyType(check.subject).label
+            if check.subject in StrategyType._value2member_map_
+            else "",
+            "message": check.message,
+        }
+        for check in checks
+    ]
 
 
 def _initial(plan: TradePlan) -> tuple[dict, list[dict]]:
@@ -135,9 +157,10 @@ def _editor(request, plan: TradePlan | None):
         form = TradePlanForm(initial=fields, portfolios=portfolios)
         formset = StrategyRuleFormSet(initial=rules, prefix=FORMSET_PREFIX)
 
-    report = None
+    report = checks = None
     if plan is not None and plan.pk:
         report = selectors.trade_plan_compliance(plan=plan, now=timezone.now())
+        checks = checks_for_display(report)
     return render(
         request,
         "tradeplans/edit.html",
@@ -147,6 +170,7 @@ def _editor(request, plan: TradePlan | None):
             "formset": formset,
             "strategy_errors": strategy_errors,
             "report": report,
+            "checks": checks,
             "nav": "plans",
         },
     )

@@ -74,11 +74,16 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def wait_for(self, condition, *, timeout: float = WAIT_SECONDS, message: str = ""):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(
-            lambda driver: condition(), message
-        )
+        # htmx swaps elements while a condition reads them: a stale one means "look again".
+        return WebDriverWait(
+            self.driver,
+            timeout,
+            poll_frequency=0.1,
+            ignored_exceptions=[StaleElementReferenceException],
+        ).until(lambda driver: condition(), message)
 
     def wait_for_css(self, css: str, *, timeout: float = WAIT_SECONDS):
         return self.wait_for(lambda: self.find_all(css), timeout=timeout, message=f"no {css}")[0]
@@ -105,8 +110,12 @@ class Browser:
         viewport applies), then grown to the page's height and restored.
         """
         ARTIFACTS.mkdir(exist_ok=True)
-        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
+        phone = width < 600
+        metrics = {"width": width, "height": 812 if phone else 900, "deviceScaleFactor": 1}
+        metrics["mobile"] = phone
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        if phone:  # what a phone shows before any scrolling
+            self.driver.save_screenshot(str(ARTIFACTS / f"{name}-{width}-top.png"))
         height = self.driver.execute_script(
             "return Math.ceil(document.documentElement.scrollHeight)"
         )
@@ -117,8 +126,14 @@ class Browser:
         self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         return path
 
-    def console_errors(self) -> list[dict]:
-        return [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+    def console_errors(self, *, ignore_origins: set[str] = frozenset()) -> list[dict]:
+        """Severe console entries, but those a third party's own page logged about itself."""
+        return [
+            entry
+            for entry in self.driver.get_log("browser")
+            if entry["level"] == "SEVERE"
+            and not any(entry["message"].startswith(origin + "/") for origin in ignore_origins)
+        ]
 
     def requested_hosts(self) -> set[str]:
         """Hosts of every request the page made (Chrome's performance log)."""
@@ -170,7 +185,11 @@ def browser(live_server, extra_allowed_hosts) -> Iterator[Browser]:
     session = Browser(driver, live_server.url)
     try:
         yield session
-        errors = session.console_errors()
+        # The sandbox's consent page stands in for Tastytrade's: what it logs
+        # about itself (its missing favicon) is not the app's.
+        errors = session.console_errors(
+            ignore_origins={f"http://{host}" for host in extra_allowed_hosts}
+        )
         app = urlsplit(live_server.url)
         allowed = {f"{app.hostname}:{app.port}", *extra_allowed_hosts}
         foreign = session.requested_hosts() - allowed

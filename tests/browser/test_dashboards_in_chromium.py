@@ -87,7 +87,8 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     browser.wait_for_text(".msg-success", "Tastytrade connected")
     first = sync_states(browser)
     assert first[0] in ("queued", "running") and first[-1] == "ok", first
-    browser.wait_for_text(".conn-meta", "(5WT")  # the synced accounts are listed
+    # the card refreshes itself when the run ends: the synced accounts are listed
+    browser.wait_for_text(".conn-meta", "5WT00001")
     browser.screenshot("connections", width=PHONE_WIDTH)
     browser.screenshot("connections", width=DESKTOP_WIDTH)
 
@@ -113,6 +114,10 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     browser.find(".head-side .sync button").click()
 
     # then: the status goes through queued/running to synced without a reload
+    browser.wait_for(
+        lambda: browser.find(".head-side .sync").get_attribute("data-state") != "ok",
+        message="Sync now did not start a run",
+    )
     second = sync_states(browser)
     assert second[0] in ("queued", "running") and second[-1] == "ok", second
     browser.wait_for_text(".sync", "Synced just now")

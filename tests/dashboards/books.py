@@ -102,16 +102,21 @@ def make_world(*, owner, tag: str, n_legs: int = 10) -> World:
 
 
 def add_legs(*, portfolio: Portfolio, count: int, start: int = 0) -> None:
-    """Bulk-create `count` priced short puts on XYZ (strikes 100 + i), one group each."""
+    """Bulk-create `count` priced short puts, ten per underlying, one group each.
+
+    Spread over underlyings as a real book is: strategy detection (plans'
+    compliance) costs about n³ in the legs of one underlying.
+    """
     expiration = timezone.localdate() + dt.timedelta(days=30)
     legs = []
     for index in range(start, start + count):
-        strike = Decimal(100 + index)
+        strike = Decimal(100 + index % 10)
+        underlying = f"X{index // 10:03d}"
         legs.append(
             Position(
                 portfolio=portfolio,
-                symbol=f"{'XYZ':<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
-                underlying_symbol="XYZ",
+                symbol=f"{underlying:<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
+                underlying_symbol=underlying,
                 instrument_type="Equity Option",
                 option_type="P",
                 strike_price=strike,

@@ -1,0 +1,100 @@
+"""The overview and the portfolio page: figures with units and signs, groups, charts, what-if."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+
+import pytest
+
+from portfolios.models import Portfolio
+from thetavue_site import rls
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def text(response) -> str:
+    """The page's text with tags and runs of whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_overview_shows_each_portfolio_with_day_change_greeks_and_sync(alice_client, alice_world):
+    page = text(alice_client.get("/"))
+    # 10 short puts: Δ +30, Θ +5 $/d, ν −10 $/pt each; net liq 125,000 vs 120,037 at the last close.
+    assert "Alicebook margin" in page
+    assert "$125,000" in page
+    assert "+$4,963" in page  # day change since the latest snapshot before today
+    assert "+300" in page  # Δ, share-equivalents
+    assert "+$50" in page  # Θ per day
+    assert "\u2212$100" in page  # ν with a true minus sign
+    assert "Synced" in page
+    assert "BWD" in page
+
+
+def test_overview_without_history_says_so_instead_of_zero(alice_client, alice_world):
+    with rls.as_service():
+        alice_world.portfolio.historical_metrics.all().delete()
+    page = text(alice_client.get("/"))
+    assert "no prior close yet" in page
+
+
+def test_portfolio_page_groups_legs_with_greeks_dte_and_totals(alice_client, alice_world):
+    response = alice_client.get(f"/portfolios/{alice_world.portfolio.pk}/")
+    page = text(response)
+    content = response.content.decode()
+    assert content.count('<details class="group"') == 10
+    assert "Short put" in page and "X000" in page
+    assert "30d" in page  # DTE
+    assert "Total" in page and "+300.0" in page and "+50.00" in page
+    assert f'href="/api/portfolio/{alice_world.portfolio.pk}/positions/?format=csv"' in content
+    # History charts are server-side SVG with a text alternative.
+    assert content.count('<svg class="chart"') == 3
+    assert "Net liquidation value, $" in content and "<desc>" in content
+
+
+def test_a_manual_portfolio_has_no_sync_controls(alice_client, alice):
+    with rls.as_service():
+        manual = Portfolio.objects.create(user=alice, name="Held elsewhere", account_type="manual")
+    page = text(alice_client.get(f"/portfolios/{manual.pk}/"))
+    assert "Manual portfolio" in page
+    assert "Sync now" not in page
+    assert "No open positions" in page
+    assert "No nightly snapshots yet" in page
+
+
+def test_what_if_with_htmx_returns_the_grid_only(alice_client, alice_world):
+    response = alice_client.post(
+        f"/portfolios/{alice_world.portfolio.pk}/what-if",
+        {"moves": "-10, 0, 10", "iv_shifts": "0, 5", "days_forward": "7"},
+        **HTMX,
+    )
+    assert response.status_code == HTTPStatus.OK
+    content = response.content.decode()
+    assert content.startswith('<div id="what-if-result"')
+    assert content.count("<tr") == 4  # a header and one row per move
+    assert "7 days forward" in text(response)
+
+
+def test_what_if_without_htmx_renders_the_whole_page(alice_client, alice_world):
+    response = alice_client.post(
+        f"/portfolios/{alice_world.portfolio.pk}/what-if",
+        {"moves": "\u22125, 5", "iv_shifts": "0", "days_forward": "0"},
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "<html" in response.content.decode()
+    assert 'id="what-if-result"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("moves", "message"),
+    [("", "This field is required."), ("up", "Numbers only"), ("-99", "from -95 to 500")],
+)
+def test_what_if_names_a_bad_input(alice_client, alice_world, moves, message):
+    response = alice_client.post(
+        f"/portfolios/{alice_world.portfolio.pk}/what-if",
+        {"moves": moves, "iv_shifts": "0", "days_forward": "0"},
+        **HTMX,
+    )
+    assert message in response.content.decode()
