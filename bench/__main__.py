@@ -13,6 +13,7 @@ import time
 import traceback
 import warnings
 
+from bench import environment
 from bench.runner import Context, Result, table, write_results
 
 # (name for --only, module) in run order: cheap and in-process first.
@@ -54,8 +55,6 @@ def main(argv: list[str]) -> int:
 
     env = None
     if any(name in NEEDS_DJANGO for name, _ in selected):
-        from bench import environment
-
         env = environment.configure()
         environment.ensure_database(env)
         import django
@@ -69,6 +68,8 @@ def main(argv: list[str]) -> int:
     for name, module_name in selected:
         began = time.perf_counter()
         try:
+            if env is not None and name in NEEDS_DJANGO:
+                environment.ensure_up(env)
             module = importlib.import_module(module_name)
             rows = module.run(ctx)
         except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others

@@ -13,7 +13,7 @@ session JWT. Floor: GET /bench/trivial. Target ≤ 1.5×.
 
 from __future__ import annotations
 
-from bench.positions_api import api_client, get_ok, positions_url, seed_book
+from bench.positions_api import api_client, get_ok, positions_url, request_profile, seed_book
 from bench.runner import Context, Result, interleaved, median
 
 TARGET = 1.5
@@ -47,6 +47,8 @@ def run(ctx: Context) -> list[Result]:
             repeat=repeat,
             warmup=2,
         )
+        split_ours = request_profile(client, url, 21)
+        split_trivial = request_profile(anonymous, f"/{TRIVIAL_PATH}", 21)
     return [
         Result(
             name="4 auth'd 10 rows vs trivial",
@@ -59,6 +61,8 @@ def run(ctx: Context) -> list[Result]:
                 "runs": repeat,
                 "auth_me_s": median(me_times),
                 "auth_me_ratio": median(me_times) / median(trivial_again),
+                "ours_split_median": split_ours,
+                "trivial_split_median": split_trivial,
             },
         )
     ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 from bench import seed
-from bench.positions_api import LEGS, SMALL, PositionsFloor, seed_book
+from bench.positions_api import LEGS, SMALL, PositionsFloor, request_profile, seed_book
 from bench.runner import Context, Result, interleaved, median, not_available
 
 TARGET = 4.0
@@ -90,6 +90,7 @@ def run(ctx: Context) -> list[Result]:
                 warmup=1,
             )
             page_bytes = len(get_page(big_client, big_url).content)
+            split = request_profile(big_client, big_url, 3 if ctx.quick else 9)
     finally:
         floor.close()
     return [
@@ -104,6 +105,7 @@ def run(ctx: Context) -> list[Result]:
                 "runs": repeat,
                 "cold_first_request_s": cold_seconds,
                 "page_bytes": page_bytes,
+                "ours_split_median": split,
                 "queries_at_10_legs": {"cold": cold_small, "warm": warm_small},
                 "queries_at_500_legs": {"cold": cold_big, "warm": warm_big},
                 "floor_is": "benchmark 3's floor on this page's 500-leg book",

@@ -32,6 +32,7 @@ class BenchEnvironment:
     redis_url: str
     celery_queue: str
     clerk_private_pem: bytes  # signs the bench's session JWTs
+    embedded: bool  # the servers are devservices' (restartable), not the developer's URLs
 
 
 def _with_path(url: str, path: str) -> str:
@@ -39,18 +40,19 @@ def _with_path(url: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
 
 
-def _base_urls() -> tuple[str, str]:
+def _base_urls() -> tuple[str, str, bool]:
     """Return the developer's DATABASE_URL and REDIS_URL, starting embedded servers if unset."""
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
-    if not database_url or not redis_url:
+    embedded = not database_url or not redis_url
+    if embedded:
         from thetavue_site import devservices
 
         if not database_url:
             database_url = devservices.ensure_database().database_url
         if not redis_url:
             redis_url = devservices.ensure_redis().redis_url
-    return database_url, redis_url
+    return database_url, redis_url, embedded
 
 
 def _clerk_keys() -> tuple[bytes, str]:
@@ -71,7 +73,7 @@ def _clerk_keys() -> tuple[bytes, str]:
 
 def configure() -> BenchEnvironment:
     """Point this process (and the processes it starts) at the bench's world."""
-    base_database_url, base_redis_url = _base_urls()
+    base_database_url, base_redis_url, embedded = _base_urls()
     database_url = _with_path(base_database_url, f"/{BENCH_DATABASE}")
     redis_url = _with_path(base_redis_url, f"/{BENCH_REDIS_DB}")
     private_pem, public_pem = _clerk_keys()
@@ -102,6 +104,7 @@ def configure() -> BenchEnvironment:
         redis_url=redis_url,
         celery_queue=queue,
         clerk_private_pem=private_pem,
+        embedded=embedded,
     )
 
 
@@ -121,10 +124,33 @@ def ensure_database(env: BenchEnvironment) -> None:
 def migrate_and_wipe() -> None:
     """Bring the bench schema up to date and empty every tenant table."""
     from django.core.management import call_command
-    from django.db import connection
 
     call_command("migrate", verbosity=0, interactive=False)
+    wipe()
+
+
+def wipe() -> None:
+    """Empty every tenant table of the bench database."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
         # The application role owns the tables, so TRUNCATE is allowed (RLS
         # does not apply to it); CASCADE follows every foreign key to users.
         cursor.execute("TRUNCATE users, django_session RESTART IDENTITY CASCADE")
+
+
+def ensure_up(env: BenchEnvironment) -> None:
+    """Make sure the servers are up before a benchmark and the connection still works.
+
+    A parallel `make test` stops the shared embedded servers on exit; restart
+    them and drop a database connection that did not survive it.
+    """
+    if env.embedded:
+        from thetavue_site import devservices
+
+        devservices.ensure_database()
+        devservices.ensure_redis()
+    from django.db import connection
+
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -91,7 +92,8 @@ class Gunicorn:
         return f"{os.environ.get('WEB_CONCURRENCY', '3')} × {os.environ.get('WEB_THREADS', '2')}"
 
     def stop(self) -> None:
-        self.process.terminate()
+        # SIGINT is gunicorn's quick shutdown; the load has ended, nothing is in flight.
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -138,40 +140,54 @@ def _seed(ctx: Context) -> list[tuple[dict[str, str], list[str]]]:
     """Return, per client, its Authorization header and the paths it cycles over."""
     from django.utils import timezone
 
+    from portfolios.models import Portfolio, Position
     from thetavue_site import rls
 
     today = timezone.localdate()
-    clients = []
+    legs = seed.book_legs(LEGS, seed=1000, today=today)
     with rls.as_service():
         users = seed.make_users("load", CLIENTS)
-        for index, user_id in enumerate(users):
-            portfolio = seed.make_portfolio(
-                user_id=user_id, name="Load", account_id=f"LOAD{index:05d}"
+        portfolios = Portfolio.objects.bulk_create(
+            Portfolio(
+                user_id=user_id,
+                name="Load",
+                account_type="margin",
+                broker_account_id=f"LOAD{index:05d}",
+                net_liquidation_value=250_000,
+                spy_price=seed.SPY_PRICE,
             )
-            seed.insert_legs(
-                portfolio_id=portfolio.pk,
-                legs=seed.book_legs(LEGS, seed=1000 + index, today=today),
-            )
-            token = seed.session_token(ctx.env.clerk_private_pem, user_id, lifetime_seconds=900)
-            clients.append(
-                (
-                    {"Authorization": f"Bearer {token}"},
-                    [
-                        f"/api/portfolio/{portfolio.pk}/positions/",
-                        "/api/portfolio/",
-                        "/api/auth/me",
-                    ],
-                )
-            )
+            for index, user_id in enumerate(users)
+        )
+        Position.objects.bulk_create(
+            Position(portfolio_id=portfolio.pk, **leg) for portfolio in portfolios for leg in legs
+        )
     seed.analyze()
-    return clients
+    return [
+        (
+            {
+                "Authorization": "Bearer "
+                + seed.session_token(ctx.env.clerk_private_pem, user_id, lifetime_seconds=900)
+            },
+            [
+                f"/api/portfolio/{portfolio.pk}/positions/",
+                "/api/portfolio/",
+                "/api/auth/me",
+            ],
+        )
+        for user_id, portfolio in zip(users, portfolios, strict=True)
+    ]
 
 
 def run(ctx: Context) -> list[Result]:
     duration = QUICK_SECONDS if ctx.quick else FULL_SECONDS
+    phases = {}
+    began = time.perf_counter()
     clients = _seed(ctx)
+    phases["seed_s"] = time.perf_counter() - began
     log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-gunicorn-"))
+    began = time.perf_counter()
     server = Gunicorn(log_dir)
+    phases["boot_s"] = time.perf_counter() - began
     try:
         # Unloaded: one client, one request at a time, the same mix.
         headers, paths = clients[0]
@@ -222,7 +238,9 @@ def run(ctx: Context) -> list[Result]:
             thread.join(timeout=duration + 2 * REQUEST_TIMEOUT_SECONDS)
         elapsed = time.perf_counter() - began
     finally:
+        stopping = time.perf_counter()
         server.stop()
+        phases["stop_s"] = time.perf_counter() - stopping
 
     done = sorted(value for mine in latencies for value in mine)
     unloaded.sort()
@@ -252,6 +270,7 @@ def run(ctx: Context) -> list[Result]:
                 "errors": dict(errors),
                 "mix": "GET positions (30 legs), GET /api/portfolio/, GET /api/auth/me",
                 "log": str(server.log_path),
+                "phases": phases,
             },
         )
     ]

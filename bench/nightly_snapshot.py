@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench import seed
+from bench import environment, seed
 from bench.runner import Context, Result, interleaved, median, not_available
 
 TARGET = 2.0
@@ -173,6 +173,8 @@ def run(ctx: Context) -> list[Result]:
         return [not_available(NAME, f"metrics.snapshot.snapshot_all: {error}", TARGET)]
 
     portfolios = 1_000 if ctx.quick else 10_000
+    # The snapshot covers every portfolio: start from an empty bench database.
+    environment.wipe()
     _seed(portfolios)
     with rls.as_service(), connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM portfolios")

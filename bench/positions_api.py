@@ -105,6 +105,33 @@ def query_count(client, url: str) -> tuple[int, list[str]]:
     return len(captured), [query["sql"][:160] for query in captured.captured_queries]
 
 
+def request_profile(client, url: str, runs: int) -> dict[str, float]:
+    """Split a request's time into SQL (round trips included) and the rest, by median."""
+    import statistics
+    import time
+
+    from django.db import connection
+
+    totals, sql = [], []
+    for _ in range(runs):
+        spent = []
+
+        def timed_execute(execute, statement, params, many, context, spent=spent):
+            started = time.perf_counter()
+            try:
+                return execute(statement, params, many, context)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(timed_execute):
+            get_ok(client, url)
+        totals.append(time.perf_counter() - started)
+        sql.append(sum(spent))
+    total, in_sql = statistics.median(totals), statistics.median(sql)
+    return {"total_s": total, "sql_s": in_sql, "python_s": total - in_sql, "queries": len(spent)}
+
+
 def positions_url(portfolio_id: int) -> str:
     return f"/api/portfolio/{portfolio_id}/positions/?limit={LEGS}"
 
@@ -139,6 +166,7 @@ def run(ctx: Context) -> list[Result]:
     same_fields = set(ours_body["results"][0]) == set(floor_body["results"][0])
     queries_small, sql_small = query_count(small_client, positions_url(small))
     queries_big, sql_big = query_count(big_client, positions_url(big))
+    split = request_profile(big_client, positions_url(big), 5 if ctx.quick else 15)
     return [
         Result(
             name="3 GET positions 500 legs",
@@ -155,6 +183,7 @@ def run(ctx: Context) -> list[Result]:
                 "queries_at_10_legs": queries_small,
                 "queries_at_500_legs": queries_big,
                 "queries": sql_big,
+                "ours_split_median": split,
                 "ours_bytes": len(orjson.dumps(ours_body)),
                 "floor_bytes": len(orjson.dumps(floor_body)),
             },

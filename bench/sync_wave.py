@@ -201,6 +201,30 @@ def _grant_connections(sandbox: SandboxProcess, count: int) -> list[tuple[int, s
     return [(link.pk, link.user_id) for link in links]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """Return a process's user + system CPU seconds so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_stages(since) -> dict:
+    """Median sync duration and per-step timings of the wave's runs (ms)."""
+    import statistics
+
+    from brokers.models import SyncRun
+    from thetavue_site import rls
+
+    with rls.as_service():
+        runs = list(SyncRun.objects.filter(created_at__gte=since).values("duration_ms", "timings"))
+    steps = sorted({step for run in runs for step in run["timings"]})
+    return {
+        "sync_duration_ms_median": statistics.median(run["duration_ms"] or 0 for run in runs),
+        "step_ms_median": {
+            step: statistics.median(run["timings"].get(step, 0) for run in runs) for step in steps
+        },
+    }
+
+
 def _runs_finished(since) -> tuple[int, int, int, object]:
     """Return (finished, failed, requests made, last finish) of runs started since `since`."""
     from django.db.models import Count, Max, Q, Sum
@@ -267,6 +291,8 @@ def run(ctx: Context) -> list[Result]:
         workers.wait_ready()
         sandbox.control("DELETE", "log")
 
+        pids = {"workers": [p.pid for p in workers.processes], "sandbox": [sandbox.process.pid]}
+        cpu_before = {k: sum(map(_cpu_seconds, v)) for k, v in pids.items()}
         started_at = timezone.now()
         started = time.perf_counter()
         for link_id, user_id in links:
@@ -281,7 +307,9 @@ def run(ctx: Context) -> list[Result]:
                 raise RuntimeError(f"only {finished}/{connections} syncs finished in {timeout} s")
             time.sleep(0.2)
         wall = (last - started_at).total_seconds()
+        cpu = {k: sum(map(_cpu_seconds, v)) - cpu_before[k] for k, v in pids.items()}
         served = len(sandbox.control("GET", "log")["requests"])
+        stages = _run_stages(started_at)
     finally:
         if workers is not None:
             workers.stop()
@@ -315,6 +343,12 @@ def run(ctx: Context) -> list[Result]:
                 "floor_is": "ideal ceil(requests / concurrency) × latency",
                 "raw_client_wall_s": raw_wall,
                 "raw_client_vs_ideal": None if raw_wall is None else raw_wall / ideal,
+                "cpu_seconds_during_wave": cpu,
+                "worker_cpu_ms_per_sync": 1000 * cpu["workers"] / connections,
+                "sandbox_cpu_ms_per_sync": 1000 * cpu["sandbox"] / connections,
+                "cpu_bound_wall_s_on_this_machine": (cpu["workers"] + cpu["sandbox"])
+                / (os.cpu_count() or 1),
+                **stages,
                 "worker_logs": str(log_dir),
             },
         )
