@@ -29,9 +29,8 @@ def test_connect_demo_then_sync_broker(sandbox):
     out = StringIO()
     call_command("connect_demo", stdout=out)
     assert "connected" in out.getvalue()
-    call_command("connect_demo", stdout=out)  # idempotent
-    assert "already connected" in out.getvalue()
-    assert len(sandbox.requests(path="/oauth/token")) == 1
+    call_command("connect_demo", stdout=out)  # again: fresh tokens on the same connection
+    assert len(sandbox.requests(path="/oauth/token")) == 2
 
     progress = StringIO()
     call_command("sync_broker", stdout=progress)
