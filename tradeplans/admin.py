@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tradeplans.models import TradePlan, TradePlanStrategy
+from tradeplans.models import TradePlan, TradePlanBreach, TradePlanStrategy
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -42,4 +42,14 @@ class TradePlanStrategyAdmin(admin.ModelAdmin):
     search_fields = ("trade_plan__name",)
     autocomplete_fields = ("trade_plan",)
     readonly_fields = TIMESTAMPS
+    list_select_related = ("trade_plan",)
+
+
+@admin.register(TradePlanBreach)
+class TradePlanBreachAdmin(admin.ModelAdmin):
+    list_display = ("trade_plan", "rule", "subject", "opened_at", "last_seen_at")
+    list_filter = ("rule",)
+    search_fields = ("trade_plan__name", "subject", "message")
+    autocomplete_fields = ("trade_plan",)
+    readonly_fields = ("opened_at", "last_seen_at", *TIMESTAMPS)
     list_select_related = ("trade_plan",)

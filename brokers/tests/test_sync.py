@@ -280,3 +280,19 @@ def test_a_sync_turns_a_new_plan_breach_into_one_notification(sandbox, alice):
             Notification.objects.filter(kind="plan_breach").values_list("title", flat=True)
         )
     assert len(breaches) == 1, breaches
+
+
+def test_three_consecutive_failures_notify_the_trader_once(sandbox, alice):
+    from thetavue_site.users.models import Notification
+
+    connection = granted_connection(sandbox, alice)
+    sandbox.add_fault("server_error", path="/customers/me/accounts", times=None)
+
+    outcomes = [sync(connection).status for _ in range(4)]
+
+    assert outcomes == ["failed"] * 4
+    with rls.as_user(alice.pk):
+        notes = list(Notification.objects.filter(kind="sync_failed"))
+        connection.refresh_from_db()
+    assert connection.consecutive_failures == 4
+    assert len(notes) == 1 and "last 3 syncs failed" in notes[0].body

@@ -19,7 +19,7 @@ from thetavue_site.users.models import (
     Notification,
     ProcessedWebhook,
 )
-from tradeplans.models import TradePlan, TradePlanStrategy
+from tradeplans.models import TradePlan, TradePlanBreach, TradePlanStrategy
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,13 @@ def seed(owner, n_legs: int):
         plan = TradePlan.objects.create(user=owner, name="Plan", portfolio=portfolio)
         TradePlanStrategy.objects.create(
             trade_plan=plan, strategy_type="short_put", allocation_percentage=20
+        )
+        TradePlanBreach.objects.create(
+            trade_plan=plan,
+            rule="risk_per_trade",
+            subject="g1",
+            opened_at="2026-03-02T15:00:00Z",
+            last_seen_at="2026-03-02T15:00:00Z",
         )
         HistoricalMetric.objects.create(portfolio=portfolio, date="2026-03-02")
         conn = BrokerConnection.objects.create(user=owner, environment="sandbox")
