@@ -261,6 +261,44 @@ def group_book(
             leg.strategy_group_id = group.group_id
 
 
+@dataclass(frozen=True)
+class TradeFill:
+    """One option or stock fill, as stored or as fetched (oldest first when sorted)."""
+
+    symbol: str
+    action: str  # "Sell to Open", "Buy to Close", ...
+    order_id: str
+    executed_at: dt.datetime | None
+    broker_id: int
+
+
+def opening_orders(fills: Iterable[TradeFill]) -> dict[str, str]:
+    """Return each symbol's campaign key: the order that opened it, carried through rolls.
+
+    An order that closes some legs and opens others is a roll: the legs it
+    opens join the campaign of the legs it closed, so a rolled strangle or
+    condor keeps one group and its credits and debits add up. Adding to a
+    position keeps the position's first campaign.
+    """
+    orders: dict[str, list[TradeFill]] = {}
+    for fill in sorted(
+        fills, key=lambda f: (f.executed_at or dt.datetime.min.replace(tzinfo=dt.UTC), f.broker_id)
+    ):
+        if fill.order_id:
+            orders.setdefault(fill.order_id, []).append(fill)
+    campaign: dict[str, str] = {}
+    for order_id, order_fills in orders.items():  # dicts keep first-fill order
+        closed = [f.symbol for f in order_fills if f.action.endswith("to Close")]
+        opened = [f.symbol for f in order_fills if f.action.endswith("to Open")]
+        rolled_from = next((campaign[s] for s in closed if s in campaign), None)
+        for symbol in opened:
+            if rolled_from is not None:
+                campaign[symbol] = rolled_from
+            else:
+                campaign.setdefault(symbol, order_id)
+    return campaign
+
+
 def build_legs(
     positions: Iterable[tt.Position],
     *,
@@ -269,9 +307,12 @@ def build_legs(
     account_is_cash: bool,
     now: dt.datetime,
     rate: float,
+    campaigns: Mapping[str, str] | None = None,
 ) -> list[LegRow]:
-    """Map, price and group one account's open legs."""
+    """Map, price and group one account's open legs (campaigns: symbol → opening order)."""
     legs = [leg for leg in map(leg_from_position, positions) if leg is not None]
+    for leg in legs:
+        leg.opening_order_id = (campaigns or {}).get(leg.symbol, "")
     apply_market_data(legs, market)
     price_book(legs, now=now, rate=rate)
     group_book(

@@ -111,7 +111,7 @@ def _transaction_fields(row: tt.Transaction) -> dict | None:
         "value": row.value or Decimal(0),
         "net_value": row.net_value if row.net_value is not None else (row.value or Decimal(0)),
         "fees": _fees(row),
-        "order_id": "",
+        "order_id": row.order_id or "",
         "executed_at": row.executed_at,
         "transaction_date": row.transaction_date,
     }
@@ -355,8 +355,23 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
     now = timezone.now()
     snapshots = []
     newest_date = cursor
+    stored_fills = _stored_fills(owner_id, [account.account_number for account, *_ in fetched])
     for account, balance, positions, transactions in fetched:
         account_type = _account_type(account)
+        fetched_fills = [
+            book_builder.TradeFill(
+                symbol=row.symbol,
+                action=row.action,
+                order_id=row.order_id,
+                executed_at=row.executed_at,
+                broker_id=row.id,
+            )
+            for row in transactions
+            if row.transaction_type == "Trade" and row.symbol and row.action and row.order_id
+        ]
+        fills = {fill.broker_id: fill for fill in stored_fills.get(account.account_number, [])}
+        fills.update((fill.broker_id, fill) for fill in fetched_fills)
+        campaigns = book_builder.opening_orders(fills.values())
         legs = book_builder.build_legs(
             positions,
             market=market,
@@ -364,6 +379,7 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
             account_is_cash=account_type in ("cash", "ira"),
             now=now,
             rate=settings.RISK_FREE_RATE,
+            campaigns=campaigns,
         )
         rows = [row for row in map(_transaction_fields, transactions) if row is not None]
         for row in rows:
@@ -382,6 +398,33 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
         )
     timer.lap("pricing")
     return snapshots, newest_date, requests_made
+
+
+def _stored_fills(owner_id: str, accounts: list[str]) -> dict[str, list[book_builder.TradeFill]]:
+    """Fills already stored for these accounts: a roll's opening order may predate the window."""
+    from portfolios.models import Transaction
+
+    fills: dict[str, list[book_builder.TradeFill]] = {}
+    with rls.as_user(owner_id):
+        rows = (
+            Transaction.objects.filter(
+                portfolio__broker_account_id__in=accounts, transaction_type="Trade"
+            )
+            .exclude(order_id="")
+            .values_list(
+                "portfolio__broker_account_id",
+                "symbol",
+                "action",
+                "order_id",
+                "executed_at",
+                "broker_transaction_id",
+            )
+        )
+        for account, symbol, action, order_id, executed_at, broker_id in rows:
+            fills.setdefault(account, []).append(
+                book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
+            )
+    return fills
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:

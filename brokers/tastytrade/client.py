@@ -198,6 +198,7 @@ class Transaction:
     executed_at: datetime | None
     transaction_date: date | None  # New York calendar date
     description: str | None
+    order_id: str | None = None  # legs filled in one order share it (multi-leg, rolls)
 
 
 @dataclass(frozen=True)
@@ -888,6 +889,7 @@ def _transaction(item: _Record) -> Transaction:
         executed_at=item.timestamp("executed_at"),
         transaction_date=item.day("transaction_date"),
         description=item.text("description"),
+        order_id=item.text("order_id"),
     )
 
 
