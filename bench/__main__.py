@@ -46,6 +46,48 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _server_went_away(error: Exception) -> bool:
+    """Whether the database or Redis dropped out from under the run (not our bug)."""
+    import psycopg
+    import redis
+    from django.db import OperationalError
+
+    return isinstance(error, OperationalError | psycopg.OperationalError | redis.ConnectionError)
+
+
+def _run_one(name: str, module_name: str, ctx: Context) -> list[Result]:
+    """Run one benchmark; retry it once if a server restarted under it; never raise."""
+    for attempt in (1, 2):
+        try:
+            if ctx.env is not None and name in NEEDS_DJANGO:
+                environment.ensure_up(ctx.env)
+                if attempt == 2:
+                    environment.wipe()  # what the first attempt seeded may be half there
+            rows = importlib.import_module(module_name).run(ctx)
+            if attempt == 2:
+                for row in rows:
+                    row.details["retried_after_server_restart"] = True
+            return rows
+        except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
+            traceback.print_exc()
+            if attempt == 1 and ctx.env is not None and _server_went_away(error):
+                print(f"{name}: a server went away; retrying once", flush=True)
+                if ctx.env.embedded:
+                    time.sleep(2)  # let a parallel `make test` finish stopping them
+                continue
+            return [
+                Result(
+                    name=name,
+                    ours=None,
+                    floor=None,
+                    target=None,
+                    status="error",
+                    details={"error": f"{type(error).__name__}: {error}"},
+                )
+            ]
+    raise AssertionError("unreachable")
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     # WhiteNoise looks for collected static files the bench does not collect.
@@ -67,23 +109,7 @@ def main(argv: list[str]) -> int:
     results: list[Result] = []
     for name, module_name in selected:
         began = time.perf_counter()
-        try:
-            if env is not None and name in NEEDS_DJANGO:
-                environment.ensure_up(env)
-            module = importlib.import_module(module_name)
-            rows = module.run(ctx)
-        except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
-            traceback.print_exc()
-            rows = [
-                Result(
-                    name=name,
-                    ours=None,
-                    floor=None,
-                    target=None,
-                    status="error",
-                    details={"error": f"{type(error).__name__}: {error}"},
-                )
-            ]
+        rows = _run_one(name, module_name, ctx)
         for row in rows:
             row.details.setdefault("benchmark_seconds", round(time.perf_counter() - began, 2))
         results.extend(rows)

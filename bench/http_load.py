@@ -195,7 +195,7 @@ def run(ctx: Context) -> list[Result]:
         for path in paths * 3:  # warm every worker's imports and connections
             alone.get(path)
         unloaded = []
-        for _ in range(10 if ctx.quick else 40):
+        for _ in range(5 if ctx.quick else 40):
             for path in paths:
                 started = time.perf_counter()
                 status, _ = alone.get(path)

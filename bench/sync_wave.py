@@ -5,7 +5,7 @@ not the bench's; started through bench.sandbox_server, which turns Nagle off
 on its sockets, see there), a latency fault of 100 ms on every API request, 1,000
 traders each holding a connection granted by the sandbox for its "demo"
 customer (3 accounts), and Celery workers on the Redis broker with the
-threads pool: 2 processes × 32 threads = concurrency 64 (quick: 32
+threads pool: 2 processes × 32 threads = concurrency 64 (quick: 24
 connections, 1 process × 16 threads).
 
 Timed: from the first task sent to the last sync run finished, one
@@ -37,7 +37,7 @@ TARGET = 1.5
 LATENCY_SECONDS = 0.1
 # (connections, worker processes, threads per worker)
 FULL = (1000, 2, 32)
-QUICK = (32, 1, 16)
+QUICK = (24, 1, 16)
 CUSTOMER = "demo"
 START_TIMEOUT_SECONDS = 60
 REPO = Path(__file__).resolve().parent.parent
