@@ -51,6 +51,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so the browser fixture knows a test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 class Browser:
     """A Chrome session plus what a test needs: sign in, wait, shoot, audit."""
 
@@ -177,7 +185,7 @@ def _chrome(user_data_dir: str):
 
 
 @pytest.fixture
-def browser(live_server, extra_allowed_hosts) -> Iterator[Browser]:
+def browser(request, live_server, extra_allowed_hosts) -> Iterator[Browser]:
     """A fresh Chromium window; after the test, no console errors and no foreign hosts."""
     user_data_dir = tempfile.mkdtemp(prefix="thetavue-chrome-")
     driver = _chrome(user_data_dir)
@@ -185,6 +193,13 @@ def browser(live_server, extra_allowed_hosts) -> Iterator[Browser]:
     session = Browser(driver, live_server.url)
     try:
         yield session
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            # What the browser showed when the test failed, for the CI artefacts.
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = f"failed-{request.node.name}"
+            driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+            (ARTIFACTS / f"{name}.html").write_text(driver.page_source)
         # The sandbox's consent page stands in for Tastytrade's: what it logs
         # about itself (its missing favicon) is not the app's.
         errors = session.console_errors(

@@ -9,14 +9,19 @@ sandbox's. Screenshots at 375 and 1280 px land in test-artifacts/.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from selenium.webdriver.support.expected_conditions import staleness_of
 
 from brokers.models import SyncRun
 from brokers.tastytrade.sandbox import start_sandbox
 from brokers.tests.celery_worker import running_worker
+from metrics.models import HistoricalMetric
+from portfolios.models import Portfolio
 from tests.browser.conftest import DEMO_EMAIL, DEMO_PASSWORD, DESKTOP_WIDTH, PHONE_WIDTH
 from thetavue_site import rls
 
@@ -50,6 +55,29 @@ def extra_allowed_hosts(sandbox):
 def worker(sandbox):
     with running_worker(base_url=sandbox.base_url) as process:
         yield process
+
+
+def add_history(user, days: int = 90) -> None:
+    """Give each synced portfolio nightly rows, as months of snapshots would have."""
+    today = timezone.localdate()
+    with rls.as_service():
+        for portfolio in Portfolio.objects.filter(user=user).exclude(account_type="manual"):
+            base = float(portfolio.net_liquidation_value or 100_000)
+            HistoricalMetric.objects.bulk_create(
+                [
+                    HistoricalMetric(
+                        portfolio=portfolio,
+                        date=today - dt.timedelta(days=back),
+                        net_liquidation_value=Decimal(
+                            f"{base * (1 - back / 900 + 0.012 * math.sin(back / 5)):.2f}"
+                        ),
+                        total_theta=95 + 20 * math.sin(back / 9),
+                        beta_weighted_delta=120 * math.sin(back / 14) + 60,
+                    )
+                    for back in range(days, 0, -1)
+                    if (today - dt.timedelta(days=back)).weekday() < 5
+                ]
+            )
 
 
 def sync_states(browser, *, until: str = "ok") -> list[str]:
@@ -104,6 +132,7 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
         SyncRun.objects.filter(connection__user=demo_trader).update(
             created_at=timezone.now() - dt.timedelta(minutes=2)
         )
+    add_history(demo_trader)
     synced = [
         link.get_attribute("href")
         for link in browser.find_all("table.data tbody th a")
@@ -111,6 +140,7 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     ]
     browser.driver.get(synced[0])
     browser.wait_for_css("#groups details")
+    book_before = browser.find("#book")
     browser.find(".head-side .sync button").click()
 
     # then: the status goes through queued/running to synced without a reload
@@ -121,6 +151,11 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     second = sync_states(browser)
     assert second[0] in ("queued", "running") and second[-1] == "ok", second
     browser.wait_for_text(".sync", "Synced just now")
+    # and the figures swap themselves in when the run ends (htmx, no reload)
+    browser.wait_for(
+        lambda: staleness_of(book_before)(browser.driver), message="book not refreshed"
+    )
+    browser.wait_for_css("#book #groups details")
 
     # and the book reads as a book: groups expand, totals, a what-if grid
     group = browser.find("#groups details")
