@@ -226,6 +226,34 @@ def test_account_token_is_shown_once_and_privacy_is_readable(browser, demo_trade
     browser.screenshot("privacy", width=PHONE_WIDTH)
 
 
+def test_notifications_are_counted_and_marked_read(browser, demo_trader):
+    from thetavue_site.users.models import Notification
+
+    with rls.as_service():
+        Notification.objects.create(
+            user=demo_trader,
+            kind="broker_needs_reauth",
+            level="error",
+            title="Reconnect your Tastytrade account",
+            body="Tastytrade no longer accepts ThetaVue's access. Your last synced positions are kept.",
+        )
+        Notification.objects.create(
+            user=demo_trader,
+            kind="plan_breach",
+            level="warning",
+            title="Plan “Wheel” breached: risk per trade",
+            body="SPY short put 540 ×2 has undefined risk.",
+        )
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    assert browser.find(".bell .count").text == "2"
+    browser.find(".bell").click()
+    browser.wait_for_css(".notif.unread")
+    browser.screenshot("notifications", width=PHONE_WIDTH)
+    browser.screenshot("notifications", width=DESKTOP_WIDTH)
+    browser.find(".notif.unread form button").click()
+    browser.wait_for(lambda: browser.find(".bell .count").text == "1")
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(browser):
     browser.get("/")
     browser.wait_for_css("#id_login")
