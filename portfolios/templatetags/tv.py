@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django import template
 from django.utils import timezone
@@ -119,13 +119,14 @@ def strategy_label(value):
 
 @register.filter
 def qty(value):
-    """A signed quantity: whole numbers without decimals (−2, 100, 0.5)."""
+    """A signed quantity without trailing zeros: −2, +100, +2.5."""
     number = _number(value)
     if number is None:
         return DASH
-    if number == int(number):
-        return signed_num(number, 0)
-    return signed_num(Decimal(str(value)).normalize(), 3)
+    text = f"{abs(number):,.3f}".rstrip("0").rstrip(".")
+    if text == "0":
+        return text
+    return f"+{text}" if number > 0 else f"{MINUS}{text}"
 
 
 @register.filter
