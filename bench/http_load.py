@@ -85,6 +85,7 @@ class Gunicorn:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
             time.sleep(0.2)
 

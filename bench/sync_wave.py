@@ -79,6 +79,7 @@ class SandboxProcess:
                 break
             except requests.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
                     raise RuntimeError("the sandbox did not start") from None
                 time.sleep(0.1)
 
@@ -110,38 +111,42 @@ class Workers:
         self.queue = ctx.env.celery_queue
         env = {**os.environ, "TASTYTRADE_API_BASE_URL": sandbox_url}
         self.names = [f"{self.queue}-{n}@{socket.gethostname()}" for n in range(processes)]
-        self.processes = []
-        for n, name in enumerate(self.names):
-            log = (log_dir / f"worker-{n}.log").open("wb")
-            self.processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "thetavue_site",
-                        "worker",
-                        "-Q",
-                        self.queue,
-                        "--pool",
-                        "threads",
-                        "--concurrency",
-                        str(threads),
-                        "--without-gossip",
-                        "--without-mingle",
-                        "--without-heartbeat",
-                        "--loglevel",
-                        "WARNING",
-                        "--hostname",
-                        name.split("@")[0] + "@%h",
-                    ],
-                    cwd=REPO,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
+        self.processes: list[subprocess.Popen] = []
+        try:
+            for n, name in enumerate(self.names):
+                log = (log_dir / f"worker-{n}.log").open("wb")
+                self.processes.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "celery",
+                            "-A",
+                            "thetavue_site",
+                            "worker",
+                            "-Q",
+                            self.queue,
+                            "--pool",
+                            "threads",
+                            "--concurrency",
+                            str(threads),
+                            "--without-gossip",
+                            "--without-mingle",
+                            "--without-heartbeat",
+                            "--loglevel",
+                            "WARNING",
+                            "--hostname",
+                            name.split("@")[0] + "@%h",
+                        ],
+                        cwd=REPO,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
+        except OSError:
+            self.stop()  # the ones already started
+            raise
         self.log_dir = log_dir
 
     def wait_ready(self) -> None:
@@ -271,15 +276,10 @@ def _raw_client_wall(sandbox: SandboxProcess, token: str, total: int, concurrenc
     return time.perf_counter() - started
 
 
-def run(ctx: Context) -> list[Result]:
-    import tempfile
-
+def _wave(ctx, sandbox, log_dir, connections, processes, threads) -> dict:
+    """Seed, start the workers, send one task per connection, wait for every run."""
     from django.utils import timezone
 
-    connections, processes, threads = QUICK if ctx.quick else FULL
-    concurrency = processes * threads
-    log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-workers-"))
-    sandbox = SandboxProcess()
     workers = None
     try:
         # Workers boot (a few seconds of imports) while the connections are seeded.
@@ -306,20 +306,38 @@ def run(ctx: Context) -> list[Result]:
             if time.perf_counter() - started > timeout:
                 raise RuntimeError(f"only {finished}/{connections} syncs finished in {timeout} s")
             time.sleep(0.2)
-        wall = (last - started_at).total_seconds()
-        cpu = {k: sum(map(_cpu_seconds, v)) - cpu_before[k] for k, v in pids.items()}
-        served = len(sandbox.control("GET", "log")["requests"])
-        stages = _run_stages(started_at)
+        return {
+            "wall": (last - started_at).total_seconds(),
+            "cpu": {k: sum(map(_cpu_seconds, v)) - cpu_before[k] for k, v in pids.items()},
+            "served": len(sandbox.control("GET", "log")["requests"]),
+            "stages": _run_stages(started_at),
+            "failed": failed,
+            "made": made,
+            "sent": sent,
+        }
     finally:
         if workers is not None:
             workers.stop()
+
+
+def run(ctx: Context) -> list[Result]:
+    import tempfile
+
+    connections, processes, threads = QUICK if ctx.quick else FULL
+    concurrency = processes * threads
+    log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-workers-"))
+    sandbox = SandboxProcess()
     try:
+        wave = _wave(ctx, sandbox, log_dir, connections, processes, threads)
         raw_wall = None
         if not ctx.quick:  # the sandbox's own capacity: informative, skipped when quick
             token = sandbox.control("POST", "grants", {"customer": CUSTOMER})["access_token"]
-            raw_wall = _raw_client_wall(sandbox, token, served, concurrency)
+            raw_wall = _raw_client_wall(sandbox, token, wave["served"], concurrency)
     finally:
         sandbox.stop()
+    wall, served, failed, made, sent, cpu, stages = (
+        wave[key] for key in ("wall", "served", "failed", "made", "sent", "cpu", "stages")
+    )
 
     rounds = max(math.ceil(served / concurrency), math.ceil(served / connections))
     ideal = rounds * LATENCY_SECONDS
