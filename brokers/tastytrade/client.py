@@ -330,6 +330,9 @@ class TastytradeClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._now = now or (lambda: datetime.now(UTC))
         self.session = session or requests.Session()
+        # The broker is a configured URL: no proxy or netrc lookups per request
+        # (they showed up as ~10 % of a sync's CPU).
+        self.session.trust_env = False
         # Retries live in _send alone; urllib3 must not add a second layer.
         for prefix in ("http://", "https://"):
             self.session.mount(prefix, HTTPAdapter(max_retries=0))

@@ -28,6 +28,9 @@ def handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
 class _SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like production
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle plus
+    # delayed ACKs stall every keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "TastytradeSandbox/1.0"
     timeout = HANDLER_IDLE_SECONDS
     sandbox: Sandbox
