@@ -128,9 +128,7 @@ def _environment_label(environment: str) -> str:
 @require_GET
 @login_required
 def connections_page(request):
-    connections = list(
-        connections_for(user=request.user).prefetch_related("portfolios").order_by("pk")
-    )
+    connections = list(connections_for(user=request.user).prefetch_related("portfolios"))
     runs = latest_runs(connection_ids=[c.pk for c in connections])
     rows = [
         {
@@ -148,9 +146,6 @@ def connections_page(request):
         "brokers/connections.html",
         {
             "rows": rows,
-            "has_live": any(
-                row["connection"].status != BrokerConnection.Status.DISABLED for row in rows
-            ),
             "form": ConnectForm(),
             "privacy_version": PRIVACY_TEXT_VERSION,
             "consent": _latest_consent(request.user),
