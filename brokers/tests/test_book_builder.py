@@ -63,6 +63,8 @@ def test_a_rolled_strangle_is_detected_as_one_group():
             opening_order_id=campaigns[symbol],
         )
 
-    groups = detect_strategies([leg("P_z_rolled", "P", 90), leg("C", "C", 110), leg("P_other", "P", 90)])
+    groups = detect_strategies(
+        [leg("P_z_rolled", "P", 90), leg("C", "C", 110), leg("P_other", "P", 90)]
+    )
     by_legs = {tuple(sorted(g.leg_ids)): g.strategy_type.value for g in groups}
     assert by_legs == {("C", "P_z_rolled"): "short_strangle", ("P_other",): "short_put"}
