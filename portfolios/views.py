@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
@@ -26,8 +27,11 @@ from brokers.views import latest_runs, sync_state
 from metrics.models import HistoricalMetric
 from portfolios import selectors
 from portfolios.models import Portfolio
-from thetavue_site.svg_charts import Series, line_chart
+from thetavue_site.svg_charts import Series, line_chart, sparkline
 
+SPARKLINE_DAYS = 30
+# A close older than this (a long weekend is 4 days) does not make a "day" change.
+MAX_CLOSE_AGE_DAYS = 5
 WHAT_IF_MAX_MOVES = 21
 WHAT_IF_MAX_SHIFTS = 9
 WHAT_IF_MAX_DAYS = 365
@@ -46,20 +50,39 @@ def _metrics_selectors() -> ModuleType | None:
 # Reads -------------------------------------------------------------------------------
 
 
-def previous_closes(*, portfolio_ids: list[int], today: dt.date) -> dict[int, dict[str, Any]]:
-    """Return each portfolio's latest nightly row before `today` (New York), in one query.
+def recent_net_liq(
+    *, portfolio_ids: list[int], today: dt.date
+) -> dict[int, list[tuple[dt.date, Decimal]]]:
+    """Return each portfolio's nightly net liq ($) of the last SPARKLINE_DAYS, oldest first.
 
-    The day change on the overview is net liq now minus this row's net liq.
+    One query for every portfolio; days without a figure are left out.
     """
     if not portfolio_ids:
         return {}
     rows = (
-        HistoricalMetric.objects.filter(portfolio_id__in=portfolio_ids, date__lt=today)
-        .order_by("portfolio_id", "-date")
-        .distinct("portfolio_id")
-        .values("portfolio_id", "date", "net_liquidation_value")
+        HistoricalMetric.objects.filter(
+            portfolio_id__in=portfolio_ids,
+            date__gte=today - dt.timedelta(days=SPARKLINE_DAYS),
+            date__lt=today,
+            net_liquidation_value__isnull=False,
+        )
+        .order_by("portfolio_id", "date")
+        .values_list("portfolio_id", "date", "net_liquidation_value")
     )
-    return {row["portfolio_id"]: row for row in rows}
+    history: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for portfolio_id, date, net_liq in rows:
+        history.setdefault(portfolio_id, []).append((date, net_liq))
+    return history
+
+
+def previous_close(
+    history: list[tuple[dt.date, Decimal]], today: dt.date
+) -> tuple[dt.date, Decimal] | None:
+    """Return the last close before today, if recent enough to call the change "today's"."""
+    if not history:
+        return None
+    date, net_liq = history[-1]
+    return (date, net_liq) if (today - date).days <= MAX_CLOSE_AGE_DAYS else None
 
 
 def _fallback_metrics(portfolio: Portfolio) -> dict[str, Any]:
@@ -111,24 +134,29 @@ def overview(request):
         scope = selectors.portfolio_summaries_for_user(user=request.user).order_by("name", "id")
     portfolios = list(scope.select_related("broker_connection"))
     figures = _metrics_for(portfolios)
-    closes = previous_closes(
-        portfolio_ids=[p.pk for p in portfolios], today=selectors.market_today()
-    )
+    today = selectors.market_today()
+    history = recent_net_liq(portfolio_ids=[p.pk for p in portfolios], today=today)
     runs = latest_runs(connection_ids={p.broker_connection_id for p in portfolios})
     rows = []
     for portfolio, metrics in zip(portfolios, figures, strict=True):
-        close = closes.get(portfolio.pk)
+        points = history.get(portfolio.pk, [])
+        close = previous_close(points, today)
         net_liq = metrics["net_liquidation_value"]
         day_change = None
-        if close and close["net_liquidation_value"] is not None and net_liq is not None:
-            day_change = net_liq - close["net_liquidation_value"]
+        if close is not None and net_liq is not None:
+            day_change = net_liq - close[1]
         rows.append(
             {
                 "portfolio": portfolio,
                 "m": metrics,
                 "day_change": day_change,
-                "day_change_pct": _fraction(day_change, close and close["net_liquidation_value"]),
-                "close_date": close and close["date"],
+                "day_change_pct": _fraction(day_change, close and close[1]),
+                "close_date": close and close[0],
+                "trend": sparkline(
+                    values=[float(value) for _, value in points]
+                    + ([float(net_liq)] if net_liq is not None else []),
+                    label=f"{portfolio.name}: net liq over the last {SPARKLINE_DAYS} days",
+                ),
                 "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
                 "sync": sync_state(
                     connection=portfolio.broker_connection,

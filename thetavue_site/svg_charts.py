@@ -152,3 +152,30 @@ def line_chart(
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
         f"<desc>{escape(description)}</desc>{''.join(parts)}</svg>"
     )
+
+
+def sparkline(*, values: Sequence[float], label: str) -> SafeString:
+    """Return a small trend line of `values` (oldest first) for a table cell; "" under 2 points.
+
+    Coloured by direction: up from the first value is "pos", down is "neg".
+    """
+    points = _finite(values)
+    if len(points) < 2:
+        return mark_safe("")  # noqa: S308 - a constant empty string
+    low, high = _nice_bounds(min(points), max(points))
+
+    def y(value: float) -> float:
+        return 20 * (high - value) / (high - low)
+
+    coordinates = " ".join(
+        f"{100 * index / (len(points) - 1):.2f},{y(value):.2f}"
+        for index, value in enumerate(points)
+    )
+    direction = "pos" if points[-1] > points[0] else "neg" if points[-1] < points[0] else ""
+    return format_html(
+        '<svg class="spark {}" viewBox="0 0 100 20" preserveAspectRatio="none" role="img" '
+        'aria-label="{}"><polyline points="{}"/></svg>',
+        direction,
+        label,
+        coordinates,
+    )

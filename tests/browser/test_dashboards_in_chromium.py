@@ -120,7 +120,9 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     browser.screenshot("connections", width=PHONE_WIDTH)
     browser.screenshot("connections", width=DESKTOP_WIDTH)
 
-    # and the overview lists the synced accounts beside the manual book
+    # and the overview lists the synced accounts beside the manual book (with
+    # the nightly history months of snapshots would have left)
+    add_history(demo_trader)
     browser.get("/")
     rows = browser.find_all("table.data tbody tr")
     assert len(rows) >= 2
@@ -132,7 +134,6 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
         SyncRun.objects.filter(connection__user=demo_trader).update(
             created_at=timezone.now() - dt.timedelta(minutes=2)
         )
-    add_history(demo_trader)
     synced = [
         link.get_attribute("href")
         for link in browser.find_all("table.data tbody th a")

@@ -29,7 +29,7 @@ SIGNED_IN_ONLY = [
 # savepoint and its release, session, RLS context, user, unread notifications
 # in the navigation) plus the page's own reads, listed.
 PAGE_QUERIES = {
-    # portfolios with connections, legs (metrics), previous closes, latest runs
+    # portfolios with connections, legs (metrics), 30 days of net liq, latest runs
     "overview": 6 + 4,
     # portfolio with connection, legs (groups), legs (metrics), latest run, history
     "portfolio": 6 + 5,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 
 from portfolios.models import Portfolio
 from thetavue_site import rls
@@ -33,11 +35,27 @@ def test_overview_shows_each_portfolio_with_day_change_greeks_and_sync(alice_cli
     assert "BWD" in page
 
 
+def test_overview_draws_each_portfolios_30_day_trend(alice_client, alice_world):
+    content = alice_client.get("/").content.decode()
+    assert 'aria-label="Alicebook margin: net liq over the last 30 days"' in content
+
+
+def test_a_stale_close_makes_no_day_change(alice_client, alice_world):
+    # given: the latest snapshot is a week old (the nightly job stopped)
+    with rls.as_service():
+        alice_world.portfolio.historical_metrics.filter(
+            date__gte=timezone.localdate() - dt.timedelta(days=6)
+        ).delete()
+    page = text(alice_client.get("/"))
+    assert "+$4,963" not in page
+    assert "no recent close" in page
+
+
 def test_overview_without_history_says_so_instead_of_zero(alice_client, alice_world):
     with rls.as_service():
         alice_world.portfolio.historical_metrics.all().delete()
     page = text(alice_client.get("/"))
-    assert "no prior close yet" in page
+    assert "no recent close" in page
 
 
 def test_portfolio_page_groups_legs_with_greeks_dte_and_totals(alice_client, alice_world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from thetavue_site.svg_charts import Series, line_chart
+from thetavue_site.svg_charts import Series, line_chart, sparkline
 
 DAYS = [dt.date(2026, 10, 1) + dt.timedelta(days=i) for i in range(5)]
 
@@ -49,3 +49,10 @@ def test_a_zero_line_is_drawn_when_the_range_crosses_zero():
     assert 'class="zero"' in svg
     points = re.findall(r'points="([^"]+)"', svg)[0].split()
     assert len(points) == 5
+
+
+def test_a_sparkline_is_coloured_by_direction_and_labelled():
+    up = str(sparkline(values=[1.0, 2.0, 3.0], label="Main: net liq"))
+    assert 'class="spark pos"' in up and 'aria-label="Main: net liq"' in up
+    assert 'class="spark neg"' in str(sparkline(values=[3.0, 1.0], label="x"))
+    assert str(sparkline(values=[1.0], label="x")) == ""
