@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
 from django import forms
@@ -24,6 +23,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from brokers.views import latest_runs, sync_state
+from metrics import selectors as metrics_selectors
 from metrics.models import HistoricalMetric
 from portfolios import selectors
 from portfolios.models import Portfolio
@@ -36,15 +36,6 @@ WHAT_IF_MAX_MOVES = 21
 WHAT_IF_MAX_SHIFTS = 9
 WHAT_IF_MAX_DAYS = 365
 NUMBER_LIST = re.compile(r"[\s,;]+")
-
-
-def _metrics_selectors() -> ModuleType | None:
-    """Return metrics.selectors, or None where the metrics service is not installed."""
-    try:
-        from metrics import selectors as metrics_selectors
-    except ImportError:
-        return None
-    return metrics_selectors
 
 
 # Reads -------------------------------------------------------------------------------
@@ -85,32 +76,6 @@ def previous_close(
     return (date, net_liq) if (today - date).days <= MAX_CLOSE_AGE_DAYS else None
 
 
-def _fallback_metrics(portfolio: Portfolio) -> dict[str, Any]:
-    """Totals from the portfolio selectors' aggregate, where the metrics service is absent."""
-    return {
-        "net_liquidation_value": portfolio.net_liquidation_value,
-        "total_delta": getattr(portfolio, "total_delta", None),
-        "total_theta": getattr(portfolio, "total_theta", None),
-        "total_vega": getattr(portfolio, "total_vega", None),
-        "beta_weighted_delta": None,
-        "beta_weighted_delta_dollars": None,
-        "theta_over_net_liq": None,
-        "buying_power_used": portfolio.maintenance_requirement,
-        "unrealized_pnl": getattr(portfolio, "total_unrealized_pnl", None),
-        "legs": getattr(portfolio, "legs_count", None),
-        "legs_unpriced": getattr(portfolio, "legs_unpriced", None),
-        "as_of": portfolio.synced_at,
-        "fallback": True,
-    }
-
-
-def _metrics_for(portfolios: list[Portfolio]) -> list[dict[str, Any]]:
-    metrics_selectors = _metrics_selectors()
-    if metrics_selectors is None:
-        return [_fallback_metrics(portfolio) for portfolio in portfolios]
-    return metrics_selectors.portfolio_metrics_many(portfolios=portfolios)
-
-
 def _fraction(part, whole) -> float | None:
     if part is None or whole in (None, 0):
         return None
@@ -130,10 +95,8 @@ def _sum_known(values) -> Any:
 def overview(request):
     """Every portfolio's headline figures, with totals and sync status."""
     scope = selectors.portfolio_list_for_user(user=request.user).order_by("name", "id")
-    if _metrics_selectors() is None:
-        scope = selectors.portfolio_summaries_for_user(user=request.user).order_by("name", "id")
     portfolios = list(scope.select_related("broker_connection"))
-    figures = _metrics_for(portfolios)
+    figures = metrics_selectors.portfolio_metrics_many(portfolios=portfolios)
     today = selectors.market_today()
     history = recent_net_liq(portfolio_ids=[p.pk for p in portfolios], today=today)
     runs = latest_runs(connection_ids={p.broker_connection_id for p in portfolios})
@@ -185,7 +148,6 @@ def overview(request):
         {
             "rows": rows,
             "totals": totals,
-            "metrics_available": _metrics_selectors() is not None,
             "nav": "overview",
         },
     )
@@ -237,15 +199,10 @@ class WhatIfForm(forms.Form):
 
 def _portfolio_for(request, pk: int) -> Portfolio:
     scope = selectors.portfolio_list_for_user(user=request.user)
-    if _metrics_selectors() is None:
-        scope = selectors.portfolio_summaries_for_user(user=request.user)
     return get_object_or_404(scope.select_related("broker_connection"), pk=pk)
 
 
-def _history_charts(portfolio: Portfolio) -> dict[str, Any] | None:
-    metrics_selectors = _metrics_selectors()
-    if metrics_selectors is None:
-        return None
+def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
     history = metrics_selectors.portfolio_history(portfolio=portfolio, date_from=None, date_to=None)
     rows = history["results"]
     if not rows:
@@ -287,7 +244,7 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any] | None:
 
 def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -> dict:
     groups = selectors.strategy_groups(portfolio=portfolio)
-    metrics = _metrics_for([portfolio])[0]
+    metrics = metrics_selectors.portfolio_metrics(portfolio=portfolio)
     run = latest_runs(connection_ids=[portfolio.broker_connection_id]).get(
         portfolio.broker_connection_id
     )
@@ -305,7 +262,6 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "sync": sync_state(connection=portfolio.broker_connection, run=run),
         "what_if_form": form or WhatIfForm(),
         "what_if": what_if,
-        "metrics_available": _metrics_selectors() is not None,
         "csv_url": f"/api/portfolio/{portfolio.pk}/positions/?format=csv",
         "nav": "overview",
     }
@@ -340,9 +296,8 @@ def portfolio_what_if(request, pk: int):
     """Re-price the book on the form's grid (nothing is stored); htmx swaps the table in."""
     portfolio = _portfolio_for(request, pk)
     form = WhatIfForm(request.POST)
-    metrics_selectors = _metrics_selectors()
     result = None
-    if form.is_valid() and metrics_selectors is not None:
+    if form.is_valid():
         result = _what_if_table(
             metrics_selectors.portfolio_what_if(
                 portfolio=portfolio,
@@ -355,7 +310,6 @@ def portfolio_what_if(request, pk: int):
         "portfolio": portfolio,
         "what_if": result,
         "what_if_form": form,
-        "metrics_available": metrics_selectors is not None,
     }
     if request.htmx:
         return render(request, "portfolios/_what_if.html", context)

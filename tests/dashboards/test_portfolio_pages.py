@@ -116,3 +116,15 @@ def test_what_if_names_a_bad_input(alice_client, alice_world, moves, message):
         **HTMX,
     )
     assert message in response.content.decode()
+
+
+def test_what_if_on_an_empty_book_is_a_grid_of_zeros(alice_client, alice):
+    with rls.as_service():
+        empty = Portfolio.objects.create(user=alice, name="Empty", account_type="manual")
+    response = alice_client.post(
+        f"/portfolios/{empty.pk}/what-if",
+        {"moves": "-5, 5", "iv_shifts": "0", "days_forward": "0"},
+        **HTMX,
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "$0" in text(response)
