@@ -1,0 +1,187 @@
+"""account_snapshot_apply: staged set-based writes of one broker account's snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from brokers.models import BrokerConnection
+from portfolios.models import Portfolio, Position, Transaction
+from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
+from thetavue_site import rls
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+T1 = T0 + dt.timedelta(minutes=15)
+
+
+def leg(symbol: str, **fields) -> dict:
+    values = {
+        "symbol": symbol,
+        "underlying_symbol": "SPY",
+        "instrument_type": "Equity Option",
+        "option_type": "P",
+        "strategy_type": "short_put",
+        "strategy_group_id": f"g-{symbol}",
+        "quantity": Decimal("-2"),
+        "multiplier": 100,
+        "open_date": dt.date(2026, 2, 20),
+        "expiration_date": dt.date(2026, 4, 17),
+        "settlement_type": "PM",
+        "strike_price": Decimal("540.000000"),
+        "average_open_price": Decimal("4.350000"),
+        "premium_received": Decimal("870.00"),
+        "current_value": Decimal("-620.00"),
+        "mark": Decimal("3.100000"),
+        "underlying_price": Decimal("560.120000"),
+        "implied_volatility": 0.1834,
+        "iv_status": "solved",
+        "delta": 41.25,
+        "gamma": -1.5,
+        "theta": 12.5,
+        "vega": -80.125,
+        "greeks_source": "implied",
+        "beta": 1.0,
+        "dividend_yield": 0.013,
+        "opening_order_id": "",
+    }
+    values.update(fields)
+    return values
+
+
+def stock(symbol: str) -> dict:
+    return leg(
+        symbol,
+        underlying_symbol=symbol,
+        instrument_type="Equity",
+        option_type=None,
+        strategy_type="stock",
+        quantity=Decimal("100"),
+        multiplier=1,
+        expiration_date=None,
+        strike_price=None,
+        implied_volatility=None,
+        iv_status="not_applicable",
+        greeks_source="linear",
+        gamma=None,
+        vega=None,
+    )
+
+
+def fill(broker_id: int, **fields) -> dict:
+    values = {
+        "broker_transaction_id": broker_id,
+        "transaction_type": "Trade",
+        "transaction_sub_type": "Sell to Open",
+        "action": "Sell to Open",
+        "symbol": "SPY   260417P00540000",
+        "instrument_type": "Equity Option",
+        "underlying_symbol": "SPY",
+        "quantity": Decimal("2"),
+        "price": Decimal("4.350000"),
+        "value": Decimal("870.00"),
+        "net_value": Decimal("867.72"),
+        "fees": Decimal("2.28"),
+        "order_id": "9001",
+        "executed_at": T0 - dt.timedelta(days=10),
+        "transaction_date": dt.date(2026, 2, 20),
+    }
+    values.update(fields)
+    return values
+
+
+def apply(user, link, legs, transactions=(), at=T0):
+    snapshot = AccountSnapshot(
+        broker_account_id="5WT00001",
+        name="Margin",
+        account_type="margin",
+        legs=legs,
+        spy_price=Decimal("560.12"),
+        balance=None,
+        transactions=list(transactions),
+    )
+    with time_machine.travel(at, tick=False), rls.as_user(user.pk):
+        return account_snapshot_apply(
+            user_id=user.pk, connection_id=link.pk, snapshot=snapshot, synced_at=timezone.now()
+        )
+
+
+def stored_legs(user) -> dict[str, dict]:
+    with rls.as_user(user.pk):
+        return {
+            row["symbol"]: row
+            for row in Position.objects.values(*leg("x"), "created_at", "updated_at")
+        }
+
+
+@pytest.fixture
+def link(alice):
+    with rls.as_user(alice.pk):
+        return BrokerConnection.objects.create(user=alice, environment="test")
+
+
+def test_first_snapshot_stores_every_field_as_given(alice, link):
+    legs = [leg("SPY   260417P00540000"), stock("AAPL")]
+
+    result = apply(alice, link, legs, [fill(1), fill(2, executed_at=None, price=None)])
+
+    assert (result.added, result.updated, result.closed, result.transactions_added) == (2, 0, 0, 2)
+    stored = stored_legs(alice)
+    for given in legs:
+        row = stored[given["symbol"]]
+        assert {key: row[key] for key in given} == given
+        assert row["created_at"] == row["updated_at"] == T0
+    with rls.as_user(alice.pk):
+        rows = {
+            row["broker_transaction_id"]: row
+            for row in Transaction.objects.values(*fill(0), "updated_at")
+        }
+        portfolio = Portfolio.objects.get()
+    assert {key: rows[2][key] for key in fill(2)} == fill(2, executed_at=None, price=None)
+    assert rows[1]["executed_at"] == T0 - dt.timedelta(days=10)
+    assert (portfolio.sync_version, portfolio.spy_price) == (1, Decimal("560.12"))
+
+
+def test_next_snapshot_updates_moved_legs_only_adds_new_and_deletes_closed(alice, link):
+    # given
+    held = [leg("SPY   260417P00540000"), leg("SPY   260417P00530000"), stock("AAPL")]
+    apply(alice, link, held, [fill(1)])
+    moved = leg("SPY   260417P00540000", mark=Decimal("2.900000"), delta=39.5)
+    opened = leg("QQQ   260417P00450000", underlying_symbol="QQQ")
+
+    # when
+    result = apply(alice, link, [moved, stock("AAPL"), opened], [fill(1), fill(2)], at=T1)
+
+    # then
+    assert (result.added, result.updated, result.closed, result.transactions_added) == (1, 2, 1, 1)
+    stored = stored_legs(alice)
+    assert set(stored) == {moved["symbol"], "AAPL", opened["symbol"]}
+    assert (stored[moved["symbol"]]["mark"], stored[moved["symbol"]]["delta"]) == (
+        Decimal("2.900000"),
+        39.5,
+    )
+    assert stored[moved["symbol"]]["updated_at"] == T1
+    assert stored["AAPL"]["updated_at"] == T0  # nothing moved: the row was left alone
+    assert stored[opened["symbol"]]["created_at"] == T1
+    with rls.as_user(alice.pk):
+        assert Transaction.objects.count() == 2
+        assert Portfolio.objects.get().sync_version == 2
+
+
+def test_same_account_number_of_another_trader_leaves_alices_legs_alone(alice, bob, link):
+    apply(alice, link, [stock("AAPL")])
+    with rls.as_user(alice.pk):
+        portfolio_id = Portfolio.objects.get().pk
+    with rls.as_user(bob.pk):
+        bobs_link = BrokerConnection.objects.create(user=bob, environment="test")
+
+    result = apply(bob, bobs_link, [stock("MSFT")])
+
+    assert result.portfolio_id != portfolio_id
+    assert set(stored_legs(alice)) == {"AAPL"}
+    assert set(stored_legs(bob)) == {"MSFT"}
