@@ -89,6 +89,9 @@ class CallbackApi(APIView):
         try:
             connection, run = connection_create_from_code(user=request.user, code=code, state=state)
         except InvalidState as error:
+            if "text/html" in request.headers.get("Accept", ""):
+                # A browser coming back from the consent page: say it in the page.
+                return back(error=f"The connection was refused: {error}. Please start again.")
             return api_error_response(
                 400,
                 "invalid_state",
