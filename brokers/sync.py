@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from brokers import book_builder
@@ -35,6 +34,11 @@ from thetavue_site import rls
 logger = logging.getLogger(__name__)
 
 FAILURES_BEFORE_NOTIFYING = 3
+# The run is claimed with its first step already set. Progress is written
+# only when the step changes (each write is a transaction of its own, and
+# a sync does little else but wait): the fetch of accounts, balances,
+# positions and transactions is one step, quotes and market metrics another.
+FIRST_STEP = "fetching accounts"
 # Late fee adjustments and reversals carry older dates (tastytrade-api.md §3.4).
 TRANSACTIONS_OVERLAP_DAYS = 5
 
@@ -142,7 +146,7 @@ def _run_start(
         if run_id is not None:
             claimed = SyncRun.objects.filter(
                 pk=run_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
-            ).update(status=SyncRun.Status.RUNNING, started_at=now, progress="starting")
+            ).update(status=SyncRun.Status.RUNNING, started_at=now, progress=FIRST_STEP)
             if not claimed:
                 return None  # Delivered twice: the first delivery finished this run.
             run = SyncRun.objects.get(pk=run_id)
@@ -152,6 +156,7 @@ def _run_start(
                 trigger=trigger,
                 status=SyncRun.Status.RUNNING,
                 started_at=now,
+                progress=FIRST_STEP,
             )
         BrokerConnection.objects.filter(pk=connection_id).exclude(
             status=BrokerConnection.Status.NEEDS_REAUTH
@@ -324,7 +329,6 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
 
     client.request_json = counted
     try:
-        _progress(owner_id, run, "fetching accounts")
         accounts = [
             a for a in client.accounts() if not a.is_closed and a.account_number not in excluded
         ]
@@ -332,7 +336,6 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
         fetched = []
         start_date = cursor - dt.timedelta(days=TRANSACTIONS_OVERLAP_DAYS) if cursor else None
         for account in accounts:
-            _progress(owner_id, run, f"fetching {account.account_number}")
             balance = client.balance(account.account_number)
             positions = client.positions(account.account_number)
             transactions = client.transactions(account.account_number, start_date)
@@ -446,7 +449,7 @@ def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer
         totals["transactions"] += result.transactions_added
     timer.lap("write")
     now = timezone.now()
-    with rls.as_user(owner_id), transaction.atomic():
+    with rls.as_user(owner_id):  # one transaction: the connection and its run agree
         BrokerConnection.objects.filter(pk=connection_id).update(
             status=BrokerConnection.Status.ACTIVE,
             last_synced_at=now,
