@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, status, viewsets
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from portfolios import selectors, services
@@ -26,6 +26,7 @@ from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from thetavue_site.openapi import ERROR_RESPONSE
+from thetavue_site.renderers import OrjsonRenderer
 
 TAG_PORTFOLIOS = "portfolios"
 TAG_POSITIONS = "positions"
@@ -187,8 +188,8 @@ class PortfolioChildViewSet(OwnerScopedViewSet):
         if response.status_code >= 400 and isinstance(
             getattr(request, "accepted_renderer", None), PositionsCSVRenderer
         ):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
+            request.accepted_renderer = OrjsonRenderer()
+            request.accepted_media_type = OrjsonRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
 
@@ -251,7 +252,7 @@ class PositionViewSet(PortfolioChildViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_renderers(self):
-        renderers = [JSONRenderer(), BrowsableAPIRenderer()]
+        renderers = [OrjsonRenderer(), BrowsableAPIRenderer()]
         if getattr(self, "action", None) == "list":
             renderers.append(PositionsCSVRenderer())
         return renderers
