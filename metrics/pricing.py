@@ -20,7 +20,7 @@ and count it, never treat it as zero.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
@@ -102,24 +102,41 @@ class LegInputs:
         Missing or None values take the documented defaults: no price is NaN,
         settlement "PM", dividend yield 0, stock multiplier 1.
         """
-        columns: dict[str, list[Any]] = {name: [] for name in _FIELD_NAMES}
-        for row in rows:
-            instrument_type = row["instrument_type"]
-            for name in _FIELD_NAMES:
-                value = row.get(name)
-                if value is None:
-                    value = _default(name, instrument_type)
-                elif name == "expiration" and isinstance(value, dt.datetime):
-                    value = value.date()
-                elif name not in _STRING_FIELDS and name != "expiration":
-                    value = float(value)
-                columns[name].append(value)
-        return cls(
-            **{
-                name: np.array(values, dtype=_COLUMN_DTYPES.get(name, np.float64))
-                for name, values in columns.items()
-            }
-        )
+        rows = list(rows)
+        return cls.from_columns({name: [row.get(name) for row in rows] for name in _FIELD_NAMES})
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Sequence[Any]]) -> LegInputs:
+        """Build from one list per field (Decimal, None and dates allowed), as from_rows.
+
+        Column by column: NumPy converts a whole column of Decimals at once,
+        instead of a Python branch per field per row.
+        """
+        kinds = list(columns["instrument_type"])
+        arrays: dict[str, Any] = {}
+        for name in _FIELD_NAMES:
+            values = list(columns.get(name) or [None] * len(kinds))
+            if name in _STRING_FIELDS:
+                fallback = "PM" if name == "settlement" else ""
+                arrays[name] = np.array(
+                    [fallback if v is None else v for v in values], dtype=np.str_
+                )
+            elif name == "expiration":
+                arrays[name] = np.array(
+                    [v.date() if isinstance(v, dt.datetime) else v for v in values],
+                    dtype="datetime64[D]",
+                )
+            elif None in values:
+                arrays[name] = np.array(
+                    [
+                        _default(name, kind) if v is None else float(v)
+                        for v, kind in zip(values, kinds, strict=True)
+                    ],
+                    dtype=np.float64,
+                )
+            else:
+                arrays[name] = np.array(values, dtype=np.float64)
+        return cls(**arrays)
 
 
 _FIELD_NAMES = tuple(field.name for field in fields(LegInputs))

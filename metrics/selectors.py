@@ -129,27 +129,26 @@ def leg_inputs(positions: Iterable[Any]) -> LegInputs:
     The stored implied volatility is the fallback when the mark gives none: for
     a manual leg it is the trader's own IV, for a synced one the last good IV.
     """
-    return LegInputs.from_rows(
-        {
-            "instrument_type": _get(leg, "instrument_type"),
-            "option_type": _get(leg, "option_type") or "",
-            "strike": _get(leg, "strike_price"),
-            "expiration": _get(leg, "expiration_date"),
-            "settlement": _get(leg, "settlement_type") or "PM",
-            "mark": _get(leg, "mark"),
-            "underlying_price": _get(leg, "underlying_price"),
-            "quantity": _get(leg, "quantity"),
-            "multiplier": _get(leg, "multiplier"),
-            "dividend_yield": _get(leg, "dividend_yield"),
-            "broker_iv": _get(leg, "implied_volatility"),
-            "beta": _get(leg, "beta"),
-        }
-        for leg in positions
-    )
-
-
-def _get(leg: Any, name: str) -> Any:
-    return leg[name] if isinstance(leg, Mapping) else getattr(leg, name)
+    legs = list(positions)
+    fields = {
+        "instrument_type": "instrument_type",
+        "option_type": "option_type",
+        "strike": "strike_price",
+        "expiration": "expiration_date",
+        "settlement": "settlement_type",
+        "mark": "mark",
+        "underlying_price": "underlying_price",
+        "quantity": "quantity",
+        "multiplier": "multiplier",
+        "dividend_yield": "dividend_yield",
+        "broker_iv": "implied_volatility",
+        "beta": "beta",
+    }
+    if legs and isinstance(legs[0], Mapping):
+        columns = {name: [leg[source] for leg in legs] for name, source in fields.items()}
+    else:
+        columns = {name: [getattr(leg, source) for leg in legs] for name, source in fields.items()}
+    return LegInputs.from_columns(columns)
 
 
 def _leg_rows(portfolio_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
