@@ -19,6 +19,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -242,8 +243,26 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
+def _book_groups(portfolio: Portfolio) -> list[dict]:
+    """The book grouped by strategy, cached per sync version and market day.
+
+    Grouping re-runs strategy risk per group; the legs only change with the
+    version (syncs and manual edits bump it) and DTE with the day. Called after
+    the owner check, so the key is never read for another trader's portfolio.
+    """
+    key = (
+        f"book-groups:{portfolio.pk}:{portfolio.sync_version}:"
+        f"{portfolio.updated_at.isoformat()}:{selectors.market_today().isoformat()}"
+    )
+    groups = cache.get(key)
+    if groups is None:
+        groups = selectors.strategy_groups(portfolio=portfolio)
+        cache.set(key, groups, timeout=900)
+    return groups
+
+
 def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -> dict:
-    groups = selectors.strategy_groups(portfolio=portfolio)
+    groups = _book_groups(portfolio)
     metrics = metrics_selectors.portfolio_metrics(portfolio=portfolio)
     run = latest_runs(connection_ids=[portfolio.broker_connection_id]).get(
         portfolio.broker_connection_id
@@ -263,6 +282,7 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "what_if_form": form or WhatIfForm(),
         "what_if": what_if,
         "csv_url": f"/api/portfolio/{portfolio.pk}/positions/?format=csv",
+        "render_day": selectors.market_today().isoformat(),
         "nav": "overview",
     }
 
