@@ -1,8 +1,7 @@
 """7. A sync wave of 1,000 connections through real Celery workers, 100 ms per broker request.
 
 Set-up (untimed): the Tastytrade sandbox as its own process (so its GIL is
-not the bench's; started through bench.sandbox_server, which turns Nagle off
-on its sockets, see there), a latency fault of 100 ms on every API request, 1,000
+not the bench's; the sandbox itself turns Nagle off on its sockets), a latency fault of 100 ms on every API request, 1,000
 traders each holding a connection granted by the sandbox for its "demo"
 customer (3 accounts), and Celery workers on the Redis broker with the
 threads pool: 2 processes × 32 threads = concurrency 64 (quick: 24
@@ -59,7 +58,7 @@ class SandboxProcess:
             [
                 sys.executable,
                 "-m",
-                "bench.sandbox_server",
+                "brokers.tastytrade.sandbox",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brokers.connections import PRIVACY_TEXT_VERSION, authorize_url_for, connection_disconnect
 from brokers.models import BrokerConnection, SyncRun
+from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 
 ACTIVE_RUN_STATUSES = frozenset({SyncRun.Status.QUEUED, SyncRun.Status.RUNNING})
@@ -44,19 +45,6 @@ class ConnectForm(forms.Form):
 def connections_for(*, user):
     """Return the user's broker connections (the scope every connection read starts from)."""
     return BrokerConnection.objects.filter(user=user).order_by("pk")
-
-
-def latest_runs(*, connection_ids) -> dict[int, SyncRun]:
-    """Return the most recent sync run of each connection, in one query."""
-    ids = [pk for pk in connection_ids if pk is not None]
-    if not ids:
-        return {}
-    runs = (
-        SyncRun.objects.filter(connection_id__in=ids)
-        .order_by("connection_id", "-started_at", "-id")
-        .distinct("connection_id")
-    )
-    return {run.connection_id: run for run in runs}
 
 
 def _state(connection: BrokerConnection, run: SyncRun | None) -> str:

@@ -20,13 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from metrics.buying_power import (
@@ -50,6 +47,7 @@ from metrics.pricing import (
     price_scenarios,
 )
 from portfolios.models import Portfolio, Position
+from portfolios.selectors import market_today as new_york_today
 
 CENT = Decimal("0.01")
 SPY = "SPY"
@@ -98,24 +96,6 @@ REG_T_ACCOUNT = {
 
 
 # Scope -------------------------------------------------------------------------
-
-
-def portfolio_list_for_user(*, user) -> QuerySet[Portfolio]:
-    """Return the user's portfolios: every metrics read starts here."""
-    return Portfolio.objects.filter(user=user).order_by("name", "id")
-
-
-def portfolio_get_for_user(*, user, portfolio_id: int) -> Portfolio:
-    """Return one of the user's portfolios; another user's (or none) is Http404."""
-    portfolio = portfolio_list_for_user(user=user).filter(pk=portfolio_id).first()
-    if portfolio is None:
-        raise Http404("No such portfolio.")
-    return portfolio
-
-
-def new_york_today() -> dt.date:
-    """Return today's date in the exchange's time zone (America/New_York)."""
-    return timezone.localdate(timezone=ZoneInfo(settings.MARKET_TIME_ZONE))
 
 
 def metrics_as_of(portfolio: Portfolio) -> dt.datetime | None:

@@ -248,7 +248,3 @@ _DELETE_CLOSED_SQL = (
     "RETURNING 1"
     ") SELECT count(*) FROM closed"
 )
-
-
-def money(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))

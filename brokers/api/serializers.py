@@ -105,7 +105,3 @@ class SyncInput(serializers.Serializer):
 
 class SyncQueuedOutput(serializers.Serializer):
     runs = SyncRunOutput(many=True)
-
-
-class DisconnectInput(serializers.Serializer):
-    pass

@@ -20,8 +20,9 @@ from brokers.connections import (
     connection_create_from_code,
     connection_disconnect,
 )
-from brokers.models import BrokerConnection, SyncRun
+from brokers.models import BrokerConnection
 from brokers.oauth_state import InvalidState
+from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
 from thetavue_site.api_errors import api_error_response
@@ -163,9 +164,8 @@ class StatusApi(APIView):
     @extend_schema(responses={200: s.StatusOutput}, summary="Sync status of every connection")
     def get(self, request):
         now = timezone.now()
-        latest = SyncRun.objects.order_by("connection_id", "-started_at").distinct("connection_id")
         connections = list(connections_for(request.user))
-        last_runs = {run.connection_id: run for run in latest.filter(connection__in=connections)}
+        last_runs = latest_runs(connection_ids=[c.pk for c in connections])
         body = {
             "connections": [
                 {

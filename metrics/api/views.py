@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
+from portfolios.selectors import portfolio_get_for_user, portfolio_list_for_user
 
 TAG = "metrics"
 NOT_FOUND = {
@@ -36,7 +37,7 @@ class PortfolioMetricsApi(APIView):
         responses={200: s.PortfolioMetricsOutput, **NOT_FOUND},
     )
     def get(self, request, pk: int):
-        portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=pk)
+        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
         payload = selectors.portfolio_metrics(portfolio=portfolio)
         return Response(s.PortfolioMetricsOutput(payload).data)
 
@@ -55,7 +56,7 @@ class PortfolioMetricsListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        portfolios = selectors.portfolio_list_for_user(user=request.user)
+        portfolios = portfolio_list_for_user(user=request.user).order_by("name", "id")
         page = self.paginate_queryset(portfolios)
         payloads = selectors.portfolio_metrics_many(portfolios=page)
         return self.get_paginated_response(s.PortfolioMetricsOutput(payloads, many=True).data)
@@ -71,7 +72,7 @@ class PortfolioHistoryApi(APIView):
         responses={200: s.HistoryOutput, **INVALID, **NOT_FOUND},
     )
     def get(self, request, pk: int):
-        portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=pk)
+        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
         query = s.HistoryQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         history = selectors.portfolio_history(
@@ -109,7 +110,7 @@ class PortfolioWhatIfApi(APIView):
         ],
     )
     def post(self, request, pk: int):
-        portfolio = selectors.portfolio_get_for_user(user=request.user, portfolio_id=pk)
+        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
         grid = s.WhatIfInput(data=request.data)
         grid.is_valid(raise_exception=True)
         result = selectors.portfolio_what_if(portfolio=portfolio, **grid.validated_data)
