@@ -48,6 +48,9 @@ def _clear_cache():
     Celery broker and with other test runs, which FLUSHDB would wipe.
     """
     yield
+    from thetavue_site.users import clerk
+
+    clerk.VERIFIED.clear()  # the per-process memory of verified tokens, too
     client = cache._cache.get_client(write=True)
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:

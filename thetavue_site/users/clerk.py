@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 from jwt.exceptions import InvalidSubjectError
 
+from thetavue_site.users.verified_tokens import VerifiedTokens
+
 logger = logging.getLogger(__name__)
 
 # Hard-coded, never read from the token header (algorithm confusion).
@@ -42,6 +44,9 @@ WRONG_ISSUER = "wrong issuer"
 MISSING_CLAIM = "missing claim"
 UNAUTHORIZED_PARTY = "unauthorized party"
 AUDIENCE = "audience not accepted"
+
+# Clerk tokens that passed verification in this process (see verified_tokens).
+VERIFIED = VerifiedTokens(leeway_seconds=LEEWAY_SECONDS)
 
 
 class TokenRejected(Exception):
@@ -168,12 +173,38 @@ def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+def _settings_fingerprint() -> tuple:
+    """What, besides the token and the clock, decides a verification's outcome."""
+    return (
+        settings.DEBUG,
+        settings.CLERK_JWT_KEY,
+        settings.CLERK_JWKS_URL,
+        settings.CLERK_ISSUER,
+        settings.DEV_TOKEN_ISSUER,
+        tuple(settings.CLERK_AUTHORIZED_PARTIES or ()),
+    )
+
+
 def verify_session_token(token: str) -> tuple[dict[str, Any], str]:
     """Return (verified claims, method) of a Clerk session token or a dev token.
 
     method is "clerk", or "dev" for `dev_token`'s tokens, which are trusted only
     while DEBUG is on. Raises TokenRejected with a reason of auth-and-rls.md §1.
+    A Clerk token verified before, under the same settings, is answered from
+    `verified_tokens` until it expires (a dev token is always verified afresh:
+    its key file may be regenerated under the same settings).
     """
+    fingerprint = _settings_fingerprint()
+    remembered = VERIFIED.get(token, fingerprint)
+    if remembered is not None:
+        return remembered
+    claims, method = _verify(token)
+    if method == "clerk":
+        VERIFIED.put(token, fingerprint, claims, method)
+    return claims, method
+
+
+def _verify(token: str) -> tuple[dict[str, Any], str]:
     header, unverified = _unverified_parts(token)
     # Refuse anything but RS256 before looking for a key: an `alg: none` or
     # HS256 token must not cause a JWKS fetch. `jku`, `x5u` and `jwk` headers

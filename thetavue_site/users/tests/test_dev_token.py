@@ -89,6 +89,18 @@ def test_dev_tokens_are_refused_once_debug_is_off(client, alice, dev_mode):
     assert response.json()["error"]["code"] == "invalid_token"
 
 
+def test_a_regenerated_dev_key_refuses_the_old_token_at_once(client, alice, dev_mode):
+    # Dev tokens are never answered from the verified-token memory: the key
+    # file can change under the same settings.
+    token = dev_token("alice@example.com")
+    assert client.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    dev_mode.DEV_TOKEN_KEY_PATH.unlink()
+    dev_public_key_path().unlink()
+    dev_token("bob@example.com")  # writes a new key pair
+    response = client.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+
+
 def test_a_dev_issuer_token_signed_by_another_key_is_refused(client, alice, dev_mode):
     from conftest import rsa_key_pems, session_claims
 
