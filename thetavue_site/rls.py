@@ -11,7 +11,9 @@ mode. Code outside `as_user` / `as_service` / a request sees no tenant rows.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.db import connection, migrations, transaction
@@ -78,13 +80,28 @@ def _read_context() -> tuple[str, str]:
     return user_id, service
 
 
-def set_context(*, user_id: str, service: bool) -> None:
-    """Set both settings for the current transaction (must be inside one)."""
+SET_CONTEXT = "SELECT set_config('app.user_id', %s, true), set_config('app.service', %s, true)"
+
+
+def set_context(
+    *, user_id: str, service: bool, then: tuple[str, Sequence[Any]] | None = None
+) -> list[tuple] | None:
+    """Set both settings for the current transaction (must be inside one).
+
+    `then`, a (SELECT, params) pair, runs right after the settings take
+    effect, in the same round trip (two statements in one simple-protocol
+    message, executed in order), and its rows are returned. A request uses
+    it to read its user with the context that scopes it.
+    """
+    params = [user_id or "", "on" if service else "off"]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.user_id', %s, true), set_config('app.service', %s, true)",
-            [user_id or "", "on" if service else "off"],
-        )
+        if then is None:
+            cursor.execute(SET_CONTEXT, params)
+            return None
+        statement, more = then
+        cursor.execute(f"{SET_CONTEXT}; {statement}", [*params, *more])
+        cursor.nextset()
+        return cursor.fetchall()
 
 
 def _restore(user_id: str, service: str) -> None:
@@ -137,6 +154,18 @@ def request_identity(request) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Preload:
+    """A read an earlier middleware wants done with the context, in its round trip.
+
+    The authentication middleware sets `request.rls_preload` to read the
+    token's user: one round trip instead of two on every authenticated request.
+    """
+
+    query: tuple[str, Sequence[Any]]
+    receive: Callable[[list[tuple]], None]
+
+
 class RowLevelSecurityMiddleware:
     """Run the whole request, rendering included, in one transaction with the tenant set.
 
@@ -150,7 +179,12 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request):
         with transaction.atomic():
             user_id = request_identity(request)
-            set_context(user_id=user_id, service=False)
+            preload: Preload | None = getattr(request, "rls_preload", None)
+            rows = set_context(
+                user_id=user_id, service=False, then=preload.query if preload else None
+            )
+            if preload is not None:
+                preload.receive(rows)
             # Left set after the response: Django logs the request's outcome
             # after the middleware chain. The next request overwrites it.
             observability.user_id_var.set(user_id or "-")

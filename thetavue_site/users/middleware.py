@@ -22,10 +22,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
 
+from thetavue_site import rls
 from thetavue_site.api_errors import error_body
 from thetavue_site.users import clerk, tokens
 from thetavue_site.users.identity import REASON_MISSING, AuthIdentity, bearer_challenge
 from thetavue_site.users.models import ApiToken, User
+from thetavue_site.users.selectors import user_by_pk_query, user_from_rows
 from thetavue_site.users.services import user_get_or_create_for_token
 
 SESSION_COOKIE = "__session"
@@ -79,6 +81,12 @@ def _load_user(identity: AuthIdentity):
     return user
 
 
+def _receive_user(request, rows: list[tuple]) -> None:
+    user = user_from_rows(rows)
+    if user is not None:
+        request.user = user if user.is_active else AnonymousUser()
+
+
 class ClerkAuthenticationMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -116,7 +124,13 @@ class ClerkAuthenticationMiddleware:
             return self.get_response(request)
 
         request.auth_identity = identity
-        # Evaluated on first use, inside the RLS middleware's transaction.
+        # Read by the RLS middleware in the round trip that sets the context.
+        # When it finds no row (a first token, an erased user) the lazy loader
+        # below creates or refuses the user on first use, in that transaction.
+        request.rls_preload = rls.Preload(
+            query=user_by_pk_query(identity.user_id),
+            receive=partial(_receive_user, request),
+        )
         request.user = SimpleLazyObject(lambda: _load_user(identity))
         request.auser = partial(_auser, request)
         # Log lines get the user id from the RLS middleware, which reads this identity.

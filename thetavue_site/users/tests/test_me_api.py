@@ -85,8 +85,8 @@ def test_anonymous_is_401(client, db):
 
 def test_profile_query_count(alice_token_client, django_assert_num_queries):
     alice_token_client.get(ME)  # warm process-wide caches (e.g. /metrics gauges)
-    # savepoint, RLS context, user, release
-    with django_assert_num_queries(4):
+    # savepoint, RLS context with the user (one round trip), release
+    with django_assert_num_queries(3):
         assert alice_token_client.get(ME).status_code == 200
 
 
@@ -99,6 +99,6 @@ def test_api_token_lookup_costs_one_short_service_transaction(
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(alice, scope='read')}")
     client.get(ME)  # first use writes last_used_at; warm caches
     # token lookup: savepoint, read context, service, select, restore, release;
-    # request: savepoint, RLS context, user, release
-    with django_assert_num_queries(10):
+    # request: savepoint, RLS context with the user (one round trip), release
+    with django_assert_num_queries(9):
         assert client.get(ME).status_code == 200

@@ -197,7 +197,7 @@ class TestApi:
         for index in range(10):
             notify(alice, title=f"n{index}")
         alice_token_client.get(LIST)  # warm process-wide caches (e.g. /metrics gauges)
-        # savepoint, RLS context, user, count, page, release
-        with django_assert_num_queries(6):
+        # savepoint, RLS context with the user (one round trip), count, page, release
+        with django_assert_num_queries(5):
             response = alice_token_client.get(LIST)
         assert response.json()["count"] == 10
