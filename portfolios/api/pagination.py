@@ -69,3 +69,15 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
                 "schema": {"type": "integer", "minimum": 0, "default": 0},
             },
         ]
+
+    def respond_precounted(self, request, *, rows: list, count: int, limit: int, offset: int):
+        """The paginated response for a page fetched with its total in one query.
+
+        The same envelope and links as paginate_queryset + get_paginated_response,
+        without the separate COUNT query (`limit` and `offset` from get_limit and
+        get_offset).
+        """
+        self.request, self.limit, self.offset, self.count = request, limit, offset, count
+        if count > limit and self.template is not None:
+            self.display_page_controls = True
+        return self.get_paginated_response(rows)

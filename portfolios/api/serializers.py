@@ -21,6 +21,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from portfolios.models import GreeksSource, InstrumentType, OptionType, Portfolio
+from portfolios.position_pages import UPDATED_AT_UTC
 from portfolios.selectors import POSITION_ORDERING_FIELDS, PositionFilters
 from portfolios.strategy_types import STRATEGY_CHOICES
 
@@ -150,6 +151,11 @@ class DictOutputSerializer(serializers.Serializer):
                 (name, _fast_converter(field, zone)) for name, field in cls().fields.items()
             )
         return converters
+
+    @classmethod
+    def converter_of(cls, name: str):
+        """Return the to_json function of one field (in the current time zone)."""
+        return dict(cls.converters())[name]
 
     def to_representation(self, instance):
         if not isinstance(instance, Mapping):
@@ -447,6 +453,21 @@ class PositionOutput(DictOutputSerializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
+def position_updated_at_writer():
+    """How the positions page writes `updated_at` for this request (see position_pages).
+
+    In UTC with DRF's ISO 8601 (the API's settings), PostgreSQL formats it;
+    in any other time zone, the serializer's own converter does.
+    """
+    field = PositionOutput._declared_fields["updated_at"]
+    iso = getattr(field, "format", None) in (None, ISO_8601) and (
+        api_settings.DATETIME_FORMAT.lower() == ISO_8601
+    )
+    if iso and settings.USE_TZ and timezone.get_current_timezone_name() == "UTC":
+        return UPDATED_AT_UTC
+    return PositionOutput.converter_of("updated_at")
+
+
 POSITION_OUTPUT_KEYS = frozenset(PositionOutput().fields)
 POSITION_PART_HELP = " Give it with the other parts when `symbol` is left out."
 
@@ -666,6 +687,15 @@ class PositionListQuery(serializers.Serializer):
         + ", ".join(ORDERING_CHOICES)
         + ". Default: underlying_symbol, expiration_date, strike_price, symbol.",
     )
+
+    @classmethod
+    def filters_from(cls, query_params) -> PositionFilters:
+        """Validate the list's query parameters (400 naming the field) into filters."""
+        if not any(name in query_params for name in cls._declared_fields):
+            return PositionFilters()  # the usual request: nothing to validate
+        query = cls(data=query_params)
+        query.is_valid(raise_exception=True)
+        return query.to_filters()
 
     def to_filters(self) -> PositionFilters:
         data = self.validated_data

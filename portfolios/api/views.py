@@ -8,6 +8,8 @@ rows; the ORM filter is the first line, RLS the last.
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,6 +27,7 @@ from portfolios.api import serializers as s
 from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
+from portfolios.position_pages import position_page
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer
 
@@ -275,17 +278,27 @@ class PositionViewSet(PortfolioChildViewSet):
         return s.PositionOutput(row).data
 
     def list(self, request, portfolio_id=None):
-        query = s.PositionListQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.position_rows(portfolio=self.get_portfolio(), filters=query.to_filters())
+        # One statement: ownership, the total and the page (see position_pages).
+        filters = s.PositionListQuery.filters_from(request.query_params)
+        fetch = functools.partial(
+            position_page,
+            user_id=request.user.pk,
+            portfolio_id=portfolio_id,
+            filters=filters,
+            updated_at=s.position_updated_at_writer(),
+        )
         if isinstance(request.accepted_renderer, PositionsCSVRenderer):
-            filename = f"portfolio-{self.get_portfolio().pk}-positions.csv"
+            # Every matching leg, not paginated.
+            filename = f"portfolio-{portfolio_id}-positions.csv"
             return Response(
-                s.PositionOutput(rows, many=True).data,
+                fetch().rows,
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(s.PositionOutput(page, many=True).data)
+        limit, offset = self.paginator.get_limit(request), self.paginator.get_offset(request)
+        page = fetch(limit=limit, offset=offset)
+        return self.paginator.respond_precounted(
+            request, rows=page.rows, count=page.count, limit=limit, offset=offset
+        )
 
     def retrieve(self, request, portfolio_id=None, pk=None):
         return Response(self._row(pk))

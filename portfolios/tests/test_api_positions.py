@@ -505,10 +505,27 @@ def test_query_count_is_the_same_for_10_and_500_legs(alice, alice_api):
             counts[name, query] = [q["sql"].split(" ")[0] for q in queries]
     assert counts["small", "?limit=1000"] == counts["large", "?limit=1000"]
     assert counts["small", "?format=csv"] == counts["large", "?format=csv"]
-    # savepoint, session, RLS context, user, portfolio, count, legs, release
-    assert len(counts["large", "?limit=1000"]) == 8
-    # the CSV is not paginated: no count
-    assert len(counts["large", "?format=csv"]) == 7
+    # savepoint, session, RLS context, user, then one statement for the
+    # portfolio check, the count and the legs (position_pages), release
+    assert len(counts["large", "?limit=1000"]) == 6
+    assert len(counts["large", "?format=csv"]) == 6
+
+
+def test_a_bearer_request_for_the_list_is_four_statements(alice, bearer_for):
+    from rest_framework.test import APIClient
+
+    with rls.as_service():
+        portfolio = make_portfolio(owner=alice, name="Bearer")
+        make_book(portfolio=portfolio, n_positions=20)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer_for(alice))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(list_url(portfolio))
+    assert response.status_code == 200 and response.json()["count"] == 20
+    # savepoint, the RLS context and the user in one round trip, the page, release
+    statements = [q["sql"] for q in queries]
+    assert len(statements) == 4, statements
+    assert "set_config" in statements[1] and '"users"' in statements[1]
 
 
 # Browsable API ---------------------------------------------------------------------
