@@ -1,16 +1,24 @@
-"""One page of a portfolio's legs, ready for JSON, in one statement.
+"""One page of a portfolio's legs, written as the API's JSON by PostgreSQL, in one statement.
 
 The positions list is the API's busiest read and a book can hold hundreds of
-legs. The ORM path (`selectors.position_rows`) reads the portfolio, counts
-the legs, then fetches them as Decimals that the serializer turns back into
-strings: three round trips and two conversions per money field. Here one
-statement checks the portfolio is the caller's, counts the matching legs with
-a window function and returns the page with money and prices already as the
-API's decimal strings (`numeric::text` — the columns' scale is the API's
-decimal places, so the text is exactly DRF's quantized output), quantities as
-floats and dates as dates. Row Level Security applies as to any query.
+legs. The ORM path (`selectors.position_rows` + `PositionOutput`) reads the
+portfolio, counts the legs, fetches them as Decimals and datetimes, and the
+serializer turns each value back into text: three round trips and ~30 Python
+conversions per leg. Here one statement checks that the portfolio is the
+caller's, counts the matching legs (a window function) and returns the page
+as one JSON array, every value already in the API's form:
 
-`test_position_pages` checks the rows equal `PositionOutput` of the ORM path
+- money and prices: `numeric::text`, a JSON string — the columns' scale is
+  the API's decimal places, so the text is exactly DRF's quantized output;
+- quantity: a JSON number, an integer when whole (as QuantityField writes it);
+- greeks, IV and beta: JSON numbers, null when unknown or not finite (orjson,
+  the API's encoder, writes NaN as null too);
+- dates: "YYYY-MM-DD"; updated_at: DRF's ISO 8601 in UTC ("…Z", no fraction
+  when it is zero).
+
+The JSON renderer embeds the array as it is (orjson.Fragment); other
+renderers (CSV, the browsable API) parse it. Row Level Security applies as
+to any query. `test_position_pages` checks the result equals the ORM path's
 for every filter and ordering.
 """
 
@@ -18,7 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
+import orjson
 from django.db import connection
 from django.http import Http404
 
@@ -30,49 +40,67 @@ from portfolios.selectors import (
     market_today,
 )
 
-# POSITION_COLUMNS, in order, as SQL over `positions p`.
-_SELECT = {
-    "strike_price": "p.strike_price::text",
+_FLOATS = ("implied_volatility", "beta", "delta", "gamma", "theta", "vega")
+_DECIMAL_TEXT = (
+    "strike_price",
+    "average_open_price",
+    "mark",
+    "underlying_price",
+    "premium_received",
+    "current_value",
+)
+_EXPRESSIONS = {
+    **{name: f"p.{name}::text" for name in _DECIMAL_TEXT},
+    **{
+        # NaN and ±Infinity are never a greek a trader can use: null, as orjson writes them.
+        name: f"CASE WHEN p.{name} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE p.{name} END"
+        for name in _FLOATS
+    },
+    "unrealized_pnl": "(p.premium_received + p.current_value)::text",
+    "dte": "p.expiration_date - %(today)s::date",
+    "quantity": (
+        "CASE WHEN p.quantity = trunc(p.quantity) THEN to_jsonb(trunc(p.quantity)) "
+        "ELSE to_jsonb(p.quantity::float8) END"
+    ),
     # Dates as DRF writes them, whatever the server's DateStyle.
     "expiration_date": "to_char(p.expiration_date, 'YYYY-MM-DD')",
     "open_date": "to_char(p.open_date, 'YYYY-MM-DD')",
-    "dte": "p.expiration_date - %(today)s::date",
-    # A JSON number: an int when whole (see QuantityField), fixed in _json_row.
-    "quantity": "p.quantity::float8",
-    "average_open_price": "p.average_open_price::text",
-    "mark": "p.mark::text",
-    "underlying_price": "p.underlying_price::text",
-    "premium_received": "p.premium_received::text",
-    "current_value": "p.current_value::text",
-    "unrealized_pnl": "(p.premium_received + p.current_value)::text",
+    "updated_at": (
+        "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+        "|| CASE WHEN extract(microseconds FROM p.updated_at)::bigint %% 1000000 = 0 "
+        "THEN '' ELSE to_char(p.updated_at, '.US') END || 'Z'"
+    ),
 }
-# DRF's ISO 8601 in UTC: "Z" for +00:00, and no fraction when it is zero (isoformat()).
-_UPDATED_AT_UTC = (
-    "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-    "|| CASE WHEN extract(microseconds FROM p.updated_at)::bigint %% 1000000 = 0 THEN '' "
-    "ELSE to_char(p.updated_at, '.US') END || 'Z'"
+# One leg as a row whose column names are the API's keys, in POSITION_COLUMNS order.
+_LEG_SQL = ", ".join(
+    f"{_EXPRESSIONS.get(name, f'p.{name}')} AS {name}" for name in POSITION_COLUMNS
 )
-UPDATED_AT_UTC = "utc"  # position_page(updated_at=…): formatted by PostgreSQL, see above
-
-
-def _columns_sql(updated_at_in_sql: bool) -> str:
-    select = {**_SELECT, "updated_at": _UPDATED_AT_UTC} if updated_at_in_sql else _SELECT
-    return ", ".join(select.get(name, f"p.{name}") for name in POSITION_COLUMNS)
-
-
-_COLUMNS_SQL = {in_sql: _columns_sql(in_sql) for in_sql in (True, False)}
-# Sort on the stored values, never on the text casts above.
+# Sort on the stored values, never on the text written above.
 _SORT = {key: f"p.{column}" for key, column in POSITION_ORDERING_FIELDS.items()}
 _SORT["unrealized_pnl"] = "(p.premium_received + p.current_value)"
 
-_QUANTITY = POSITION_COLUMNS.index("quantity")
-_UPDATED_AT = POSITION_COLUMNS.index("updated_at")
+
+UPDATED_AT_UTC = "utc"  # PositionPage.rows_with(updated_at=…): keep the database's UTC text
 
 
 @dataclass(frozen=True)
 class PositionPage:
-    rows: list[dict]  # POSITION_COLUMNS, values as the API writes them (see module doc)
+    results_json: str  # the page's legs: a JSON array in the API's form (module doc)
     count: int  # legs matching the filters, all pages together
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """The legs as dicts (for the CSV), updated_at in UTC."""
+        return orjson.loads(self.results_json)
+
+    def rows_with(self, *, updated_at) -> list[dict]:
+        """The legs with updated_at rewritten by `updated_at(datetime)` (another time zone)."""
+        if updated_at == UPDATED_AT_UTC:
+            return self.rows
+        return [
+            {**row, "updated_at": updated_at(dt.datetime.fromisoformat(row["updated_at"]))}
+            for row in self.rows
+        ]
 
 
 def position_page(
@@ -82,15 +110,12 @@ def position_page(
     filters: PositionFilters | None = None,
     limit: int | None = None,
     offset: int = 0,
-    updated_at=UPDATED_AT_UTC,
     today: dt.date | None = None,
 ) -> PositionPage:
     """Return `limit` legs from `offset` (all when limit is None) and the total count.
 
-    Raises Http404 when the portfolio is not the user's. `updated_at` says how
-    the timestamp is written: UPDATED_AT_UTC, DRF's text in UTC made by the
-    database; or a function turning the stored datetime into the API's text
-    (the serializer's converter, for a request in another time zone).
+    Raises Http404 when the portfolio is not the user's. `dte` counts from
+    `today` (New York's date by default).
     """
     filters = filters or PositionFilters()
     params = {
@@ -100,41 +125,34 @@ def position_page(
         "limit": limit,
         "offset": offset,
     }
-    in_sql = updated_at == UPDATED_AT_UTC
     where = _where(filters, params)
     order = _order(filters.ordering or DEFAULT_POSITION_ORDERING)
-    # The LEFT JOIN keeps one row when the portfolio exists but no leg matches;
-    # no row at all means it is not the caller's (or is gone): 404.
+    # The aggregate gives one row even for an empty page; no row at all means
+    # the portfolio is not the caller's (or is gone): 404.
     statement = (
-        "SELECT pf.id, page.* FROM portfolios pf "  # noqa: S608 - whitelisted names only
-        "LEFT JOIN LATERAL ("
-        f"SELECT {_COLUMNS_SQL[in_sql]}, count(*) OVER () AS total FROM positions p "
+        "SELECT page.total, page.results FROM portfolios pf "  # noqa: S608 - whitelisted names only
+        "CROSS JOIN LATERAL ("
+        "SELECT max(ordered.total) AS total, "
+        "'[' || string_agg(row_to_json(ordered.leg)::text, ',' ORDER BY ordered.rank) || ']' "
+        "AS results FROM ("
+        f"SELECT leg, count(*) OVER () AS total, row_number() OVER (ORDER BY {order}) AS rank "
+        f"FROM positions p CROSS JOIN LATERAL (SELECT {_LEG_SQL}) leg "
         f"WHERE p.portfolio_id = pf.id{where} ORDER BY {order} "
         "LIMIT %(limit)s OFFSET %(offset)s"
-        ") page ON true "
+        ") ordered"
+        ") page "
         "WHERE pf.id = %(portfolio)s AND pf.user_id = %(user)s"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        fetched = cursor.fetchall()
-    if not fetched:
+        found = cursor.fetchone()
+    if found is None:
         raise Http404("No such portfolio.")
-    if fetched[0][1] is None:  # the portfolio, without a leg on this page
+    total, results = found
+    if results is None:  # the portfolio, without a leg on this page
         count = _count(portfolio_id, where, params) if offset else 0
-        return PositionPage(rows=[], count=count)
-    convert = None if in_sql else updated_at
-    rows = [_json_row(row[1:-1], convert) for row in fetched]
-    return PositionPage(rows=rows, count=fetched[0][-1])
-
-
-def _json_row(values: tuple, convert_updated_at) -> dict:
-    row = dict(zip(POSITION_COLUMNS, values, strict=True))
-    quantity = values[_QUANTITY]
-    if quantity.is_integer():
-        row["quantity"] = int(quantity)
-    if convert_updated_at is not None and values[_UPDATED_AT] is not None:
-        row["updated_at"] = convert_updated_at(values[_UPDATED_AT])
-    return row
+        return PositionPage(results_json="[]", count=count)
+    return PositionPage(results_json=results, count=total)
 
 
 def _where(filters: PositionFilters, params: dict) -> str:

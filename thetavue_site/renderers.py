@@ -13,6 +13,8 @@ renderer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
@@ -26,10 +28,37 @@ _OPTIONS = (
 _LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
 
 
+@dataclass(frozen=True)
+class RawJSON:
+    """A value already written as JSON (by PostgreSQL, say): embedded as it is.
+
+    orjson copies the text into the document; DRF's own encoder (pretty
+    printing, the browsable API) parses it first.
+    """
+
+    text: str
+
+
+class _Encoder(JSONEncoder):
+    def default(self, obj):
+        if isinstance(obj, RawJSON):
+            return orjson.loads(obj.text)
+        return super().default(obj)
+
+
+_ENCODER = _Encoder()
+
+
+def _orjson_default(obj):
+    if isinstance(obj, RawJSON):
+        return orjson.Fragment(obj.text)
+    return _ENCODER.default(obj)
+
+
 class OrjsonRenderer(JSONRenderer):
     """DRF's JSONRenderer output, encoded with orjson when it can."""
 
-    _encoder = JSONEncoder()
+    encoder_class = _Encoder
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
@@ -37,7 +66,7 @@ class OrjsonRenderer(JSONRenderer):
         if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            content = orjson.dumps(data, default=self._encoder.default, option=_OPTIONS)
+            content = orjson.dumps(data, default=_orjson_default, option=_OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         if _LINE_SEPARATORS[0] in content or _LINE_SEPARATORS[1] in content:

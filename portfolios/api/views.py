@@ -27,9 +27,9 @@ from portfolios.api import serializers as s
 from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
-from portfolios.position_pages import position_page
+from portfolios.position_pages import UPDATED_AT_UTC, position_page
 from thetavue_site.openapi import ERROR_RESPONSE
-from thetavue_site.renderers import OrjsonRenderer
+from thetavue_site.renderers import OrjsonRenderer, RawJSON
 
 TAG_PORTFOLIOS = "portfolios"
 TAG_POSITIONS = "positions"
@@ -278,26 +278,28 @@ class PositionViewSet(PortfolioChildViewSet):
         return s.PositionOutput(row).data
 
     def list(self, request, portfolio_id=None):
-        # One statement: ownership, the total and the page (see position_pages).
+        # One statement: ownership, the total and the page, written as JSON by
+        # PostgreSQL (see position_pages).
         filters = s.PositionListQuery.filters_from(request.query_params)
         fetch = functools.partial(
-            position_page,
-            user_id=request.user.pk,
-            portfolio_id=portfolio_id,
-            filters=filters,
-            updated_at=s.position_updated_at_writer(),
+            position_page, user_id=request.user.pk, portfolio_id=portfolio_id, filters=filters
         )
+        updated_at = s.position_updated_at_writer()
         if isinstance(request.accepted_renderer, PositionsCSVRenderer):
             # Every matching leg, not paginated.
             filename = f"portfolio-{portfolio_id}-positions.csv"
             return Response(
-                fetch().rows,
+                fetch().rows_with(updated_at=updated_at),
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
         limit, offset = self.paginator.get_limit(request), self.paginator.get_offset(request)
         page = fetch(limit=limit, offset=offset)
+        if updated_at == UPDATED_AT_UTC:
+            results = RawJSON(page.results_json)  # copied into the response as it is
+        else:
+            results = page.rows_with(updated_at=updated_at)
         return self.paginator.respond_precounted(
-            request, rows=page.rows, count=page.count, limit=limit, offset=offset
+            request, rows=results, count=page.count, limit=limit, offset=offset
         )
 
     def retrieve(self, request, portfolio_id=None, pk=None):
