@@ -25,6 +25,29 @@ def test_profile_by_session(alice_api):
     }
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_profile_body_is_the_serializers(alice, bearer_for, zone):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from thetavue_site.users.api import MeOutput
+    from thetavue_site.users.identity import AuthIdentity
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer_for(alice))
+    with timezone.override(ZoneInfo(zone)):
+        body = client.get(ME).json()
+
+        class Request:  # what MeOutput reads from the request
+            auth = AuthIdentity(user_id=alice.pk, method="clerk", scope="read_write")
+
+        expected = MeOutput(alice, context={"request": Request()}).data
+    assert body == expected
+    assert body["created_at"].endswith("Z" if zone == "UTC" else "-05:00")
+
+
 def test_profile_by_api_token(alice, api_token_for):
     from rest_framework.test import APIClient
 
