@@ -132,6 +132,18 @@ def _implied_vol(price: float, **inputs) -> float:
     return (low + high) / 2
 
 
+def test_option_prices_memoised_per_tick_match_a_fresh_market():
+    market = Market(11, MARKET_DATE)
+    option = parse_occ(build_occ("SPY", date(2026, 4, 17), "P", Decimal(540)))
+    at_3 = market.equity_option(option, 3)
+    at_4 = market.equity_option(option, 4)  # a new tick replaces the memo
+    assert market.equity_option(option, 4) is at_4
+    assert at_3 != at_4
+    assert (
+        market.equity_option(option, 3) == at_3 == Market(11, MARKET_DATE).equity_option(option, 3)
+    )
+
+
 def test_option_mids_invert_to_the_surface_and_metrics_agree():
     market = Market(11, MARKET_DATE)
     now = cal.at_new_york(MARKET_DATE, 12)
@@ -377,6 +389,26 @@ def test_transaction_pages_sort_and_filter(tastytrade_sandbox):
     assert rows and all(
         r["transaction-date"] >= start and r["transaction-type"] == "Money Movement" for r in rows
     )
+
+
+def test_transaction_filters_combine(tastytrade_sandbox):
+    api = Api(tastytrade_sandbox)
+    every = api.data("/accounts/5WT00001/transactions?sort=Asc&per-page=2000")["items"]
+    trade = next(row for row in every if row["transaction-type"] == "Trade")
+    end = every[len(every) // 2]["transaction-date"]
+    query = (
+        f"?sort=Asc&per-page=2000&symbol={quote(trade['symbol'])}&end-date={end}"
+        "&sub-type[]=Sell%20to%20Open&sub-type[]=Buy%20to%20Open"
+    )
+    rows = api.data("/accounts/5WT00001/transactions" + query)["items"]
+    expected = [
+        row
+        for row in every
+        if row.get("symbol") == trade["symbol"]
+        and row["transaction-date"] <= end
+        and row["transaction-sub-type"] in ("Sell to Open", "Buy to Open")
+    ]
+    assert rows == expected and rows
 
 
 def test_balances_without_currency_are_a_list(tastytrade_sandbox):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +170,8 @@ class Api:
         sort = request.param("sort") or "Desc"
         if sort not in ("Asc", "Desc"):
             raise invalid("sort")
-        rows = [row for row in account.transactions if _row_matches(row, request)]
+        matches = _TransactionFilter.from_request(request)
+        rows = [row for row in account.transactions if matches(row)]
         rows.sort(key=lambda row: (row["executed-at"], row["id"]), reverse=sort == "Desc")
         total_pages = math.ceil(len(rows) / per_page)
         start = page * per_page
@@ -286,23 +288,48 @@ def _time_param(request: Request, name: str) -> datetime | None:
     return parsed
 
 
-def _row_matches(row: dict[str, Any], request: Request) -> bool:
-    day = date.fromisoformat(row["transaction-date"])
-    start, end = _date_param(request, "start-date"), _date_param(request, "end-date")
-    if (start and day < start) or (end and day > end):
-        return False
-    executed = datetime.fromisoformat(row["executed-at"])
-    start_at, end_at = _time_param(request, "start-at"), _time_param(request, "end-at")
-    if (start_at and executed < start_at) or (end_at and executed > end_at):
-        return False
-    types = request.query.get("types[]", []) + request.query.get("type", [])
-    if types and row["transaction-type"] not in types:
-        return False
-    sub_types = request.query.get("sub-type[]", [])
-    if sub_types and row["transaction-sub-type"] not in sub_types:
-        return False
-    for name in ("underlying-symbol", "symbol", "instrument-type"):
-        wanted = request.param(name)
-        if wanted is not None and row.get(name) != wanted:
+@dataclass(frozen=True)
+class _TransactionFilter:
+    """The transaction filters of one request, parsed once (not once per row)."""
+
+    start: date | None
+    end: date | None
+    start_at: datetime | None
+    end_at: datetime | None
+    types: tuple[str, ...]
+    sub_types: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]  # (name, wanted value) for exact matches
+
+    @classmethod
+    def from_request(cls, request: Request) -> _TransactionFilter:
+        fields = tuple(
+            (name, wanted)
+            for name in ("underlying-symbol", "symbol", "instrument-type")
+            if (wanted := request.param(name)) is not None
+        )
+        return cls(
+            start=_date_param(request, "start-date"),
+            end=_date_param(request, "end-date"),
+            start_at=_time_param(request, "start-at"),
+            end_at=_time_param(request, "end-at"),
+            types=tuple(request.query.get("types[]", []) + request.query.get("type", [])),
+            sub_types=tuple(request.query.get("sub-type[]", [])),
+            fields=fields,
+        )
+
+    def __call__(self, row: dict[str, Any]) -> bool:
+        if self.start or self.end:
+            day = date.fromisoformat(row["transaction-date"])
+            if (self.start and day < self.start) or (self.end and day > self.end):
+                return False
+        if self.start_at or self.end_at:
+            executed = datetime.fromisoformat(row["executed-at"])
+            if (self.start_at and executed < self.start_at) or (
+                self.end_at and executed > self.end_at
+            ):
+                return False
+        if self.types and row["transaction-type"] not in self.types:
             return False
-    return True
+        if self.sub_types and row["transaction-sub-type"] not in self.sub_types:
+            return False
+        return all(row.get(name) == wanted for name, wanted in self.fields)

@@ -77,6 +77,22 @@ class Market:
         self._walks: dict[str, list[float]] = {}
         self._normals: dict[tuple[str, str, int], list[float]] = {}
         self._lock = threading.Lock()
+        # Prices at the latest tick asked for, by (method, symbol): a sync wave
+        # asks the same few hundred symbols at one tick over and over. Older
+        # ticks are dropped, so the memo stays the size of one tick's book.
+        self._memo: tuple[int, dict[tuple[str, object], object]] = (-1, {})
+
+    def _memoised(self, method: str, key: object, tick: int, compute):
+        """Return compute() for (method, key) at ``tick``, computed once per tick."""
+        memo_tick, memo = self._memo
+        if memo_tick != tick:
+            memo = {}
+            self._memo = (tick, memo)  # one assignment: readers see old or new
+        try:
+            return memo[(method, key)]
+        except KeyError:
+            value = memo[(method, key)] = compute()
+            return value
 
     # --- Underlyings ------------------------------------------------------------
 
@@ -162,6 +178,11 @@ class Market:
 
     def equity_option(self, option: OptionSymbol, tick: int) -> OptionPrice | None:
         """Price an equity/index option at a tick; None for an unknown root."""
+        return self._memoised(
+            "equity_option", option, tick, lambda: self._equity_option(option, tick)
+        )
+
+    def _equity_option(self, option: OptionSymbol, tick: int) -> OptionPrice | None:
         underlying = underlying_for_root(option.root)
         if underlying is None:
             return None
@@ -221,6 +242,11 @@ class Market:
 
     def future_option(self, option: FutureOptionSymbol, tick: int) -> OptionPrice | None:
         """Price a futures option with Black-76 on its future."""
+        return self._memoised(
+            "future_option", option, tick, lambda: self._future_option(option, tick)
+        )
+
+    def _future_option(self, option: FutureOptionSymbol, tick: int) -> OptionPrice | None:
         product = self.future_product(option.future)
         forward = self.future_price(option.future, tick)
         if product is None or forward is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -11,16 +12,21 @@ NEW_YORK = ZoneInfo("America/New_York")
 FRIDAY = 4
 QUARTERLY_MONTHS = (3, 6, 9, 12)
 _NYSE_HOLIDAYS = holidays.NYSE()
+# Pure functions of their dates, asked thousands of times per second under a
+# sync wave (every listed expiry of every symbol): cached.
+_cached = lru_cache(maxsize=8192)
 
 
 def new_york_today(now: datetime) -> date:
     return now.astimezone(NEW_YORK).date()
 
 
+@_cached
 def is_trading_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _NYSE_HOLIDAYS
 
 
+@_cached
 def trading_day_on_or_before(day: date) -> date:
     while not is_trading_day(day):
         day -= timedelta(days=1)
@@ -35,6 +41,7 @@ def trading_days_back(day: date, count: int) -> date:
     return day
 
 
+@_cached
 def third_friday(year: int, month: int) -> date:
     first = date(year, month, 1)
     return first + timedelta(days=(FRIDAY - first.weekday()) % 7 + 14)
@@ -45,6 +52,7 @@ def expiration_on(friday: date) -> date:
     return trading_day_on_or_before(friday)
 
 
+@_cached
 def monthly_expiration(after: date, min_days: int) -> date:
     """Return the first monthly (third-Friday) expiry at least ``min_days`` away."""
     year, month = after.year, after.month
@@ -55,6 +63,7 @@ def monthly_expiration(after: date, min_days: int) -> date:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+@_cached
 def weekly_expiration(after: date, min_days: int) -> date:
     """Return the first Friday expiry at least ``min_days`` away."""
     day = after + timedelta(days=min_days)
@@ -69,6 +78,7 @@ def last_weekly_before(day: date) -> date:
     return expiration_on(friday)
 
 
+@_cached
 def is_monthly(expiry: date) -> bool:
     return expiry == expiration_on(third_friday(expiry.year, expiry.month))
 
@@ -84,6 +94,7 @@ def front_quarterly(after: date) -> tuple[int, int, date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+@_cached
 def session_close(day: date) -> datetime:
     """Return 16:00 New York on ``day`` as aware UTC: when options expire."""
     return datetime.combine(day, time(16, 0), tzinfo=NEW_YORK).astimezone(UTC)
