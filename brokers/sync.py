@@ -318,16 +318,7 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
             fresh = BrokerConnection.objects.select_for_update().get(pk=connection_id)
             connection_tokens_store(connection=fresh, tokens=new_tokens)
 
-    requests_made = 0
     client = client_factory(tokens=tokens, on_tokens=on_tokens)
-    original_request = client.request_json
-
-    def counted(*args, **kwargs):
-        nonlocal requests_made
-        requests_made += 1
-        return original_request(*args, **kwargs)
-
-    client.request_json = counted
     try:
         accounts = [
             a for a in client.accounts() if not a.is_closed and a.account_number not in excluded
@@ -352,6 +343,7 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
         metrics = client.market_metrics(book_builder.metric_symbols(all_legs))
         timer.lap("quotes")
     finally:
+        requests_made = client.calls
         client.close()
 
     market = book_builder.MarketData(quotes=quotes, metrics=metrics)

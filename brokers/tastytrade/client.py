@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 if TYPE_CHECKING:
     from brokers.tastytrade.oauth_client import TokenSet
@@ -100,13 +102,10 @@ class Backoff:
 SERVER_BACKOFF = Backoff(base_seconds=0.5, cap_seconds=8.0)  # 5xx, timeouts, resets
 THROTTLE_BACKOFF = Backoff(base_seconds=2.0, cap_seconds=30.0)  # 429
 
-# Errors raised before a complete response arrived; all are safe to retry on a GET.
-_TRANSPORT_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+# Errors raised before a complete response arrived (connect, TLS, reset,
+# truncated body, timeouts); all are safe to retry on a GET.
+_TRANSPORT_ERRORS = urllib3.exceptions.HTTPError
+_TIMEOUT_ERRORS = urllib3.exceptions.TimeoutError
 
 
 # --- Results ------------------------------------------------------------------
@@ -329,18 +328,37 @@ class TastytradeClient:
         # Jitter only spreads retries out; a plain PRNG is the right tool.
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._now = now or (lambda: datetime.now(UTC))
-        self.session = session or requests.Session()
-        # The broker is a configured URL: no proxy or netrc lookups per request
-        # (they showed up as ~10 % of a sync's CPU).
-        self.session.trust_env = False
-        # Retries live in _send alone; urllib3 must not add a second layer.
-        for prefix in ("http://", "https://"):
-            self.session.mount(prefix, HTTPAdapter(max_retries=0))
-        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+        self._session = session
+        # API calls go straight to a urllib3 pool (what requests runs on): a
+        # requests.Session costs twice the CPU per call in cookie jars, hooks
+        # and setting merges this client never uses. The session is kept for
+        # the token endpoint (oauth_client) and made on first use.
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        self._timeout = _pool_timeout(timeout)
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self.calls = 0  # API calls made (retries of one call not counted)
+
+    @property
+    def session(self) -> requests.Session:
+        """Return the requests session the token endpoint is called through."""
+        if self._session is None:
+            session = requests.Session()
+            # The broker is a configured URL: no proxy or netrc lookups.
+            session.trust_env = False
+            # Retries live in this client alone; urllib3 must not add a second layer.
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, HTTPAdapter(max_retries=0))
+            session.headers.update(self._headers)
+            self._session = session
+        return self._session
 
     def close(self) -> None:
-        """Close the session's pooled connections."""
-        self.session.close()
+        """Close the pooled connections."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> TastytradeClient:
         return self
@@ -357,19 +375,19 @@ class TastytradeClient:
 
     def accounts(self) -> list[Account]:
         """Return the customer's accounts, closed ones included."""
-        payload = self.request_json("GET", "/customers/me/accounts")
+        payload = self._get("/customers/me/accounts")
         return [_account(item) for item in _items(payload, "accounts")]
 
     def balance(self, account_number: str) -> Balance:
         """Return the account's USD balances."""
         path = f"/accounts/{_segment(account_number)}/balances/USD"
-        return _balance(_data(self.request_json("GET", path), "balance"))
+        return _balance(_data(self._get(path), "balance"))
 
     def positions(self, account_number: str, *, include_marks: bool = False) -> list[Position]:
         """Return every leg with a signed quantity (Zero-direction legs included)."""
         params = [("include-marks", "true")] if include_marks else []
         path = f"/accounts/{_segment(account_number)}/positions"
-        payload = self.request_json("GET", path, params=params)
+        payload = self._get(path, params)
         return [_position(item) for item in _items(payload, "positions")]
 
     def transactions(
@@ -413,7 +431,7 @@ class TastytradeClient:
             for key, name in ordered[start : start + QUOTE_BATCH_SIZE]:
                 batch.setdefault(key, []).append(name)
             params = [(key, ",".join(names)) for key, names in batch.items()]
-            payload = self.request_json("GET", "/market-data/by-type", params=params)
+            payload = self._get("/market-data/by-type", params)
             for item in _items(payload, "quotes"):
                 quote = _quote(item)
                 quotes[quote.symbol] = quote
@@ -425,7 +443,7 @@ class TastytradeClient:
         metrics: dict[str, MarketMetric] = {}
         for start in range(0, len(names), QUOTE_BATCH_SIZE):
             params = [("symbols", ",".join(names[start : start + QUOTE_BATCH_SIZE]))]
-            payload = self.request_json("GET", "/market-metrics", params=params)
+            payload = self._get("/market-metrics", params)
             for item in _items(payload, "market metrics"):
                 metric = _market_metric(item)
                 metrics[metric.symbol] = metric
@@ -446,13 +464,19 @@ class TastytradeClient:
         GETs are retried on transient failures; other methods are sent once.
         """
         method = method.upper()
+        self.calls += 1
         response = self._send(method, path, params, json_body)
         return _decode(response, f"{method} {path}")
+
+    def _get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
+        """GET one API call; the JSON keeps the wire's kebab-case keys (_Record reads both)."""
+        self.calls += 1
+        return _decode_wire(self._send("GET", path, params, None), f"GET {path}")
 
     def _pages(self, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
         for offset in range(MAX_PAGES):
             query = [*params, ("page-offset", str(offset))]
-            payload = self.request_json("GET", path, params=query)
+            payload = self._get(path, query)
             yield from _items(payload, path)
             total_pages = _total_pages(payload, path)
             if total_pages is None or offset >= total_pages - 1:
@@ -465,21 +489,27 @@ class TastytradeClient:
         path: str,
         params: Sequence[tuple[str, str]],
         json_body: Any,
-    ) -> requests.Response:
-        url = self.base_url + path + _encode_query(params)
+    ) -> _Reply:
+        pool, prefix = self._connection_pool()
+        url = prefix + path + _encode_query(params)
+        body = None
+        headers = dict(self._headers)
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
         retryable = method in IDEMPOTENT_METHODS
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
-            headers = {"Authorization": f"Bearer {self._access_token()}"}
+            headers["Authorization"] = f"Bearer {self._access_token()}"
             try:
-                response = self.session.request(
-                    method, url, headers=headers, json=json_body, timeout=self.timeout
-                )
+                response = _request(pool, method, url, body, headers, self._timeout)
+            except urllib3.exceptions.LocationValueError:
+                raise  # a malformed URL is a bug, not a transient failure
             except _TRANSPORT_ERRORS as exc:
                 status, retry_after = None, None
-                reason = "timeout" if isinstance(exc, requests.Timeout) else "reset"
+                reason = _transport_reason(exc)
                 backoff = SERVER_BACKOFF
             else:
                 status = response.status_code
@@ -498,7 +528,6 @@ class TastytradeClient:
                 reason = "throttled" if status == 429 else "server_error"
                 backoff = THROTTLE_BACKOFF if status == 429 else SERVER_BACKOFF
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-                response.close()
             if not retryable or attempt >= self.max_attempts:
                 raise BrokerUnavailable(
                     f"{method} {path}: {reason} (HTTP {status or 'none'}) "
@@ -521,6 +550,20 @@ class TastytradeClient:
                 delay,
             )
             self._sleep(delay)
+
+    def _connection_pool(self) -> tuple[urllib3.HTTPConnectionPool, str]:
+        """Return the broker's connection pool (made on first use) and the base path."""
+        parts = urlsplit(self.base_url)
+        if self._pool is None:
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": DEFAULT_CA_BUNDLE_PATH}
+            self._pool = urllib3.connection_from_url(
+                self.base_url,
+                maxsize=1,  # one sync sends one request at a time
+                retries=False,
+                timeout=self._timeout,
+                **(tls if parts.scheme == "https" else {}),
+            )
+        return self._pool, parts.path
 
     # --- Tokens ---------------------------------------------------------------
 
@@ -570,6 +613,44 @@ class TastytradeClient:
         return tokens
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """A complete HTTP answer: what the error and decode helpers read."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
+    content: bytes
+
+
+def _request(pool, method: str, url: str, body, headers, timeout) -> _Reply:
+    """Send one request on the pool; raise urllib3's errors for transport failures."""
+    # retries=False: no retry and no redirect-following inside urllib3 (the
+    # API does not redirect; _send owns the retry policy).
+    response = pool.urlopen(
+        method,
+        url,
+        body=body,
+        headers=headers,
+        retries=False,
+        redirect=False,
+        timeout=timeout,
+        preload_content=True,  # the whole body, or a transport error
+    )
+    return _Reply(status_code=response.status, headers=response.headers, content=response.data)
+
+
+def _transport_reason(error: Exception) -> str:
+    """ "timeout" or "reset", as requests classifies them (a refused connect is a reset)."""
+    refused = isinstance(error, urllib3.exceptions.NewConnectionError)
+    return "timeout" if isinstance(error, _TIMEOUT_ERRORS) and not refused else "reset"
+
+
+def _pool_timeout(timeout: tuple[float, float] | float) -> urllib3.Timeout:
+    """requests-style timeout, (connect, read) or one number for both, as urllib3's."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return urllib3.Timeout(connect=connect, read=read)
+
+
 def _segment(value: str) -> str:
     return quote(value, safe="")
 
@@ -605,12 +686,25 @@ def _retry_after_seconds(header: str | None) -> float | None:
 # --- Wire format: the one place that knows envelopes, kebab-case and signs -----
 
 
-def _decode(response: requests.Response, what: str) -> Any:
+def _decode(response: _Reply, what: str) -> Any:
     """Parse a JSON body, decimals as Decimal, keys turned to snake_case."""
+    # Keys are turned to snake_case while the parser builds each object:
+    # no second walk over every value of a large page.
+    return _parse_json(response, what, _snake_object)
+
+
+def _decode_wire(response: _Reply, what: str) -> Any:
+    """Parse a JSON body, decimals as Decimal, keys as sent (for _Record's readers)."""
+    # Without a hook the C parser builds each object itself: rebuilding every
+    # object of a 250-row page in Python cost more than the parse.
+    return _parse_json(response, what, None)
+
+
+def _parse_json(response: _Reply, what: str, object_pairs_hook) -> Any:
     try:
-        # Keys are turned to snake_case while the parser builds each object:
-        # no second walk over every value of a large page.
-        payload = json.loads(response.content, parse_float=Decimal, object_pairs_hook=_snake_object)
+        return json.loads(
+            response.content, parse_float=Decimal, object_pairs_hook=object_pairs_hook
+        )
     except ValueError:
         content_type = response.headers.get("Content-Type", "?")
         raise BrokerProtocolError(
@@ -618,7 +712,6 @@ def _decode(response: requests.Response, what: str) -> Any:
             status=response.status_code,
             code="malformed_json",
         ) from None
-    return payload
 
 
 def _snake_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -633,7 +726,7 @@ def _data(payload: Any, what: str) -> _Record:
 
 def _items(payload: Any, what: str) -> list[_Record]:
     data = _data(payload, what)
-    items = data.raw.get("items")
+    items = data.get("items")
     if not isinstance(items, list):
         raise _shape_error(f"{what}: 'data.items' is not a list")
     return [_Record(item, what) for item in items]
@@ -646,7 +739,7 @@ def _total_pages(payload: Any, what: str) -> int | None:
     return _Record(pagination, f"{what} pagination").integer("total_pages")
 
 
-def error_fields(response: requests.Response) -> tuple[str | None, str | None]:
+def error_fields(response: _Reply | requests.Response) -> tuple[str | None, str | None]:
     """Return (code, message) from an API or OAuth error body, if it has one.
 
     API errors are ``{"error": {"code", "message"}}``; the token endpoint sends
@@ -665,9 +758,7 @@ def error_fields(response: requests.Response) -> tuple[str | None, str | None]:
     return _text_or_none(code), _text_or_none(body.get("error_description"))
 
 
-def _status_error(
-    kind: type[BrokerError], response: requests.Response, method: str, path: str
-) -> BrokerError:
+def _status_error(kind: type[BrokerError], response: _Reply, method: str, path: str) -> BrokerError:
     code, message = error_fields(response)
     detail = " ".join(part for part in (code, message) if part)
     return kind(
@@ -689,14 +780,46 @@ _EFFECT_SIGNS = {"Credit": 1, "Debit": -1, "None": 0}
 _DIRECTION_SIGNS = {"Long": 1, "Short": -1, "Zero": 0}
 
 
+class _WireKeys(dict):
+    """snake_case name -> the kebab-case key the API sends, built once per name."""
+
+    def __missing__(self, key: str) -> str:
+        wire = self[key] = key.replace("_", "-")
+        return wire
+
+
+class _EffectKeys(dict):
+    """Amount name -> the name of its ``-effect`` sign field."""
+
+    def __missing__(self, key: str) -> str:
+        effect = self[key] = f"{key}_effect"
+        return effect
+
+
+_WIRE_KEYS = _WireKeys()
+_EFFECT_KEYS = _EffectKeys()
+_ABSENT = object()
+
+
 class _Record:
-    """Typed reads of one snake_cased JSON object; bad values are protocol errors."""
+    """Typed reads of one JSON object by snake_case name; bad values are protocol errors.
+
+    The object keeps the keys as sent: a name is looked up kebab-cased (the
+    API's spelling) first, then as written (payloads already in snake_case).
+    """
+
+    __slots__ = ("raw", "what")
 
     def __init__(self, raw: Any, what: str) -> None:
         if not isinstance(raw, dict):
             raise _shape_error(f"{what}: expected an object, got {type(raw).__name__}")
         self.raw = raw
         self.what = what
+
+    def get(self, key: str) -> Any:
+        """Return the value named `key` (kebab- or snake-cased on the wire), or None."""
+        value = self.raw.get(_WIRE_KEYS[key], _ABSENT)
+        return self.raw.get(key) if value is _ABSENT else value
 
     def invalid(self, key: str, value: Any, expected: str) -> BrokerProtocolError:
         return _shape_error(f"{self.what}: '{key}' is not {expected}: {value!r}")
@@ -705,9 +828,11 @@ class _Record:
         return _shape_error(f"{self.what}: '{key}' is missing")
 
     def text(self, key: str) -> str | None:
-        value = self.raw.get(key)
+        value = self.get(key)
         if value is None or value == "":
             return None
+        if type(value) is str:  # the common case first
+            return value
         if isinstance(value, (dict, list, bool)):
             raise self.invalid(key, value, "a string")
         return str(value)
@@ -719,10 +844,17 @@ class _Record:
         return value
 
     def decimal(self, key: str) -> Decimal | None:
-        value = self.raw.get(key)
+        value = self.get(key)
+        if value is None:
+            return None
         try:
+            if type(value) is str and value:  # the wire's decimal strings, checked as below
+                number = Decimal(value)
+                if number.is_finite():
+                    return number
+                raise ValueError(value)
             return decimal_or_none(value)
-        except ValueError:
+        except (ValueError, InvalidOperation):
             raise self.invalid(key, value, "a number") from None
 
     def required_decimal(self, key: str) -> Decimal:
@@ -734,21 +866,31 @@ class _Record:
     def signed(self, key: str) -> Decimal | None:
         """Return the amount signed by ``<key>_effect``; None if the sign is absent."""
         amount = self.decimal(key)
-        effect = self.raw.get(f"{key}_effect")
         if amount is None:
             return None
+        effect = self.get(_EFFECT_KEYS[key])
         if effect is None:
             return Decimal(0) if amount == 0 else None
-        if effect not in _EFFECT_SIGNS:
+        sign = _EFFECT_SIGNS.get(effect) if type(effect) is str else None
+        if sign is None:
             raise self.invalid(f"{key}_effect", effect, "Credit, Debit or None")
-        return abs(amount) * _EFFECT_SIGNS[effect]
+        # abs() and - round to the context as multiplying by ±1 would: the same
+        # Decimal, bar a zero debit, which the multiplication keeps as -0.
+        if sign == 1:
+            return abs(amount)
+        if sign == -1 and amount:
+            return -abs(amount)
+        return abs(amount) * sign
 
     def integer(self, key: str) -> int | None:
+        value = self.get(key)
+        if type(value) is int:  # ids and counts arrive as JSON integers
+            return value
         number = self.decimal(key)
         if number is None:
             return None
         if number != number.to_integral_value():
-            raise self.invalid(key, self.raw.get(key), "an integer")
+            raise self.invalid(key, value, "an integer")
         return int(number)
 
     def required_integer(self, key: str) -> int:
@@ -758,7 +900,7 @@ class _Record:
         return value
 
     def flag(self, key: str) -> bool:
-        value = self.raw.get(key)
+        value = self.get(key)
         if isinstance(value, bool):
             return value
         if value in (None, ""):
@@ -793,11 +935,11 @@ class _Record:
         return value
 
     def record(self, key: str) -> _Record | None:
-        value = self.raw.get(key)
+        value = self.get(key)
         return None if value is None else _Record(value, f"{self.what}.{key}")
 
     def records(self, key: str) -> list[_Record]:
-        value = self.raw.get(key)
+        value = self.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
@@ -956,7 +1098,7 @@ def _market_metric(item: _Record) -> MarketMetric:
         iv_index=item.decimal("implied_volatility_index"),
         # Payloads say -index-rank; the published schema says -rank.
         iv_index_rank=item.decimal("implied_volatility_index_rank")
-        if item.raw.get("implied_volatility_index_rank") is not None
+        if item.get("implied_volatility_index_rank") is not None
         else item.decimal("implied_volatility_rank"),
         iv_percentile=item.decimal("implied_volatility_percentile"),
         iv_30_day=item.decimal("implied_volatility_30_day"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import socket
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +22,7 @@ from brokers.tastytrade.client import (
     BrokerRequestError,
     BrokerUnavailable,
     TastytradeClient,
+    _Record,
     quote_key,
     select_price,
 )
@@ -589,3 +591,58 @@ def test_every_request_carries_the_user_agent(tastytrade_sandbox):
     assert entries and all(e.headers["User-Agent"] == USER_AGENT for e in entries)
     api_calls = [e for e in entries if e.path != "/oauth/token"]
     assert all(e.headers["Authorization"] == "Bearer [redacted]" for e in api_calls)
+
+
+# --- Transport and wire reading -------------------------------------------------
+
+
+def test_calls_count_api_calls_not_their_retries(tastytrade_sandbox):
+    sandbox = tastytrade_sandbox
+    sandbox.add_fault("server_error", path="/customers/me/accounts", times=2)
+    with make_client(sandbox) as client:
+        client.accounts()
+        client.balance("5WT00001")
+        client.transactions("5WT00001")  # two pages
+    assert client.calls == 4
+    assert len(sandbox.requests(path="/customers/me/accounts")) == 3
+
+
+def test_a_refused_connection_is_a_reset_not_a_timeout(tastytrade_sandbox):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleep = RecordingSleep()
+    client = TastytradeClient(
+        f"http://127.0.0.1:{port}",
+        access_token_provider=lambda: "token",
+        sleep=sleep,
+        timeout=SHORT_TIMEOUT,
+    )
+    with client, pytest.raises(BrokerUnavailable) as raised:
+        client.accounts()
+    assert (raised.value.code, raised.value.attempts) == ("reset", 4)
+    assert len(sleep.calls) == 3
+
+
+def test_records_read_kebab_and_snake_case_keys():
+    kebab = _Record({"net-value": "5.10", "net-value-effect": "Debit", "order-id": 7}, "t")
+    snake = _Record({"net_value": "5.10", "net_value_effect": "Debit", "order_id": 7}, "t")
+    for record in (kebab, snake):
+        assert record.signed("net_value") == Decimal("-5.10")
+        assert record.text("order_id") == "7"
+        assert record.integer("order_id") == 7
+
+
+@pytest.mark.parametrize("amount", ["0.0", "-0.0", "2.50", "-2.50", "1E+3"])
+@pytest.mark.parametrize("effect", ["Credit", "Debit", "None"])
+def test_signed_amounts_are_the_decimal_times_the_effect_sign(amount, effect):
+    signed = _Record({"value": amount, "value-effect": effect}, "t").signed("value")
+    expected = abs(Decimal(amount)) * {"Credit": 1, "Debit": -1, "None": 0}[effect]
+    # Same value and same representation (exponent, sign of zero).
+    assert str(signed) == str(expected)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "abc", True, [1]])
+def test_non_numbers_are_protocol_errors(value):
+    with pytest.raises(BrokerProtocolError):
+        _Record({"price": value}, "t").decimal("price")
