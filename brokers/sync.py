@@ -12,6 +12,7 @@ broker wants the trader to reconnect).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from brokers import book_builder
@@ -136,8 +138,13 @@ def default_client_factory(*, tokens: TokenSet, on_tokens, **overrides) -> tt.Ta
 
 def _run_start(
     *, connection_id: int, owner_id: str, run_id: int | None, trigger: str
-) -> SyncRun | None:
-    """Claim the run (or create one); None when it has already finished (a duplicate delivery)."""
+) -> tuple[SyncRun, BrokerConnection] | None:
+    """Claim the run (or create one) and return it with the connection as read.
+
+    None when the run has already finished (a duplicate delivery) or the
+    connection is gone. The connection read here also serves the fetch (its
+    tokens, cursor and exclusions): the lock keeps other syncs off it.
+    """
     with rls.as_user(owner_id):
         connection = BrokerConnection.objects.filter(pk=connection_id).first()
         if connection is None or connection.status == BrokerConnection.Status.DISABLED:
@@ -161,12 +168,16 @@ def _run_start(
         BrokerConnection.objects.filter(pk=connection_id).exclude(
             status=BrokerConnection.Status.NEEDS_REAUTH
         ).update(status=BrokerConnection.Status.SYNCING, last_sync_started_at=now)
-        return run
+        return run, connection
 
 
-def _progress(owner_id: str, run: SyncRun, step: str) -> None:
+def _progress_and_fills(
+    owner_id: str, run: SyncRun, step: str, accounts: list[str]
+) -> dict[str, list[book_builder.TradeFill]]:
+    """Write the run's new step and read the accounts' stored fills: one transaction."""
     with rls.as_user(owner_id):
         SyncRun.objects.filter(pk=run.pk).update(progress=step)
+        return _stored_fills(accounts)
 
 
 def _notify(*, user_id: str, kind: str, level: str, title: str, body: str, dedupe_key: str) -> None:
@@ -260,15 +271,16 @@ def connection_sync(
             return SyncOutcome(
                 run_id=run_id, status="locked", error="another sync holds this connection"
             )
-        run = _run_start(
+        started = _run_start(
             connection_id=connection_id, owner_id=owner_id, run_id=run_id, trigger=trigger
         )
-        if run is None:
+        if started is None:
             return SyncOutcome(run_id=run_id, status="skipped")
+        run, connection = started
         timer = _Timer()
         try:
             snapshots, cursor, request_count = _fetch_and_build(
-                owner_id, connection_id, run, timer, client_factory
+                owner_id, connection, run, timer, client_factory
             )
         except (tt.BrokerError, TokenDecryptionError) as error:
             message = _describe(error)
@@ -304,10 +316,9 @@ def connection_sync(
         return SyncOutcome(run_id=run.pk, status=SyncRun.Status.SUCCEEDED, counts=counts)
 
 
-def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
-    with rls.as_user(owner_id):
-        connection = BrokerConnection.objects.get(pk=connection_id)
-        tokens = connection_tokens(connection=connection)
+def _fetch_and_build(owner_id, connection, run, timer, client_factory):
+    connection_id = connection.pk
+    tokens = connection_tokens(connection=connection)
     excluded = set(connection.excluded_account_ids or [])
     cursor = connection.transactions_cursor
 
@@ -332,7 +343,9 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
             transactions = client.transactions(account.account_number, start_date)
             fetched.append((account, balance, positions, transactions))
         timer.lap("positions")
-        _progress(owner_id, run, "fetching quotes")
+        stored_fills = _progress_and_fills(
+            owner_id, run, "fetching quotes", [account.account_number for account, *_ in fetched]
+        )
         all_legs = [
             leg
             for _, _, positions, _ in fetched
@@ -350,7 +363,6 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
     now = timezone.now()
     snapshots = []
     newest_date = cursor
-    stored_fills = _stored_fills(owner_id, [account.account_number for account, *_ in fetched])
     for account, balance, positions, transactions in fetched:
         account_type = _account_type(account)
         fetched_fills = [
@@ -395,38 +407,52 @@ def _fetch_and_build(owner_id, connection_id, run, timer, client_factory):
     return snapshots, newest_date, requests_made
 
 
-def _stored_fills(owner_id: str, accounts: list[str]) -> dict[str, list[book_builder.TradeFill]]:
-    """Fills already stored for these accounts: a roll's opening order may predate the window."""
+def _stored_fills(accounts: list[str]) -> dict[str, list[book_builder.TradeFill]]:
+    """Fills already stored for these accounts: a roll's opening order may predate the window.
+
+    Runs inside the caller's rls.as_user (a nested one would cost a savepoint
+    and two context round trips).
+    """
     from portfolios.models import Transaction
 
     fills: dict[str, list[book_builder.TradeFill]] = {}
-    with rls.as_user(owner_id):
-        rows = (
-            Transaction.objects.filter(
-                portfolio__broker_account_id__in=accounts, transaction_type="Trade"
-            )
-            .exclude(order_id="")
-            .values_list(
-                "portfolio__broker_account_id",
-                "symbol",
-                "action",
-                "order_id",
-                "executed_at",
-                "broker_transaction_id",
-            )
+    rows = (
+        Transaction.objects.filter(
+            portfolio__broker_account_id__in=accounts, transaction_type="Trade"
         )
-        for account, symbol, action, order_id, executed_at, broker_id in rows:
-            fills.setdefault(account, []).append(
-                book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
-            )
+        .exclude(order_id="")
+        .values_list(
+            "portfolio__broker_account_id",
+            "symbol",
+            "action",
+            "order_id",
+            "executed_at",
+            "broker_transaction_id",
+        )
+    )
+    for account, symbol, action, order_id, executed_at, broker_id in rows:
+        fills.setdefault(account, []).append(
+            book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
+        )
     return fills
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:
     totals = {"accounts": 0, "added": 0, "updated": 0, "closed": 0, "transactions": 0}
     synced_at = timezone.now()
-    for snapshot in snapshots:
+
+    def finish() -> bool:
+        timer.lap("write")
+        return _finish(owner_id, connection_id, run, totals, cursor, request_count, timer)
+
+    has_plans = True
+    if not snapshots:
+        with rls.as_user(owner_id):
+            has_plans = finish()
+    for index, snapshot in enumerate(snapshots):
         # One transaction per account: an account is written whole or not at all.
+        # The last one also records the run, so the connection and its run agree
+        # (and a sync commits once per account, not once more).
         with rls.as_user(owner_id):
             result = account_snapshot_apply(
                 user_id=owner_id,
@@ -434,38 +460,64 @@ def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer
                 snapshot=snapshot,
                 synced_at=synced_at,
             )
-        totals["accounts"] += 1
-        totals["added"] += result.added
-        totals["updated"] += result.updated
-        totals["closed"] += result.closed
-        totals["transactions"] += result.transactions_added
-    timer.lap("write")
-    now = timezone.now()
-    with rls.as_user(owner_id):  # one transaction: the connection and its run agree
-        BrokerConnection.objects.filter(pk=connection_id).update(
-            status=BrokerConnection.Status.ACTIVE,
-            last_synced_at=now,
-            last_error="",
-            consecutive_failures=0,
-            transactions_cursor=cursor,
-            updated_at=now,
-        )
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.SUCCEEDED,
-            finished_at=now,
-            duration_ms=int((now - run.started_at).total_seconds() * 1000),
-            progress="done",
-            accounts_synced=totals["accounts"],
-            positions_added=totals["added"],
-            positions_updated=totals["updated"],
-            positions_closed=totals["closed"],
-            transactions_added=totals["transactions"],
-            requests_made=request_count,
-            timings=timer.timings,
-            error="",
-        )
-    _notify_plan_breaches(owner_id)
+            totals["accounts"] += 1
+            totals["added"] += result.added
+            totals["updated"] += result.updated
+            totals["closed"] += result.closed
+            totals["transactions"] += result.transactions_added
+            if index == len(snapshots) - 1:
+                has_plans = finish()
+    if has_plans:
+        _notify_plan_breaches(owner_id)
     return totals
+
+
+def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) -> bool:
+    """Mark the connection synced and the run succeeded; return whether the user has plans.
+
+    One statement inside the caller's transaction. A user without trade plans
+    has no breach to open or clear, so the caller skips that check (and its
+    transaction); when the connection row is gone, it runs it as before.
+    """
+    now = timezone.now()
+    with db_connection.cursor() as db:
+        db.execute(
+            _FINISH_SQL,
+            [
+                SyncRun.Status.SUCCEEDED,
+                now,
+                int((now - run.started_at).total_seconds() * 1000),
+                totals["accounts"],
+                totals["added"],
+                totals["updated"],
+                totals["closed"],
+                totals["transactions"],
+                request_count,
+                json.dumps(timer.timings),
+                run.pk,
+                BrokerConnection.Status.ACTIVE,
+                now,
+                cursor,
+                now,
+                connection_id,
+                owner_id,
+            ],
+        )
+        row = db.fetchone()
+    return row is None or row[0]
+
+
+# The run and its connection in one statement; RETURNING tells whether the
+# user has trade plans to check against the new book.
+_FINISH_SQL = (
+    "WITH run AS (UPDATE sync_runs SET status = %s, finished_at = %s, duration_ms = %s, "
+    "progress = 'done', accounts_synced = %s, positions_added = %s, positions_updated = %s, "
+    "positions_closed = %s, transactions_added = %s, requests_made = %s, "
+    "timings = %s::jsonb, error = '' WHERE id = %s) "
+    "UPDATE broker_connections SET status = %s, last_synced_at = %s, last_error = '', "
+    "consecutive_failures = 0, transactions_cursor = %s, updated_at = %s WHERE id = %s "
+    "RETURNING EXISTS (SELECT 1 FROM trade_plans WHERE user_id = %s)"
+)
 
 
 def _notify_plan_breaches(owner_id: str) -> None:

@@ -16,10 +16,9 @@ from decimal import Decimal
 from operator import itemgetter
 
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from portfolios.models import AccountBalance, Portfolio, Position, Transaction
+from portfolios.models import Position, Transaction
 
 LEG_FIELDS = [
     "underlying_symbol",
@@ -102,65 +101,86 @@ class ApplyResult:
     transactions_added: int
 
 
-@transaction.atomic
+# No savepoint when nested: the sync calls this inside its own transaction
+# (rls.as_user), and an error here aborts that whole transaction anyway.
+@transaction.atomic(savepoint=False)
 def account_snapshot_apply(
     *, user_id: str, connection_id: int, snapshot: AccountSnapshot, synced_at: dt.datetime
 ) -> ApplyResult:
     """Upsert the account's portfolio, legs, balance and transactions; delete closed legs."""
-    # update_or_create reads the row with SELECT … FOR UPDATE (or inserts it):
-    # two writers of one account queue here instead of interleaving their
-    # upserts and deletes.
-    portfolio, _ = Portfolio.objects.update_or_create(
-        user_id=user_id,
-        broker_account_id=snapshot.broker_account_id,
-        defaults={"account_type": snapshot.account_type, "broker_connection_id": connection_id},
-        create_defaults={
-            "name": snapshot.name,
-            "account_type": snapshot.account_type,
-            "broker_connection_id": connection_id,
-        },
-    )
-
     now = timezone.now()
     with connection.cursor() as cursor:
-        added = _write_staged(cursor, _LEGS, snapshot.legs, portfolio_id=portfolio.pk, now=now)
-        cursor.execute(_DELETE_CLOSED_SQL, [portfolio.pk])
-        closed = cursor.fetchone()[0]
+        # The upsert locks the portfolio row (inserted, or updated in place):
+        # two writers of one account queue here instead of interleaving their
+        # upserts and deletes.
+        cursor.execute(
+            _UPSERT_PORTFOLIO_SQL,
+            [
+                user_id,
+                snapshot.name,
+                snapshot.account_type,
+                snapshot.broker_account_id,
+                connection_id,
+                now,
+                now,
+            ],
+        )
+        portfolio_id, created = cursor.fetchone()
+        # A portfolio made by this statement holds no legs or transactions yet:
+        # nothing to compare with, nothing closed.
+        held = not created
+        added = _write_staged(
+            cursor, _LEGS, snapshot.legs, portfolio_id=portfolio_id, now=now, held=held
+        )
+        closed = 0
+        if held:
+            cursor.execute(_DELETE_CLOSED_SQL, [portfolio_id])
+            closed = cursor.fetchone()[0]
         transactions_added = 0
         if snapshot.transactions:
             transactions_added = _write_staged(
-                cursor, _TRANSACTIONS, snapshot.transactions, portfolio_id=portfolio.pk, now=now
+                cursor,
+                _TRANSACTIONS,
+                snapshot.transactions,
+                portfolio_id=portfolio_id,
+                now=now,
+                held=held,
             )
-
-    if snapshot.balance is not None:
-        AccountBalance.objects.bulk_create(
-            [AccountBalance(portfolio=portfolio, **{**snapshot.balance, "updated_at": now})],
-            update_conflicts=True,
-            unique_fields=["portfolio"],
-            update_fields=BALANCE_FIELDS,
-        )
-
-    balance = snapshot.balance or {}
-    Portfolio.objects.filter(pk=portfolio.pk).update(
-        net_liquidation_value=balance.get("net_liquidating_value", portfolio.net_liquidation_value),
-        cash_balance=balance.get("cash_balance", portfolio.cash_balance),
-        buying_power=balance.get("derivative_buying_power", portfolio.buying_power),
-        equity_buying_power=balance.get("equity_buying_power", portfolio.equity_buying_power),
-        maintenance_requirement=balance.get(
-            "maintenance_requirement", portfolio.maintenance_requirement
-        ),
-        spy_price=snapshot.spy_price if snapshot.spy_price is not None else portfolio.spy_price,
-        synced_at=synced_at,
-        sync_version=F("sync_version") + 1,
-        updated_at=now,
-    )
+        _write_balances(cursor, portfolio_id, snapshot, synced_at=synced_at, now=now)
     return ApplyResult(
-        portfolio_id=portfolio.pk,
+        portfolio_id=portfolio_id,
         added=added,
         # Every leg the account already held counts as updated, moved or not.
         updated=len(snapshot.legs) - added,
         closed=closed,
         transactions_added=transactions_added,
+    )
+
+
+def _write_balances(cursor, portfolio_id: int, snapshot: AccountSnapshot, *, synced_at, now):
+    """Upsert the balance row (when the broker sent one) and update the portfolio: one statement."""
+    balance = snapshot.balance
+    if balance is None:
+        # No balances this time: the portfolio keeps the figures it had.
+        cursor.execute(_TOUCH_PORTFOLIO_SQL, [snapshot.spy_price, synced_at, now, portfolio_id])
+        return
+    cursor.execute(
+        _BALANCE_AND_PORTFOLIO_SQL,
+        [
+            portfolio_id,
+            *(balance[name] for name in BALANCE_FIELDS if name != "updated_at"),
+            now,
+            now,
+            balance["net_liquidating_value"],
+            balance["cash_balance"],
+            balance["derivative_buying_power"],
+            balance["equity_buying_power"],
+            balance["maintenance_requirement"],
+            snapshot.spy_price,
+            synced_at,
+            now,
+            portfolio_id,
+        ],
     )
 
 
@@ -189,11 +209,16 @@ def _staged(model: type[models.Model], key: str, fields: Sequence[str]) -> _Stag
     # scales, dates and timestamptz parse exactly as an INSERT would. Temporary
     # tables have no RLS, so COPY FROM is allowed into them (auth-and-rls §4.1);
     # the statements into the real table are still checked by its policy.
-    # DROP first: inside a test's outer transaction ON COMMIT never comes.
+    # It lives as long as the database session and is emptied at each commit:
+    # creating and dropping it per account cost PostgreSQL more CPU (catalog
+    # rows, invalidations) than the rows written. A session behind PgBouncer
+    # may or may not have it, hence IF NOT EXISTS. DELETE empties what an
+    # earlier write of the same transaction staged (several accounts, tests'
+    # outer transaction).
     create_sql = (
-        f"DROP TABLE IF EXISTS pg_temp.{staging}; "  # noqa: S608 - names from the model's _meta
-        f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
-        f"SELECT {listed} FROM {table} WITH NO DATA"
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+        f"SELECT {listed} FROM {table} WITH NO DATA; "
+        f"DELETE FROM pg_temp.{staging}"
     )
     # A join updates the rows held, only where a value moved (no dead tuple,
     # no WAL, updated_at kept otherwise); it is much cheaper than routing every
@@ -226,7 +251,9 @@ def _staged(model: type[models.Model], key: str, fields: Sequence[str]) -> _Stag
     )
 
 
-def _write_staged(cursor, staged: _Staged, rows: Sequence[Mapping], *, portfolio_id, now) -> int:
+def _write_staged(
+    cursor, staged: _Staged, rows: Sequence[Mapping], *, portfolio_id, now, held: bool
+) -> int:
     """Stage the rows, update the changed ones held, insert the new; return the inserted."""
     cursor.execute(staged.create_sql)
     values = itemgetter(*staged.columns)
@@ -234,7 +261,8 @@ def _write_staged(cursor, staged: _Staged, rows: Sequence[Mapping], *, portfolio
     with cursor.cursor.copy(staged.copy_sql) as copy:
         for row in rows:
             copy.write_row(values(row))
-    cursor.execute(staged.update_sql, [now, portfolio_id])
+    if held:  # a new portfolio has no rows to update
+        cursor.execute(staged.update_sql, [now, portfolio_id])
     cursor.execute(staged.insert_sql, [portfolio_id, now, now, portfolio_id])
     return cursor.fetchone()[0]
 
@@ -247,4 +275,34 @@ _DELETE_CLOSED_SQL = (
     f"AND NOT EXISTS (SELECT 1 FROM {_LEGS.staging} s WHERE s.symbol = positions.symbol) "
     "RETURNING 1"
     ") SELECT count(*) FROM closed"
+)
+
+# xmax = 0 marks a row this statement inserted; an existing one is updated
+# in place (and so locked until the transaction ends).
+_UPSERT_PORTFOLIO_SQL = (
+    "INSERT INTO portfolios (user_id, name, account_type, broker_account_id, "
+    "broker_connection_id, sync_version, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, 0, %s, %s) "
+    "ON CONFLICT (user_id, broker_account_id) DO UPDATE SET "
+    "account_type = EXCLUDED.account_type, "
+    "broker_connection_id = EXCLUDED.broker_connection_id, "
+    "updated_at = EXCLUDED.updated_at "
+    "RETURNING id, xmax = 0"
+)
+_PORTFOLIO_SYNCED = (
+    "spy_price = COALESCE(%s::numeric, spy_price), synced_at = %s, "
+    "sync_version = sync_version + 1, updated_at = %s"
+)
+_TOUCH_PORTFOLIO_SQL = f"UPDATE portfolios SET {_PORTFOLIO_SYNCED} WHERE id = %s"  # noqa: S608
+_BALANCE_COLUMNS = [name for name in BALANCE_FIELDS if name != "updated_at"]
+_BALANCE_AND_PORTFOLIO_SQL = (
+    "WITH balance AS ("  # noqa: S608 - names from constants
+    f"INSERT INTO account_balances (portfolio_id, {', '.join(_BALANCE_COLUMNS)}, "
+    "created_at, updated_at) "
+    f"VALUES (%s, {', '.join(['%s'] * len(_BALANCE_COLUMNS))}, %s, %s) "
+    "ON CONFLICT (portfolio_id) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in BALANCE_FIELDS)
+    + ") UPDATE portfolios SET net_liquidation_value = %s, cash_balance = %s, "  # noqa: S608
+    "buying_power = %s, equity_buying_power = %s, maintenance_requirement = %s, "
+    f"{_PORTFOLIO_SYNCED} WHERE id = %s"
 )

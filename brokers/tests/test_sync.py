@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
@@ -296,3 +298,42 @@ def test_three_consecutive_failures_notify_the_trader_once(sandbox, alice):
         connection.refresh_from_db()
     assert connection.consecutive_failures == 4
     assert len(notes) == 1 and "last 3 syncs failed" in notes[0].body
+
+
+def _tenant_blocks(queries) -> int:
+    """rls.as_user blocks run (each is one transaction outside the tests' outer one)."""
+    return sum(query["sql"].startswith("SELECT coalesce(current_setting") for query in queries)
+
+
+@pytest.mark.parametrize("has_plan", [False, True])
+def test_a_sync_commits_once_per_account_and_twice_more(sandbox, alice, has_plan):
+    from tradeplans.models import TradePlan
+
+    if has_plan:
+        with rls.as_service():
+            TradePlan.objects.create(user=alice, name="Plan", max_overnight_exposure=Decimal("1"))
+    connection = granted_connection(sandbox, alice)
+
+    with CaptureQueriesContext(db) as captured:
+        outcome = sync(connection)
+
+    assert outcome.status == "succeeded"
+    # Claim the run; note the step and read stored fills; one per account, the
+    # last also recording the run. The plan check only when there is a plan.
+    assert outcome.counts["accounts"] == 2
+    plan_checks = [q for q in captured.captured_queries if 'FROM "trade_plans"' in q["sql"]]
+    assert bool(plan_checks) == has_plan
+    if not has_plan:
+        assert _tenant_blocks(captured.captured_queries) == 4
+    with rls.as_user(alice.pk):
+        run = SyncRun.objects.get(pk=outcome.run_id)
+        connection.refresh_from_db()
+    assert (run.status, run.progress, run.error, run.accounts_synced) == (
+        "succeeded",
+        "done",
+        "",
+        2,
+    )
+    assert run.requests_made == len(sandbox.requests()) == 10
+    assert run.finished_at >= run.started_at and run.duration_ms is not None
+    assert connection.status == "active" and connection.transactions_cursor is not None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokers.models import BrokerConnection
-from portfolios.models import Portfolio, Position, Transaction
+from portfolios.models import AccountBalance, Portfolio, Position, Transaction
 from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
 from thetavue_site import rls
 
@@ -185,3 +188,70 @@ def test_same_account_number_of_another_trader_leaves_alices_legs_alone(alice, b
     assert result.portfolio_id != portfolio_id
     assert set(stored_legs(alice)) == {"AAPL"}
     assert set(stored_legs(bob)) == {"MSFT"}
+
+
+BALANCE = {
+    "net_liquidating_value": Decimal("251234.56"),
+    "cash_balance": None,
+    "equity_buying_power": Decimal("300000.00"),
+    "derivative_buying_power": Decimal("150000.00"),
+    "used_derivative_buying_power": Decimal("50000.00"),
+    "maintenance_requirement": Decimal("50000.00"),
+    "maintenance_excess": Decimal("100000.00"),
+    "broker_updated_at": T0,
+}
+
+
+def apply_counting(user, link, legs, transactions=(), *, balance=None, spy_price=None):
+    """Apply a snapshot; return its result and the statements it ran, by their first word."""
+    snapshot = AccountSnapshot(
+        broker_account_id="5WT00001",
+        name="Margin",
+        account_type="margin",
+        legs=legs,
+        spy_price=spy_price,
+        balance=balance,
+        transactions=list(transactions),
+    )
+    with rls.as_user(user.pk), CaptureQueriesContext(connection) as captured:
+        result = account_snapshot_apply(
+            user_id=user.pk, connection_id=link.pk, snapshot=snapshot, synced_at=timezone.now()
+        )
+    words = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    return result, Counter(words)
+
+
+def test_a_new_portfolio_skips_the_update_and_delete_of_rows_it_cannot_hold(alice, link):
+    first, first_statements = apply_counting(alice, link, [stock("AAPL")], [fill(1)])
+    second, second_statements = apply_counting(alice, link, [stock("MSFT")], [fill(1), fill(2)])
+
+    assert (first.added, first.closed, first.transactions_added) == (1, 0, 1)
+    assert (second.added, second.closed, second.transactions_added) == (1, 1, 1)
+    # The portfolio upsert, staging (CREATE …; DELETE) and an insert per table,
+    # the portfolio's figures: no UPDATE of legs or transactions, no savepoint.
+    assert first_statements == {"INSERT": 1, "CREATE": 2, "WITH": 2, "UPDATE": 1}
+    # Held rows: legs and transactions compared (2 UPDATEs), closed legs deleted.
+    assert second_statements == {"INSERT": 1, "CREATE": 2, "WITH": 3, "UPDATE": 3}
+    assert set(stored_legs(alice)) == {"MSFT"}
+
+
+def test_a_balance_updates_the_portfolio_and_none_keeps_its_figures(alice, link):
+    apply_counting(alice, link, [stock("AAPL")], balance=BALANCE, spy_price=Decimal("560.12"))
+    with rls.as_user(alice.pk):
+        after_balance = Portfolio.objects.values().get()
+        stored_balance = AccountBalance.objects.values(*BALANCE).get()
+
+    apply_counting(alice, link, [stock("AAPL")], balance=None, spy_price=None)
+    with rls.as_user(alice.pk):
+        after_none = Portfolio.objects.values().get()
+
+    assert stored_balance == BALANCE
+    assert after_balance["net_liquidation_value"] == Decimal("251234.56")
+    assert after_balance["cash_balance"] is None  # the broker said none
+    assert after_balance["buying_power"] == Decimal("150000.00")
+    assert after_balance["equity_buying_power"] == Decimal("300000.00")
+    assert after_balance["maintenance_requirement"] == Decimal("50000.00")
+    kept = ["net_liquidation_value", "buying_power", "equity_buying_power", "spy_price"]
+    assert {k: after_none[k] for k in kept} == {k: after_balance[k] for k in kept}
+    assert after_none["spy_price"] == Decimal("560.12")
+    assert after_none["sync_version"] == after_balance["sync_version"] + 1
