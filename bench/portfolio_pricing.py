@@ -1,11 +1,11 @@
 """2. A 500-leg portfolio priced from the database: fetch, arrays, greeks, totals.
 
-Ours, as the app composes it (no single app function does all four steps;
-this is metrics.services.positions_reprice without its write, feeding
-metrics.selectors' roll-up): under ``rls.as_user`` the legs'
-``metrics.selectors.LEG_FIELDS`` through the ORM, metrics' ``leg_inputs``,
+Ours, as the app composes it (this is metrics.services.positions_reprice
+without its write, feeding the roll-up): under ``rls.as_user``
+``metrics.stored_legs.stored_legs`` (one SELECT into pricing columns),
 ``metrics.pricing.price_legs`` (IV from each mark, then greeks) and
-``metrics.exposure.portfolio_exposure`` (totals, beta-weighted delta, P/L).
+``metrics.exposure.portfolio_exposure`` (totals, beta-weighted delta, exact
+P/L, and the by-underlying and by-strategy breakdowns the floor skips).
 
 Floor: the raw fetch (psycopg, the same RLS context, only the columns the
 maths needs, cast to float8 by the server) into one float array, then the
@@ -99,51 +99,33 @@ def floor_price(conn: psycopg.Connection, user_id: str, portfolio_id: int, now: 
     }
 
 
-def _leg_inputs():
-    """metrics' Position rows -> LegInputs converter (it moved from services to selectors)."""
-    from metrics import selectors
-
-    if hasattr(selectors, "leg_inputs"):
-        return selectors.leg_inputs
-    from metrics import services
-
-    return services.leg_inputs
-
-
-STAGES = ("fetch (ORM, as_user)", "leg_inputs", "price_legs", "portfolio_exposure")
+STAGES = ("fetch (stored_legs, as_user)", "price_legs", "portfolio_exposure")
 
 
 def ours_price(user_id: str, portfolio, now: dt.datetime, stage_times: dict | None = None):
     from django.conf import settings
 
-    from metrics import selectors
     from metrics.exposure import portfolio_exposure
     from metrics.pricing import price_legs
-    from portfolios.models import Position
+    from metrics.stored_legs import stored_legs
     from thetavue_site import rls
 
     stages = [time.perf_counter()]
     with rls.as_user(user_id):
-        rows = list(
-            Position.objects.filter(portfolio_id=portfolio.pk)
-            .order_by("pk")
-            .values(*selectors.LEG_FIELDS)
-        )
+        legs = stored_legs(portfolio_id=portfolio.pk)
     stages.append(time.perf_counter())
-    legs = _leg_inputs()(rows)
-    stages.append(time.perf_counter())
-    pricing = price_legs(legs, now=now, rate=settings.RISK_FREE_RATE)
+    pricing = price_legs(legs.inputs, now=now, rate=settings.RISK_FREE_RATE)
     stages.append(time.perf_counter())
     exposure = portfolio_exposure(
-        legs,
+        legs.inputs,
         pricing,
-        underlying=[row["underlying_symbol"] for row in rows],
-        group_ids=[row["strategy_group_id"] for row in rows],
-        strategy_types=[row["strategy_type"] for row in rows],
+        underlying=legs.underlying,
+        group_ids=legs.strategy_group_ids,
+        strategy_types=legs.strategy_types,
         spy_price=float(portfolio.spy_price),
         net_liquidation_value=portfolio.net_liquidation_value,
-        premium_received=[row["premium_received"] for row in rows],
-        current_value=[row["current_value"] for row in rows],
+        premium_received=legs.premium_received,
+        current_value=legs.current_value,
     )
     stages.append(time.perf_counter())
     if stage_times is not None:
