@@ -211,6 +211,63 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _server_cpu_seconds() -> dict[str, float | None]:
+    """CPU seconds so far of PostgreSQL (every backend) and Redis, when they run on this machine.
+
+    PostgreSQL: the postmaster's own and reaped children's time (backends that
+    exited) plus each live child's. None for a server whose process is not
+    visible here (another host or container).
+    """
+    return {"postgres": _postgres_cpu_seconds(), "redis": _redis_cpu_seconds()}
+
+
+def _postgres_cpu_seconds() -> float | None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        postmaster = int(_stat_fields(backend)[1])  # a backend's parent
+        fields = _stat_fields(postmaster)
+        children = [
+            int(entry.name)
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent(int(entry.name)) == postmaster
+        ]
+    except OSError:
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    seconds = ticks / os.sysconf("SC_CLK_TCK")
+    for child in children:
+        try:
+            seconds += _cpu_seconds(child)
+        except OSError:  # exited meanwhile: its time is the postmaster's cutime now
+            continue
+    return seconds
+
+
+def _redis_cpu_seconds() -> float | None:
+    from django.core.cache import cache
+
+    try:
+        pid = int(cache._cache.get_client(write=False).info("server")["process_id"])
+        return _cpu_seconds(pid)
+    except (OSError, KeyError, AttributeError):
+        return None
+
+
+def _stat_fields(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(_stat_fields(pid)[1])
+    except (OSError, IndexError):
+        return None
+
+
 def _run_stages(since) -> dict:
     """Median sync duration and per-step timings of the wave's runs (ms)."""
     import statistics
@@ -292,6 +349,7 @@ def _wave(ctx, sandbox, log_dir, connections, processes, threads) -> dict:
 
         pids = {"workers": [p.pid for p in workers.processes], "sandbox": [sandbox.process.pid]}
         cpu_before = {k: sum(map(_cpu_seconds, v)) for k, v in pids.items()}
+        servers_before = _server_cpu_seconds()
         started_at = timezone.now()
         started = time.perf_counter()
         for link_id, user_id in links:
@@ -307,7 +365,15 @@ def _wave(ctx, sandbox, log_dir, connections, processes, threads) -> dict:
             time.sleep(0.2)
         return {
             "wall": (last - started_at).total_seconds(),
-            "cpu": {k: sum(map(_cpu_seconds, v)) - cpu_before[k] for k, v in pids.items()},
+            "cpu": {
+                **{k: sum(map(_cpu_seconds, v)) - cpu_before[k] for k, v in pids.items()},
+                **{
+                    name: None
+                    if seconds is None or servers_before[name] is None
+                    else (seconds - servers_before[name])
+                    for name, seconds in _server_cpu_seconds().items()
+                },
+            },
             "served": len(sandbox.control("GET", "log")["requests"]),
             "stages": _run_stages(started_at),
             "failed": failed,
@@ -317,6 +383,10 @@ def _wave(ctx, sandbox, log_dir, connections, processes, threads) -> dict:
     finally:
         if workers is not None:
             workers.stop()
+
+
+def _per_sync(seconds: float | None, connections: int) -> float | None:
+    return None if seconds is None else 1000 * seconds / connections
 
 
 def run(ctx: Context) -> list[Result]:
@@ -363,7 +433,9 @@ def run(ctx: Context) -> list[Result]:
                 "cpu_seconds_during_wave": cpu,
                 "worker_cpu_ms_per_sync": 1000 * cpu["workers"] / connections,
                 "sandbox_cpu_ms_per_sync": 1000 * cpu["sandbox"] / connections,
-                "cpu_bound_wall_s_on_this_machine": (cpu["workers"] + cpu["sandbox"])
+                "postgres_cpu_ms_per_sync": _per_sync(cpu["postgres"], connections),
+                "redis_cpu_ms_per_sync": _per_sync(cpu["redis"], connections),
+                "cpu_bound_wall_s_on_this_machine": sum(v for v in cpu.values() if v)
                 / (os.cpu_count() or 1),
                 **stages,
                 "worker_logs": str(log_dir),
