@@ -194,6 +194,7 @@ class _Staged:
     copy_sql: str
     update_sql: str  # params: updated_at, portfolio id
     insert_sql: str  # params: portfolio id, created_at, updated_at, portfolio id → added
+    insert_new_sql: str  # into a portfolio made in this transaction; params: id, created, updated
 
 
 def _staged(model: type[models.Model], key: str, fields: Sequence[str]) -> _Staged:
@@ -241,8 +242,16 @@ def _staged(model: type[models.Model], key: str, fields: Sequence[str]) -> _Stag
         + ", updated_at = EXCLUDED.updated_at RETURNING xmax = 0 AS inserted"
         ") SELECT count(*) FILTER (WHERE inserted) FROM written"
     )
+    # A portfolio made in this transaction holds no rows and no other
+    # transaction can add any (the row is not committed): a plain INSERT, no
+    # anti-join, no speculative insertion, the row count is what was added.
+    insert_new_sql = (
+        f"INSERT INTO {table} (portfolio_id, {listed}, created_at, updated_at) "  # noqa: S608
+        f"SELECT %s, {listed}, %s, %s FROM {staging}"
+    )
     return _Staged(
         staging=staging,
+        insert_new_sql=insert_new_sql,
         columns=tuple(names),
         create_sql=create_sql,
         copy_sql=f"COPY {staging} ({listed}) FROM STDIN",
@@ -261,8 +270,10 @@ def _write_staged(
     with cursor.cursor.copy(staged.copy_sql) as copy:
         for row in rows:
             copy.write_row(values(row))
-    if held:  # a new portfolio has no rows to update
-        cursor.execute(staged.update_sql, [now, portfolio_id])
+    if not held:
+        cursor.execute(staged.insert_new_sql, [portfolio_id, now, now])
+        return cursor.rowcount
+    cursor.execute(staged.update_sql, [now, portfolio_id])
     cursor.execute(staged.insert_sql, [portfolio_id, now, now, portfolio_id])
     return cursor.fetchone()[0]
 

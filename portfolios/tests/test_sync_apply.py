@@ -227,10 +227,12 @@ def test_a_new_portfolio_skips_the_update_and_delete_of_rows_it_cannot_hold(alic
 
     assert (first.added, first.closed, first.transactions_added) == (1, 0, 1)
     assert (second.added, second.closed, second.transactions_added) == (1, 1, 1)
-    # The portfolio upsert, staging (CREATE …; DELETE) and an insert per table,
-    # the portfolio's figures: no UPDATE of legs or transactions, no savepoint.
-    assert first_statements == {"INSERT": 1, "CREATE": 2, "WITH": 2, "UPDATE": 1}
-    # Held rows: legs and transactions compared (2 UPDATEs), closed legs deleted.
+    # The portfolio upsert, staging (CREATE …; DELETE) and a plain INSERT per
+    # table, the portfolio's figures: no UPDATE of legs or transactions, no
+    # upsert of them, no DELETE, no savepoint.
+    assert first_statements == {"INSERT": 3, "CREATE": 2, "UPDATE": 1}
+    # Held rows: legs and transactions compared (2 UPDATEs) and upserted (WITH
+    # … INSERT … ON CONFLICT), closed legs deleted (WITH … DELETE).
     assert second_statements == {"INSERT": 1, "CREATE": 2, "WITH": 3, "UPDATE": 3}
     assert set(stored_legs(alice)) == {"MSFT"}
 
