@@ -146,38 +146,94 @@ def _run_start(
     tokens, cursor and exclusions): the lock keeps other syncs off it.
     """
     with rls.as_user(owner_id):
+        if run_id is None:
+            return _run_create(connection_id=connection_id, trigger=trigger)
         connection = BrokerConnection.objects.filter(pk=connection_id).first()
         if connection is None or connection.status == BrokerConnection.Status.DISABLED:
             return None  # Disconnected while the message waited in the queue.
         now = timezone.now()
-        if run_id is not None:
-            claimed = SyncRun.objects.filter(
-                pk=run_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
-            ).update(status=SyncRun.Status.RUNNING, started_at=now, progress=FIRST_STEP)
-            if not claimed:
-                return None  # Delivered twice: the first delivery finished this run.
-            run = SyncRun.objects.get(pk=run_id)
-        else:
-            run = SyncRun.objects.create(
-                connection=connection,
-                trigger=trigger,
-                status=SyncRun.Status.RUNNING,
-                started_at=now,
-                progress=FIRST_STEP,
-            )
+        claimed = SyncRun.objects.filter(
+            pk=run_id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+        ).update(status=SyncRun.Status.RUNNING, started_at=now, progress=FIRST_STEP)
+        if not claimed:
+            return None  # Delivered twice: the first delivery finished this run.
+        run = SyncRun.objects.get(pk=run_id)
         BrokerConnection.objects.filter(pk=connection_id).exclude(
             status=BrokerConnection.Status.NEEDS_REAUTH
         ).update(status=BrokerConnection.Status.SYNCING, last_sync_started_at=now)
         return run, connection
 
 
+def _run_create(*, connection_id: int, trigger: str) -> tuple[SyncRun, BrokerConnection] | None:
+    """Read the connection, record a running run and mark the connection syncing.
+
+    One statement (a scheduled sync runs this for every connection, every
+    interval); None when the connection is gone or disconnected.
+    """
+    now = timezone.now()
+    Status = BrokerConnection.Status
+    found = list(
+        BrokerConnection.objects.raw(
+            _RUN_CREATE_SQL,
+            [connection_id, Status.DISABLED]
+            + [trigger, SyncRun.Status.RUNNING, now, FIRST_STEP, now, now]
+            + [Status.SYNCING, now, Status.NEEDS_REAUTH],
+        )
+    )
+    if not found:
+        return None  # Disconnected while the message waited in the queue.
+    connection = found[0]
+    run = SyncRun(
+        pk=connection.run_id,
+        connection_id=connection.pk,
+        trigger=trigger,
+        status=SyncRun.Status.RUNNING,
+        started_at=now,
+        progress=FIRST_STEP,
+        created_at=now,
+        updated_at=now,
+    )
+    return run, connection
+
+
+# The connection as it was read (its status before this run), the new run's
+# id; a connection that needs reauthorising keeps that status.
+_RUN_CREATE_SQL = (
+    "WITH conn AS (SELECT * FROM broker_connections WHERE id = %s AND status <> %s), "
+    "run AS (INSERT INTO sync_runs (connection_id, trigger, status, started_at, progress, "
+    "accounts_synced, positions_added, positions_updated, positions_closed, "
+    "transactions_added, requests_made, timings, error, created_at, updated_at) "
+    "SELECT id, %s, %s, %s, %s, 0, 0, 0, 0, 0, 0, '{}', '', %s, %s FROM conn RETURNING id), "
+    "syncing AS (UPDATE broker_connections SET status = %s, last_sync_started_at = %s "
+    "WHERE id IN (SELECT id FROM conn) AND status <> %s) "
+    "SELECT conn.*, run.id AS run_id FROM conn, run"
+)
+
+
 def _progress_and_fills(
     owner_id: str, run: SyncRun, step: str, accounts: list[str]
 ) -> dict[str, list[book_builder.TradeFill]]:
-    """Write the run's new step and read the accounts' stored fills: one transaction."""
-    with rls.as_user(owner_id):
-        SyncRun.objects.filter(pk=run.pk).update(progress=step)
-        return _stored_fills(accounts)
+    """Write the run's new step and read the accounts' stored fills: one statement.
+
+    The fills are those already stored for these accounts: a roll's opening
+    order may predate the window of transactions fetched.
+    """
+    fills: dict[str, list[book_builder.TradeFill]] = {}
+    with rls.as_user(owner_id), db_connection.cursor() as db:
+        db.execute(_PROGRESS_AND_FILLS_SQL, [step, run.pk, accounts])
+        for account, symbol, action, order_id, executed_at, broker_id in db.fetchall():
+            fills.setdefault(account, []).append(
+                book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
+            )
+    return fills
+
+
+_PROGRESS_AND_FILLS_SQL = (
+    "WITH step AS (UPDATE sync_runs SET progress = %s WHERE id = %s) "
+    "SELECT p.broker_account_id, t.symbol, t.action, t.order_id, t.executed_at, "
+    "t.broker_transaction_id FROM transactions t JOIN portfolios p ON p.id = t.portfolio_id "
+    "WHERE p.broker_account_id = ANY(%s) AND t.transaction_type = 'Trade' AND t.order_id <> ''"
+)
 
 
 def _notify(*, user_id: str, kind: str, level: str, title: str, body: str, dedupe_key: str) -> None:
@@ -405,36 +461,6 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
         )
     timer.lap("pricing")
     return snapshots, newest_date, requests_made
-
-
-def _stored_fills(accounts: list[str]) -> dict[str, list[book_builder.TradeFill]]:
-    """Fills already stored for these accounts: a roll's opening order may predate the window.
-
-    Runs inside the caller's rls.as_user (a nested one would cost a savepoint
-    and two context round trips).
-    """
-    from portfolios.models import Transaction
-
-    fills: dict[str, list[book_builder.TradeFill]] = {}
-    rows = (
-        Transaction.objects.filter(
-            portfolio__broker_account_id__in=accounts, transaction_type="Trade"
-        )
-        .exclude(order_id="")
-        .values_list(
-            "portfolio__broker_account_id",
-            "symbol",
-            "action",
-            "order_id",
-            "executed_at",
-            "broker_transaction_id",
-        )
-    )
-    for account, symbol, action, order_id, executed_at, broker_id in rows:
-        fills.setdefault(account, []).append(
-            book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
-        )
-    return fills
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:

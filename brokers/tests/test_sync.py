@@ -337,3 +337,51 @@ def test_a_sync_commits_once_per_account_and_twice_more(sandbox, alice, has_plan
     assert run.requests_made == len(sandbox.requests()) == 10
     assert run.finished_at >= run.started_at and run.duration_ms is not None
     assert connection.status == "active" and connection.transactions_cursor is not None
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("active", "syncing"), ("error", "syncing"), ("needs_reauth", "needs_reauth")],
+)
+def test_starting_a_run_marks_the_connection_syncing_unless_it_needs_reauth(
+    sandbox, alice, before, after
+):
+    from brokers.sync import FIRST_STEP, _run_start
+
+    connection = granted_connection(sandbox, alice)
+    with rls.as_service():
+        BrokerConnection.objects.filter(pk=connection.pk).update(status=before)
+
+    run, read = _run_start(
+        connection_id=connection.pk, owner_id=alice.pk, run_id=None, trigger="manual"
+    )
+
+    with rls.as_user(alice.pk):
+        stored_run = SyncRun.objects.get(pk=run.pk)
+        connection.refresh_from_db()
+    assert read.pk == connection.pk and read.status == before  # as read, before the run
+    assert read.access_token_encrypted == connection.access_token_encrypted
+    assert (stored_run.status, stored_run.trigger, stored_run.progress) == (
+        "running",
+        "manual",
+        FIRST_STEP,
+    )
+    assert stored_run.started_at == run.started_at and stored_run.timings == {}
+    assert connection.status == after
+    assert (connection.last_sync_started_at == run.started_at) == (after == "syncing")
+
+
+def test_a_disabled_connection_starts_no_run(sandbox, alice):
+    from brokers.sync import _run_start
+
+    connection = granted_connection(sandbox, alice)
+    with rls.as_service():
+        BrokerConnection.objects.filter(pk=connection.pk).update(status="disabled")
+
+    started = _run_start(
+        connection_id=connection.pk, owner_id=alice.pk, run_id=None, trigger="schedule"
+    )
+
+    assert started is None
+    with rls.as_user(alice.pk):
+        assert not SyncRun.objects.exists()
