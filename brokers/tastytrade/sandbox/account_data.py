@@ -59,7 +59,12 @@ def unit_mark(market: Market, holding: Holding, tick: int) -> Decimal:
 
 
 def previous_close(market: Market, holding: Holding) -> Decimal:
-    """Return the previous session's close per share/unit."""
+    """Return the previous session's close per share/unit (fixed for the market date)."""
+    key = (holding.symbol, holding.instrument_type, holding.underlying_symbol)
+    return market.remembered("previous_close", key, lambda: _previous_close(market, holding))
+
+
+def _previous_close(market: Market, holding: Holding) -> Decimal:
     kind = holding.instrument_type
     if kind == "Equity":
         return to_tick(market.prev_close(holding.symbol), PENNY)

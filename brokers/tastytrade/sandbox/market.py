@@ -81,6 +81,16 @@ class Market:
         # asks the same few hundred symbols at one tick over and over. Older
         # ticks are dropped, so the memo stays the size of one tick's book.
         self._memo: tuple[int, dict[tuple[str, object], object]] = (-1, {})
+        # Values fixed for the market date (previous closes, listed expiries).
+        self._fixed: dict[tuple[str, object], object] = {}
+
+    def remembered(self, name: str, key: object, compute):
+        """Return compute() for (name, key), computed once for this market date."""
+        try:
+            return self._fixed[(name, key)]
+        except KeyError:
+            value = self._fixed[(name, key)] = compute()
+            return value
 
     def _memoised(self, method: str, key: object, tick: int, compute):
         """Return compute() for (method, key) at ``tick``, computed once per tick."""

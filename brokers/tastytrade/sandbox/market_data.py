@@ -210,6 +210,15 @@ def _years(market: Market, expiry: date, tick: int) -> float:
 
 def listed_expirations(market: Market, underlying: Underlying) -> list[tuple[date, str, str, str]]:
     """Return (expiry, root, settlement, expiration-type) rows, soonest first."""
+    rows = market.remembered(
+        "listed_expirations", underlying.symbol, lambda: _listed_expirations(market, underlying)
+    )
+    return list(rows)  # a copy: callers may not change the remembered rows
+
+
+def _listed_expirations(
+    market: Market, underlying: Underlying
+) -> tuple[tuple[date, str, str, str], ...]:
     today = market.market_date
     weeklies = {cal.weekly_expiration(today, 7 * n) for n in range(WEEKLIES_LISTED)}
     monthlies = {cal.monthly_expiration(today, 30 * n) for n in range(MONTHLIES_LISTED)}
@@ -224,7 +233,7 @@ def listed_expirations(market: Market, underlying: Underlying) -> list[tuple[dat
             rows.append((expiry, "SPXW", "PM", "Weekly" if kind == "Weekly" else "End-Of-Month"))
         else:
             rows.append((expiry, underlying.symbol, "PM", kind))
-    return rows
+    return tuple(rows)
 
 
 # --- Chains and instruments -----------------------------------------------------
