@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
-
-from brokers.tastytrade.transport import Connection, Reply, TransportError
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
 
 if TYPE_CHECKING:
     from brokers.tastytrade.oauth_client import TokenSet
@@ -101,6 +101,11 @@ class Backoff:
 
 SERVER_BACKOFF = Backoff(base_seconds=0.5, cap_seconds=8.0)  # 5xx, timeouts, resets
 THROTTLE_BACKOFF = Backoff(base_seconds=2.0, cap_seconds=30.0)  # 429
+
+# Errors raised before a complete response arrived (connect, TLS, reset,
+# truncated body, timeouts); all are safe to retry on a GET.
+_TRANSPORT_ERRORS = urllib3.exceptions.HTTPError
+_TIMEOUT_ERRORS = urllib3.exceptions.TimeoutError
 
 
 # --- Results ------------------------------------------------------------------
@@ -324,11 +329,12 @@ class TastytradeClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._now = now or (lambda: datetime.now(UTC))
         self._session = session
-        # API calls go over one keep-alive http.client connection (see
-        # transport.py): a requests.Session cost four times the CPU per call in
-        # cookie jars, hooks, setting merges and URL re-parsing. The session
-        # is kept for the token endpoint (oauth_client), made on first use.
-        self._connection: Connection | None = None
+        # API calls go straight to a urllib3 pool (what requests runs on): a
+        # requests.Session costs twice the CPU per call in cookie jars, hooks
+        # and setting merges this client never uses. The session is kept for
+        # the token endpoint (oauth_client) and made on first use.
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        self._timeout = _pool_timeout(timeout)
         self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self.calls = 0  # API calls made (retries of one call not counted)
 
@@ -348,8 +354,9 @@ class TastytradeClient:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        if self._connection is not None:
-            self._connection.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._session is not None:
             self._session.close()
 
@@ -482,10 +489,9 @@ class TastytradeClient:
         path: str,
         params: Sequence[tuple[str, str]],
         json_body: Any,
-    ) -> Reply:
-        if self._connection is None:
-            self._connection = Connection(self.base_url, self.timeout)
-        target = path + _encode_query(params)
+    ) -> _Reply:
+        pool, prefix = self._connection_pool()
+        url = prefix + path + _encode_query(params)
         body = None
         headers = dict(self._headers)
         if json_body is not None:
@@ -498,10 +504,12 @@ class TastytradeClient:
             attempt += 1
             headers["Authorization"] = f"Bearer {self._access_token()}"
             try:
-                response = self._connection.request(method, target, body=body, headers=headers)
-            except TransportError as exc:  # no complete answer: safe to retry a GET
+                response = _request(pool, method, url, body, headers, self._timeout)
+            except urllib3.exceptions.LocationValueError:
+                raise  # a malformed URL is a bug, not a transient failure
+            except _TRANSPORT_ERRORS as exc:
                 status, retry_after = None, None
-                reason = exc.reason
+                reason = _transport_reason(exc)
                 backoff = SERVER_BACKOFF
             else:
                 status = response.status_code
@@ -542,6 +550,20 @@ class TastytradeClient:
                 delay,
             )
             self._sleep(delay)
+
+    def _connection_pool(self) -> tuple[urllib3.HTTPConnectionPool, str]:
+        """Return the broker's connection pool (made on first use) and the base path."""
+        parts = urlsplit(self.base_url)
+        if self._pool is None:
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": DEFAULT_CA_BUNDLE_PATH}
+            self._pool = urllib3.connection_from_url(
+                self.base_url,
+                maxsize=1,  # one sync sends one request at a time
+                retries=False,
+                timeout=self._timeout,
+                **(tls if parts.scheme == "https" else {}),
+            )
+        return self._pool, parts.path
 
     # --- Tokens ---------------------------------------------------------------
 
@@ -591,6 +613,44 @@ class TastytradeClient:
         return tokens
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """A complete HTTP answer: what the error and decode helpers read."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
+    content: bytes
+
+
+def _request(pool, method: str, url: str, body, headers, timeout) -> _Reply:
+    """Send one request on the pool; raise urllib3's errors for transport failures."""
+    # retries=False: no retry and no redirect-following inside urllib3 (the
+    # API does not redirect; _send owns the retry policy).
+    response = pool.urlopen(
+        method,
+        url,
+        body=body,
+        headers=headers,
+        retries=False,
+        redirect=False,
+        timeout=timeout,
+        preload_content=True,  # the whole body, or a transport error
+    )
+    return _Reply(status_code=response.status, headers=response.headers, content=response.data)
+
+
+def _transport_reason(error: Exception) -> str:
+    """ "timeout" or "reset", as requests classifies them (a refused connect is a reset)."""
+    refused = isinstance(error, urllib3.exceptions.NewConnectionError)
+    return "timeout" if isinstance(error, _TIMEOUT_ERRORS) and not refused else "reset"
+
+
+def _pool_timeout(timeout: tuple[float, float] | float) -> urllib3.Timeout:
+    """requests-style timeout, (connect, read) or one number for both, as urllib3's."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return urllib3.Timeout(connect=connect, read=read)
+
+
 def _segment(value: str) -> str:
     return quote(value, safe="")
 
@@ -626,21 +686,21 @@ def _retry_after_seconds(header: str | None) -> float | None:
 # --- Wire format: the one place that knows envelopes, kebab-case and signs -----
 
 
-def _decode(response: Reply, what: str) -> Any:
+def _decode(response: _Reply, what: str) -> Any:
     """Parse a JSON body, decimals as Decimal, keys turned to snake_case."""
     # Keys are turned to snake_case while the parser builds each object:
     # no second walk over every value of a large page.
     return _parse_json(response, what, _snake_object)
 
 
-def _decode_wire(response: Reply, what: str) -> Any:
+def _decode_wire(response: _Reply, what: str) -> Any:
     """Parse a JSON body, decimals as Decimal, keys as sent (for _Record's readers)."""
     # Without a hook the C parser builds each object itself: rebuilding every
     # object of a 250-row page in Python cost more than the parse.
     return _parse_json(response, what, None)
 
 
-def _parse_json(response: Reply, what: str, object_pairs_hook) -> Any:
+def _parse_json(response: _Reply, what: str, object_pairs_hook) -> Any:
     try:
         return json.loads(
             response.content, parse_float=Decimal, object_pairs_hook=object_pairs_hook
@@ -679,7 +739,7 @@ def _total_pages(payload: Any, what: str) -> int | None:
     return _Record(pagination, f"{what} pagination").integer("total_pages")
 
 
-def error_fields(response: Reply | requests.Response) -> tuple[str | None, str | None]:
+def error_fields(response: _Reply | requests.Response) -> tuple[str | None, str | None]:
     """Return (code, message) from an API or OAuth error body, if it has one.
 
     API errors are ``{"error": {"code", "message"}}``; the token endpoint sends
@@ -698,7 +758,7 @@ def error_fields(response: Reply | requests.Response) -> tuple[str | None, str |
     return _text_or_none(code), _text_or_none(body.get("error_description"))
 
 
-def _status_error(kind: type[BrokerError], response: Reply, method: str, path: str) -> BrokerError:
+def _status_error(kind: type[BrokerError], response: _Reply, method: str, path: str) -> BrokerError:
     code, message = error_fields(response)
     detail = " ".join(part for part in (code, message) if part)
     return kind(
