@@ -2,10 +2,20 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thetavue_site.settings")
 
 app = Celery("thetavue")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect(weak=False)
+@signals.task_postrun.connect(weak=False)
+def _close_old_connections(**kwargs) -> None:
+    """What Django does around each request: drop connections past CONN_MAX_AGE
+    or left unusable; the rest are health-checked on their next use."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -269,6 +269,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes every database connection before and after
+# each task unless this is set: a new PostgreSQL backend per task (fork,
+# authentication, catalog caches) doubled the database's CPU per sync. Set,
+# it closes them only every 2 × this many tasks; thetavue_site.celery applies
+# CONN_MAX_AGE and the health checks around each task instead.
+CELERY_DB_REUSE_MAX = 100_000
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 CELERY_TASK_EAGER_PROPAGATES = True
