@@ -1,19 +1,24 @@
 """7. A sync wave of 1,000 connections through real Celery workers, 100 ms per broker request.
 
 Set-up (untimed): the Tastytrade sandbox as its own process (so its GIL is
-not the bench's; the sandbox itself turns Nagle off on its sockets), a latency fault of 100 ms on every API request, 1,000
-traders each holding a connection granted by the sandbox for its "demo"
-customer (3 accounts), and Celery workers on the Redis broker with the
-threads pool: 2 processes × 32 threads = concurrency 64 (quick: 24
-connections, 1 process × 16 threads).
+not the bench's; the sandbox itself turns Nagle off on its sockets), a
+latency fault of 100 ms on every API request, 1,000 traders each holding a
+connection granted by the sandbox for its "demo" customer (3 accounts), and
+Celery workers on the Redis broker with the threads pool.
+
+Two waves (see FULL): concurrency 16 (2 processes × 8 threads), the row
+with the target, and concurrency 64 (2 × 32), the same target. Quick: 24
+connections on 1 process × 8 threads.
 
 Timed: from the first task sent to the last sync run finished, one
 ``brokers.sync_connection`` task per connection. Ideal: ⌈requests /
 concurrency⌉ × latency, with `requests` what the sandbox actually served
 (never below one sync's own chain of sequential requests × latency).
-Target ≤ 1.5× the ideal. The same number of requests sent straight from 64
-client threads (no Celery, no database) is measured too: the sandbox's and
-the loopback's own limit on this machine.
+Target ≤ 1.5× the ideal. Reported with it: the CPU each sync cost in the
+workers, the sandbox, PostgreSQL and Redis, and the wall time those CPU
+seconds alone need on this machine's cores; and (full run) the same number
+of requests sent straight from as many client threads (no Celery, no
+database): the sandbox's and the loopback's own limit.
 """
 
 from __future__ import annotations
@@ -34,9 +39,15 @@ from bench.runner import Context, Result
 
 TARGET = 1.5
 LATENCY_SECONDS = 0.1
-# (connections, worker processes, threads per worker)
-FULL = (1000, 2, 32)
-QUICK = (24, 1, 16)
+# Waves as (connections, worker processes, threads per worker). The first is
+# the row with the target: concurrency 16, where this 2-core machine can keep
+# every slot busy (a sync costs ~75 ms of CPU across the worker, the sandbox,
+# PostgreSQL and Redis: 1,000 syncs need ~37 s of 2 cores, under the 62.5 s
+# ideal). The second runs the same wave at concurrency 64, where the ideal
+# (15.7 s) is below what the CPUs can do: reported against the same target,
+# it shows where the CPU, not the I/O overlap, sets the wall time.
+FULL = ((1000, 2, 8), (1000, 2, 32))
+QUICK = ((24, 1, 8),)
 CUSTOMER = "demo"
 START_TIMEOUT_SECONDS = 60
 REPO = Path(__file__).resolve().parent.parent
@@ -392,7 +403,14 @@ def _per_sync(seconds: float | None, connections: int) -> float | None:
 def run(ctx: Context) -> list[Result]:
     import tempfile
 
-    connections, processes, threads = QUICK if ctx.quick else FULL
+    results = []
+    for index, (connections, processes, threads) in enumerate(QUICK if ctx.quick else FULL):
+        suffix = "" if index == 0 else "b"
+        results.append(_measure(ctx, connections, processes, threads, suffix, tempfile))
+    return results
+
+
+def _measure(ctx, connections, processes, threads, suffix, tempfile) -> Result:
     concurrency = processes * threads
     log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-workers-"))
     sandbox = SandboxProcess()
@@ -410,35 +428,35 @@ def run(ctx: Context) -> list[Result]:
 
     rounds = max(math.ceil(served / concurrency), math.ceil(served / connections))
     ideal = rounds * LATENCY_SECONDS
-    return [
-        Result(
-            name=f"7 sync wave {connections:,} conns",
-            ours=wall,
-            floor=ideal,
-            target=TARGET,
-            checks={"every sync succeeded": failed == 0},
-            details={
-                "connections": connections,
-                "concurrency": concurrency,
-                "pool": f"{processes} worker process(es) × {threads} threads (Celery threads pool)",
-                "latency_per_request_s": LATENCY_SECONDS,
-                "requests_served_by_sandbox": served,
-                "requests_counted_by_syncs": made,
-                "requests_per_sync": served / connections,
-                "failed_runs": failed,
-                "seconds_to_send_tasks": sent,
-                "floor_is": "ideal ceil(requests / concurrency) × latency",
-                "raw_client_wall_s": raw_wall,
-                "raw_client_vs_ideal": None if raw_wall is None else raw_wall / ideal,
-                "cpu_seconds_during_wave": cpu,
-                "worker_cpu_ms_per_sync": 1000 * cpu["workers"] / connections,
-                "sandbox_cpu_ms_per_sync": 1000 * cpu["sandbox"] / connections,
-                "postgres_cpu_ms_per_sync": _per_sync(cpu["postgres"], connections),
-                "redis_cpu_ms_per_sync": _per_sync(cpu["redis"], connections),
-                "cpu_bound_wall_s_on_this_machine": sum(v for v in cpu.values() if v)
-                / (os.cpu_count() or 1),
-                **stages,
-                "worker_logs": str(log_dir),
-            },
-        )
-    ]
+    cpu_total = sum(v for v in cpu.values() if v)
+    return Result(
+        name=f"7{suffix} sync wave {connections:,} conns @{concurrency}",
+        ours=wall,
+        floor=ideal,
+        target=TARGET,
+        checks={"every sync succeeded": failed == 0},
+        details={
+            "connections": connections,
+            "concurrency": concurrency,
+            "pool": f"{processes} worker process(es) × {threads} threads (Celery threads pool)",
+            "latency_per_request_s": LATENCY_SECONDS,
+            "requests_served_by_sandbox": served,
+            "requests_counted_by_syncs": made,
+            "requests_per_sync": served / connections,
+            "failed_runs": failed,
+            "seconds_to_send_tasks": sent,
+            "floor_is": "ideal ceil(requests / concurrency) × latency",
+            "raw_client_wall_s": raw_wall,
+            "raw_client_vs_ideal": None if raw_wall is None else raw_wall / ideal,
+            "cpu_seconds_during_wave": cpu,
+            "worker_cpu_ms_per_sync": 1000 * cpu["workers"] / connections,
+            "sandbox_cpu_ms_per_sync": 1000 * cpu["sandbox"] / connections,
+            "postgres_cpu_ms_per_sync": _per_sync(cpu["postgres"], connections),
+            "redis_cpu_ms_per_sync": _per_sync(cpu["redis"], connections),
+            "cpu_ms_per_sync_all": 1000 * cpu_total / connections,
+            # The wall time the CPUs alone would need, every process on every core.
+            "cpu_bound_wall_s_on_this_machine": cpu_total / (os.cpu_count() or 1),
+            **stages,
+            "worker_logs": str(log_dir),
+        },
+    )
