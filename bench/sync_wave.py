@@ -403,8 +403,12 @@ def _per_sync(seconds: float | None, connections: int) -> float | None:
 def run(ctx: Context) -> list[Result]:
     import tempfile
 
+    from bench import environment
+
     results = []
     for index, (connections, processes, threads) in enumerate(QUICK if ctx.quick else FULL):
+        if index:
+            environment.wipe()  # each wave starts from the same empty tables
         suffix = "" if index == 0 else "b"
         results.append(_measure(ctx, connections, processes, threads, suffix, tempfile))
     return results
