@@ -59,8 +59,9 @@ _EXPRESSIONS = {
     "unrealized_pnl": "(p.premium_received + p.current_value)::text",
     "dte": "p.expiration_date - %(today)s::date",
     "quantity": (
-        "CASE WHEN p.quantity = trunc(p.quantity) THEN to_jsonb(trunc(p.quantity)) "
-        "ELSE to_jsonb(p.quantity::float8) END"
+        # to_json, not to_jsonb: jsonb keeps 15 significant digits of a float8.
+        "CASE WHEN p.quantity = trunc(p.quantity) THEN to_json(trunc(p.quantity)) "
+        "ELSE to_json(p.quantity::float8) END"
     ),
     # Dates as DRF writes them, whatever the server's DateStyle.
     "expiration_date": "to_char(p.expiration_date, 'YYYY-MM-DD')",

@@ -16,6 +16,10 @@ app.autodiscover_tasks()
 def _close_old_connections(**kwargs) -> None:
     """What Django does around each request: drop connections past CONN_MAX_AGE
     or left unusable; the rest are health-checked on their next use."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connections
 
+    # A task run eagerly inside a caller's transaction must not close that
+    # transaction's connection under it.
+    if any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
+        return
     close_old_connections()

@@ -124,6 +124,13 @@ except (ValueError, KeyError) as error:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {error}") from None
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://…)")
+if str(DATABASES["default"].get("OPTIONS", {}).get("server_side_binding", "")).lower() in (
+    "1",
+    "true",
+):
+    # rls.set_context sends the RLS settings and the request's first read as one
+    # simple-protocol message, which server-side binding cannot carry.
+    raise ImproperlyConfigured("DATABASE_URL: server_side_binding is not supported")
 DATABASES["default"]["CONN_MAX_AGE"] = _setting(env.int, "CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # ATOMIC_REQUESTS stays off: the RLS middleware opens the request's transaction

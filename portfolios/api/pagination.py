@@ -13,6 +13,7 @@ from rest_framework import pagination, serializers
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**62
 
 
 def _whole_number(request, name: str, *, minimum: int, default: int, message: str) -> int:
@@ -45,9 +46,12 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return min(limit, self.max_limit)
 
     def get_offset(self, request):
-        return _whole_number(
+        offset = _whole_number(
             request, self.offset_query_param, minimum=0, default=0, message=self.offset_message
         )
+        # Any offset past the end is an empty page; beyond this one PostgreSQL's
+        # OFFSET (a bigint) would fail instead.
+        return min(offset, MAX_OFFSET)
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -203,3 +203,20 @@ def test_one_statement_whatever_the_page(alice, varied_book):
                 limit=limit,
             )
         assert len(queries) == 1
+
+
+def test_an_offset_beyond_any_bigint_is_an_empty_page_not_an_error(alice, alice_api, varied_book):
+    response = alice_api.get(f"/api/portfolio/{varied_book.pk}/positions/?offset={10**20}&limit=5")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], body["results"], body["next"]) == (60, [], None)
+
+
+def test_fractional_quantities_keep_every_digit(alice, varied_book):
+    with rls.as_service():
+        leg = Position.objects.filter(portfolio=varied_book, instrument_type="Equity").first()
+        Position.objects.filter(pk=leg.pk).update(quantity=Decimal("123456789012.123456"))
+    with rls.as_user(alice.pk):
+        rows = position_page(user_id=alice.pk, portfolio_id=varied_book.pk).rows
+    written = next(row for row in rows if row["id"] == leg.pk)
+    assert written["quantity"] == float(Decimal("123456789012.123456"))

@@ -31,6 +31,7 @@ def run_check(**env) -> subprocess.CompletedProcess:
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"DATABASE_URL": "mysql://x@localhost/db"}, "DATABASE_URL"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"DATABASE_URL": "postgres://u@localhost/db?server_side_binding=true"}, "DATABASE_URL"),
     ],
 )
 def test_bad_setting_gives_one_line_naming_it(env, named):

@@ -6,7 +6,8 @@ times. Verifying it again would give the same answer — the bytes, the key and
 our settings are unchanged — except for the clock. An entry therefore keeps
 the verified claims and is answered only while `exp` (with the leeway) has not
 passed, and for at most `MAX_AGE_SECONDS`, so a key withdrawn from the JWKS
-stops being honoured within the same bound as the JWKS cache itself.
+stops being honoured at most that long after the JWKS cache drops it (Clerk's
+session tokens expire after 60 s, which bounds it first).
 
 Entries are keyed by a SHA-256 digest of the token, never the token itself
 (a heap dump shows no bearer credentials), together with a fingerprint of the
@@ -16,6 +17,7 @@ party list misses the cache and is verified afresh.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import time
@@ -63,7 +65,8 @@ class VerifiedTokens:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-        return dict(entry.claims), entry.method
+        # A deep copy: nested claims (fva, o, act) are never shared between requests.
+        return copy.deepcopy(dict(entry.claims)), entry.method
 
     def put(
         self,
@@ -77,8 +80,14 @@ class VerifiedTokens:
         """Remember a token that just passed full verification."""
         now = time.time() if now is None else now
         # PyJWT refuses once exp <= now - leeway: the entry ends at that instant.
-        valid_until = min(float(claims["exp"]) + self._leeway, now + MAX_AGE_SECONDS)
-        entry = _Entry(config=config, claims=dict(claims), method=method, valid_until=valid_until)
+        # PyJWT compares int(exp): a fractional exp must not buy a second more.
+        valid_until = min(int(claims["exp"]) + self._leeway, now + MAX_AGE_SECONDS)
+        entry = _Entry(
+            config=config,
+            claims=copy.deepcopy(dict(claims)),
+            method=method,
+            valid_until=valid_until,
+        )
         key = self.digest(token)
         with self._lock:
             self._entries[key] = entry
