@@ -28,6 +28,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -403,8 +404,6 @@ def _per_sync(seconds: float | None, connections: int) -> float | None:
 
 
 def run(ctx: Context) -> list[Result]:
-    import tempfile
-
     from bench import environment
 
     results = []
@@ -412,11 +411,11 @@ def run(ctx: Context) -> list[Result]:
         if index:
             environment.wipe()  # each wave starts from the same empty tables
         suffix = "" if index == 0 else "b"
-        results.append(_measure(ctx, connections, processes, threads, suffix, tempfile))
+        results.append(_measure(ctx, connections, processes, threads, suffix))
     return results
 
 
-def _measure(ctx, connections, processes, threads, suffix, tempfile) -> Result:
+def _measure(ctx, connections, processes, threads, suffix) -> Result:
     concurrency = processes * threads
     log_dir = Path(tempfile.mkdtemp(prefix="thetavue-bench-workers-"))
     sandbox = SandboxProcess()
