@@ -63,7 +63,7 @@ def _free_port() -> int:
 
 
 class SandboxProcess:
-    """`python -m brokers.tastytrade.sandbox` on a free loopback port, driven over HTTP."""
+    """`python -m tastytrade_sandbox` on a free loopback port, driven over HTTP."""
 
     def __init__(self) -> None:
         self.port = _free_port()
@@ -72,7 +72,7 @@ class SandboxProcess:
             [
                 sys.executable,
                 "-m",
-                "brokers.tastytrade.sandbox",
+                "tastytrade_sandbox",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -18,10 +18,10 @@ from django.utils import timezone
 from selenium.webdriver.support.expected_conditions import staleness_of
 
 from brokers.models import SyncRun
-from brokers.tastytrade.sandbox import start_sandbox
 from brokers.tests.celery_worker import running_worker
 from metrics.models import HistoricalMetric
 from portfolios.models import Portfolio
+from tastytrade_sandbox import start_sandbox
 from tests.browser.conftest import DEMO_EMAIL, DEMO_PASSWORD, DESKTOP_WIDTH, PHONE_WIDTH
 from thetavue_site import rls
 

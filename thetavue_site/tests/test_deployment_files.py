@@ -5,6 +5,7 @@ Docker is not available here, so the files are parsed and cross-checked instead.
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 from pathlib import Path
@@ -68,3 +69,45 @@ def test_procfile_processes_point_at_real_modules():
         assert argv[0] in {"gunicorn", "celery"}, name
         if argv[0] == "gunicorn":
             assert (ROOT / argv[argv.index("--config") + 1]).exists()
+
+
+def _dockerignored() -> set[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def test_production_image_leaves_the_sandbox_out():
+    """The sandbox is a development tool: `COPY . .` must not carry it into the image."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY \. \.$", dockerfile, re.M)
+    assert "tastytrade_sandbox" in _dockerignored()
+    assert "tastytrade_sandbox" not in dockerfile
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+PRODUCT_PACKAGES = {"thetavue_site", "portfolios", "tradeplans", "brokers", "metrics", "django"}
+
+
+def test_sandbox_imports_nothing_from_the_product():
+    sources = [p for p in (ROOT / "tastytrade_sandbox").rglob("*.py") if "tests" not in p.parts]
+    assert len(sources) > 10
+    for path in sources:
+        assert not (_top_level_imports(path) & PRODUCT_PACKAGES), path
+
+
+def test_the_product_imports_the_sandbox_only_from_tests():
+    for package in sorted(PRODUCT_PACKAGES - {"django"}):
+        for path in (ROOT / package).rglob("*.py"):
+            if "tests" in path.parts:
+                continue
+            assert "tastytrade_sandbox" not in _top_level_imports(path), path

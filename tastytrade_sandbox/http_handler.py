@@ -7,11 +7,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from brokers.tastytrade.sandbox.http_types import Request, Response, json_response
-from brokers.tastytrade.sandbox.wire import error_body
+from tastytrade_sandbox.http_types import Request, Response, json_response
+from tastytrade_sandbox.wire import error_body
 
 if TYPE_CHECKING:
-    from brokers.tastytrade.sandbox.server import Sandbox
+    from tastytrade_sandbox.server import Sandbox
 
 logger = logging.getLogger(__name__)
 

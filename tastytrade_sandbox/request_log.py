@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from brokers.tastytrade.sandbox.wire import iso
+from tastytrade_sandbox.wire import iso
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-tastyworks-otp"})

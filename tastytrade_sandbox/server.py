@@ -1,6 +1,6 @@
 """The sandbox server: one world (book, prices, OAuth, faults, log) over HTTP.
 
-The same ``Sandbox`` runs standalone (``python -m brokers.tastytrade.sandbox``)
+The same ``Sandbox`` runs standalone (``python -m tastytrade_sandbox``)
 and in-process for tests (``start_sandbox(port=0)``). Each request gets its
 own thread, so a hanging fault never blocks the others.
 """
@@ -14,36 +14,36 @@ from datetime import datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.api import Api, ApiError
-from brokers.tastytrade.sandbox.book import Book
-from brokers.tastytrade.sandbox.clock import SandboxClock
-from brokers.tastytrade.sandbox.config import CONTROL_PREFIX, SandboxConfig
-from brokers.tastytrade.sandbox.control import Control
-from brokers.tastytrade.sandbox.demo_accounts import build_book
-from brokers.tastytrade.sandbox.faults import (
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.api import Api, ApiError
+from tastytrade_sandbox.book import Book
+from tastytrade_sandbox.clock import SandboxClock
+from tastytrade_sandbox.config import CONTROL_PREFIX, SandboxConfig
+from tastytrade_sandbox.control import Control
+from tastytrade_sandbox.demo_accounts import build_book
+from tastytrade_sandbox.faults import (
     MODIFIER_KINDS,
     FaultInjector,
     FaultRule,
     drift,
 )
-from brokers.tastytrade.sandbox.http_handler import handler_for
-from brokers.tastytrade.sandbox.http_types import (
+from tastytrade_sandbox.http_handler import handler_for
+from tastytrade_sandbox.http_types import (
     Request,
     Response,
     html_response,
     json_response,
     redirect_response,
 )
-from brokers.tastytrade.sandbox.market import Market, seeded_rng
-from brokers.tastytrade.sandbox.oauth import AuthorizeError, OAuthServer
-from brokers.tastytrade.sandbox.request_log import (
+from tastytrade_sandbox.market import Market, seeded_rng
+from tastytrade_sandbox.oauth import AuthorizeError, OAuthServer
+from tastytrade_sandbox.request_log import (
     LoggedRequest,
     RequestLog,
     redact_headers,
     redact_query,
 )
-from brokers.tastytrade.sandbox.wire import error_body
+from tastytrade_sandbox.wire import error_body
 
 logger = logging.getLogger(__name__)
 

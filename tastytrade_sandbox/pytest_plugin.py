@@ -1,7 +1,8 @@
 """The Tastytrade sandbox for tests: one server per session, reset per test.
 
-Framework-free: nothing here touches the database, so broker client tests run
-without Django (``pytest -p no:django``) and sync tests can share the server.
+Loaded by the repository's conftest.py as a pytest plugin, so the product's
+tests and the sandbox's own share one server. Framework-free: nothing here
+touches the database, so broker client tests could run without Django.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from brokers.tastytrade.sandbox import Sandbox, start_sandbox
+from tastytrade_sandbox import Sandbox, start_sandbox
 
 
 @pytest.fixture(scope="session")

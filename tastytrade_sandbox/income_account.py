@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.book import HUNDRED, ONE, DemoAccount, Holding, Opener
-from brokers.tastytrade.sandbox.history import HistoryMaker
-from brokers.tastytrade.sandbox.ledger import Ledger
-from brokers.tastytrade.sandbox.market import round_strike
-from brokers.tastytrade.sandbox.underlyings import FUTURES, UNDERLYINGS
-from brokers.tastytrade.symbols import build_future, build_future_option, build_occ
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.book import HUNDRED, ONE, DemoAccount, Holding, Opener
+from tastytrade_sandbox.history import HistoryMaker
+from tastytrade_sandbox.ledger import Ledger
+from tastytrade_sandbox.market import round_strike
+from tastytrade_sandbox.symbols import build_future, build_future_option, build_occ
+from tastytrade_sandbox.underlyings import FUTURES, UNDERLYINGS
 
 
 def income_account(maker: HistoryMaker) -> DemoAccount:

@@ -24,12 +24,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from brokers.tastytrade.sandbox.config import CONTROL_PREFIX
-from brokers.tastytrade.sandbox.http_types import Request, Response, json_response
-from brokers.tastytrade.sandbox.oauth import AuthorizeError
+from tastytrade_sandbox.config import CONTROL_PREFIX
+from tastytrade_sandbox.http_types import Request, Response, json_response
+from tastytrade_sandbox.oauth import AuthorizeError
 
 if TYPE_CHECKING:
-    from brokers.tastytrade.sandbox.server import Sandbox
+    from tastytrade_sandbox.server import Sandbox
 
 FAULT_OPTIONS = ("method", "path", "times", "rate", "seconds", "status", "mode", "retry_after")
 

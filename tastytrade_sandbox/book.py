@@ -12,11 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.history import HistoryMaker
-from brokers.tastytrade.sandbox.ledger import Ledger, signed_net_value
-from brokers.tastytrade.sandbox.underlyings import UNDERLYINGS
-from brokers.tastytrade.symbols import build_occ
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.history import HistoryMaker
+from tastytrade_sandbox.ledger import Ledger, signed_net_value
+from tastytrade_sandbox.symbols import build_occ
+from tastytrade_sandbox.underlyings import UNDERLYINGS
 
 ONE = Decimal(1)
 HUNDRED = Decimal(100)

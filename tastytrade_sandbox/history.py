@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.ledger import Ledger
-from brokers.tastytrade.sandbox.market import (
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.ledger import Ledger
+from tastytrade_sandbox.market import (
     PENNY,
     RISK_FREE_RATE,
     SECONDS_PER_YEAR,
@@ -22,9 +22,9 @@ from brokers.tastytrade.sandbox.market import (
     round_strike,
     to_tick,
 )
-from brokers.tastytrade.sandbox.pricing import black76
-from brokers.tastytrade.sandbox.underlyings import FUTURES, UNDERLYINGS, Underlying
-from brokers.tastytrade.symbols import build_occ, parse_future, parse_future_option
+from tastytrade_sandbox.pricing import black76
+from tastytrade_sandbox.symbols import build_occ, parse_future, parse_future_option
+from tastytrade_sandbox.underlyings import FUTURES, UNDERLYINGS, Underlying
 
 HUNDRED = Decimal(100)
 CHURN_SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "AMD", "NVDA", "XLE", "JPM")

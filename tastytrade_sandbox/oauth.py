@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from brokers.tastytrade.sandbox.book import DemoCustomer
-from brokers.tastytrade.sandbox.clock import SandboxClock
-from brokers.tastytrade.sandbox.config import (
+from tastytrade_sandbox.book import DemoCustomer
+from tastytrade_sandbox.clock import SandboxClock
+from tastytrade_sandbox.config import (
     ACCESS_TOKEN_SECONDS,
     AUTHORIZATION_CODE_SECONDS,
     SandboxConfig,

@@ -1,4 +1,4 @@
-"""Run the sandbox as a process: ``python -m brokers.tastytrade.sandbox``.
+"""Run the sandbox as a process: ``python -m tastytrade_sandbox``.
 
 Flags fall back to the environment (the names ThetaVue's settings use), then
 to development defaults that match ThetaVue's own.
@@ -14,7 +14,7 @@ import sys
 import threading
 from datetime import date
 
-from brokers.tastytrade.sandbox.config import (
+from tastytrade_sandbox.config import (
     CONTROL_PREFIX,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -25,13 +25,13 @@ from brokers.tastytrade.sandbox.config import (
     STANDALONE_TICK_SECONDS,
     SandboxConfig,
 )
-from brokers.tastytrade.sandbox.server import Sandbox
+from tastytrade_sandbox.server import Sandbox
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(
-        prog="python -m brokers.tastytrade.sandbox",
+        prog="python -m tastytrade_sandbox",
         description="Local Tastytrade API sandbox with demo traders.",
     )
     parser.add_argument("--host", default=env.get("SANDBOX_HOST", DEFAULT_HOST))

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from brokers.tastytrade.sandbox import account_data, market_data
-from brokers.tastytrade.sandbox.http_types import Request, Response, json_response
-from brokers.tastytrade.sandbox.wire import envelope, error_body, list_envelope
+from tastytrade_sandbox import account_data, market_data
+from tastytrade_sandbox.http_types import Request, Response, json_response
+from tastytrade_sandbox.wire import envelope, error_body, list_envelope
 
 if TYPE_CHECKING:
-    from brokers.tastytrade.sandbox.server import Sandbox
+    from tastytrade_sandbox.server import Sandbox
 
 DEFAULT_PER_PAGE = 250
 MAX_PER_PAGE = 2000

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.book import Book, DemoAccount, DemoCustomer, Opener
-from brokers.tastytrade.sandbox.history import HistoryMaker
-from brokers.tastytrade.sandbox.income_account import income_account
-from brokers.tastytrade.sandbox.ledger import Ledger
-from brokers.tastytrade.sandbox.market import Market, round_strike
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.book import Book, DemoAccount, DemoCustomer, Opener
+from tastytrade_sandbox.history import HistoryMaker
+from tastytrade_sandbox.income_account import income_account
+from tastytrade_sandbox.ledger import Ledger
+from tastytrade_sandbox.market import Market, round_strike
 
 FIRST_TRANSACTION_ID = 100_001
 

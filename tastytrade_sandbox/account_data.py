@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.book import DemoAccount, Holding
-from brokers.tastytrade.sandbox.market import PENNY, Market, to_tick
-from brokers.tastytrade.sandbox.underlyings import UNDERLYINGS
-from brokers.tastytrade.sandbox.wire import count_text, decimal_text, iso, money
-from brokers.tastytrade.symbols import parse_future, parse_future_option, parse_occ
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.book import DemoAccount, Holding
+from tastytrade_sandbox.market import PENNY, Market, to_tick
+from tastytrade_sandbox.symbols import parse_future, parse_future_option, parse_occ
+from tastytrade_sandbox.underlyings import UNDERLYINGS
+from tastytrade_sandbox.wire import count_text, decimal_text, iso, money
 
 ZERO = Decimal(0)
 STOCK_MAINTENANCE = Decimal("0.30")

@@ -17,18 +17,18 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import requests
 
-from brokers.tastytrade.sandbox import Sandbox, SandboxConfig
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.__main__ import parse_args
-from brokers.tastytrade.sandbox.account_data import balance_item, position_item
-from brokers.tastytrade.sandbox.demo_accounts import build_book
-from brokers.tastytrade.sandbox.faults import FaultInjector
-from brokers.tastytrade.sandbox.market import Market
-from brokers.tastytrade.sandbox.market_data import market_metric
-from brokers.tastytrade.sandbox.market_data import quote as quote_item
-from brokers.tastytrade.sandbox.pricing import black_scholes
-from brokers.tastytrade.sandbox.underlyings import UNDERLYINGS
-from brokers.tastytrade.symbols import build_occ, parse_occ
+from tastytrade_sandbox import Sandbox, SandboxConfig
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.__main__ import parse_args
+from tastytrade_sandbox.account_data import balance_item, position_item
+from tastytrade_sandbox.demo_accounts import build_book
+from tastytrade_sandbox.faults import FaultInjector
+from tastytrade_sandbox.market import Market
+from tastytrade_sandbox.market_data import market_metric
+from tastytrade_sandbox.market_data import quote as quote_item
+from tastytrade_sandbox.pricing import black_scholes
+from tastytrade_sandbox.symbols import build_occ, parse_occ
+from tastytrade_sandbox.underlyings import UNDERLYINGS
 
 UA = {"User-Agent": "thetavue/0.1.0"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -693,7 +693,7 @@ def test_cli_flags_fall_back_to_environment_then_defaults(monkeypatch):
 
 def test_standalone_process_prints_its_urls_and_stops_cleanly():
     process = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
-        [sys.executable, "-m", "brokers.tastytrade.sandbox", "--port", "0"],
+        [sys.executable, "-m", "tastytrade_sandbox", "--port", "0"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -14,7 +14,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from brokers.tastytrade.sandbox.market import seeded_rng
+from tastytrade_sandbox.market import seeded_rng
 
 # kind -> what it does
 FAULT_KINDS = {

@@ -13,22 +13,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.pricing import OptionValue, black76, black_scholes
-from brokers.tastytrade.sandbox.underlyings import (
-    FUTURES,
-    UNDERLYINGS,
-    FutureProduct,
-    Underlying,
-    underlying_for_root,
-)
-from brokers.tastytrade.symbols import (
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.pricing import OptionValue, black76, black_scholes
+from tastytrade_sandbox.symbols import (
     FutureOptionSymbol,
     FutureSymbol,
     OptionSymbol,
     parse_future,
     parse_future_option,
     parse_occ,
+)
+from tastytrade_sandbox.underlyings import (
+    FUTURES,
+    UNDERLYINGS,
+    FutureProduct,
+    Underlying,
+    underlying_for_root,
 )
 
 RISK_FREE_RATE = 0.04  # annual, continuous

@@ -6,27 +6,27 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.market import (
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.market import (
     PENNY,
     Market,
     OptionPrice,
     spread_around,
     to_tick,
 )
-from brokers.tastytrade.sandbox.underlyings import (
-    FUTURES,
-    UNDERLYINGS,
-    Underlying,
-    underlying_for_root,
-)
-from brokers.tastytrade.sandbox.wire import decimal_text, iso
-from brokers.tastytrade.symbols import (
+from tastytrade_sandbox.symbols import (
     build_occ,
     parse_future,
     parse_future_option,
     parse_occ,
 )
+from tastytrade_sandbox.underlyings import (
+    FUTURES,
+    UNDERLYINGS,
+    Underlying,
+    underlying_for_root,
+)
+from tastytrade_sandbox.wire import decimal_text, iso
 
 QUOTE_KEYS = ("equity", "equity-option", "index", "future", "future-option", "cryptocurrency")
 WEEKLIES_LISTED = 8

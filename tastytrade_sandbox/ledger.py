@@ -11,8 +11,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from brokers.tastytrade.sandbox import market_calendar as cal
-from brokers.tastytrade.sandbox.wire import count_text, decimal_text, effect, iso, money
+from tastytrade_sandbox import market_calendar as cal
+from tastytrade_sandbox.wire import count_text, decimal_text, effect, iso, money
 
 CENT = Decimal("0.01")
 FEE_FIELDS = (
