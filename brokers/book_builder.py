@@ -15,9 +15,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from brokers.tastytrade import client as tt
-from brokers.tastytrade.symbols import parse_future_option, parse_occ
 from metrics.pricing import LegInputs, price_legs
 from portfolios.strategies import LegView, detect_strategies, leg_assignments
+from portfolios.symbols import parse_future_option, parse_occ
 
 NEW_YORK = ZoneInfo("America/New_York")
 CENTS = Decimal("0.01")

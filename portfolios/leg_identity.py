@@ -1,6 +1,6 @@
 """A manual leg's contract, read from a broker symbol or from its parts.
 
-Symbols are parsed with brokers.tastytrade.symbols (pure functions, the same
+Symbols are parsed with portfolios.symbols (pure functions, the same
 the sync uses): OCC equity options ("AAPL  260116P00172500", padded or not),
 futures ("/ESZ5"), futures options ("./ESZ4 EW3U4 240920P5650") and tickers.
 Strikes are per share in the underlying's price units.
@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from brokers.tastytrade import symbols as broker_symbols
+from portfolios import symbols
 from portfolios.models import InstrumentType
 
 OPTION_INSTRUMENTS = frozenset({InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE_OPTION})
@@ -70,7 +70,7 @@ def _parse_symbol(symbol: str) -> dict[str, Any]:
     """Read an OCC option, futures option, future or stock symbol."""
     try:
         if symbol.startswith("./"):
-            future_option = broker_symbols.parse_future_option(symbol)
+            future_option = symbols.parse_future_option(symbol)
             return {
                 "symbol": future_option.symbol,
                 "underlying_symbol": future_option.future.symbol,
@@ -80,7 +80,7 @@ def _parse_symbol(symbol: str) -> dict[str, Any]:
                 "strike_price": future_option.strike,
             }
         if symbol.startswith("/"):
-            future = broker_symbols.parse_future(symbol)
+            future = symbols.parse_future(symbol)
             return {
                 "symbol": future.symbol,
                 "underlying_symbol": future.symbol,
@@ -92,7 +92,7 @@ def _parse_symbol(symbol: str) -> dict[str, Any]:
         # Tickers are at most 12 characters without spaces; anything longer is
         # read as an OCC symbol so its own error message explains what is wrong.
         if len(symbol) > 12 or " " in symbol:
-            return _option_identity(broker_symbols.parse_occ(symbol))
+            return _option_identity(symbols.parse_occ(symbol))
     except ValueError as error:
         raise ValidationError({"symbol": str(error)}) from None
     if not TICKER_RE.match(symbol):
@@ -167,7 +167,7 @@ def _identity_from_parts(data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     try:
-        occ = broker_symbols.build_occ(
+        occ = symbols.build_occ(
             underlying, parts["expiration_date"], parts["option_type"], parts["strike_price"]
         )
     except ValueError as error:

@@ -1,6 +1,7 @@
 """Tastytrade symbology: OCC equity-option, futures and futures-option symbols.
 
-Pure functions over strings; no I/O. See tastytrade-api.md §4.
+Pure functions over strings; no I/O. See tastytrade-api.md §4. It sits on the
+domain side so portfolios and brokers both read it.
 """
 
 from __future__ import annotations

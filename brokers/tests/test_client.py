@@ -33,7 +33,7 @@ from brokers.tastytrade.oauth_client import (
     redact,
     refresh_access_token,
 )
-from brokers.tastytrade.symbols import build_occ
+from portfolios.symbols import build_occ
 
 USER_AGENT = "thetavue/0.1.0"
 SHORT_TIMEOUT = (0.5, 0.3)  # (connect, read) seconds: hangs fail fast in tests

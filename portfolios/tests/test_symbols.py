@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brokers.tastytrade.symbols import (
+from portfolios.symbols import (
     FutureOptionSymbol,
     FutureSymbol,
     OptionSymbol,

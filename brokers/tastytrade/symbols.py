@@ -1,0 +1,3 @@
+"""Re-export of portfolios.symbols, where OCC and futures symbol parsing lives."""
+
+from portfolios.symbols import *  # noqa: F403
