@@ -1,22 +1,22 @@
-"""Broker connections: connect through OAuth, store tokens encrypted, disconnect."""
+"""Broker connections: connect through OAuth, disconnect."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from brokers.models import BrokerConnection, SyncRun
 from brokers.oauth_state import state_consume, state_issue
-from brokers.tastytrade.oauth_client import TokenSet, build_authorize_url, exchange_code
-from brokers.token_crypto import decrypt_token, encrypt_token
+from brokers.sync_queue import sync_enqueue
+from brokers.tastytrade.oauth_client import build_authorize_url, exchange_code
+from brokers.tokens import connection_tokens_store
+from thetavue_site.users.consents import PRIVACY_TEXT_VERSION, consent_record
 
 logger = logging.getLogger(__name__)
 
-PRIVACY_TEXT_VERSION = "2026-11"
+BROKER_CONSENT_PURPOSE = "broker_connection"
 
 
 def authorize_url_for(*, user_id: str) -> str:
@@ -27,43 +27,6 @@ def authorize_url_for(*, user_id: str) -> str:
         settings.TASTYTRADE_REDIRECT_URI,
         state_issue(user_id=user_id),
         scope="read",
-    )
-
-
-def connection_tokens_store(*, connection: BrokerConnection, tokens: TokenSet) -> None:
-    """Encrypt and save a token set on the connection (refresh token kept if absent)."""
-    connection.access_token_encrypted = encrypt_token(
-        connection_id=connection.pk, token=tokens.access_token
-    )
-    if tokens.refresh_token:
-        connection.refresh_token_encrypted = encrypt_token(
-            connection_id=connection.pk, token=tokens.refresh_token
-        )
-    connection.access_token_expires_at = tokens.expires_at
-    if tokens.scopes:
-        connection.scopes = " ".join(tokens.scopes)
-    connection.save(
-        update_fields=[
-            "access_token_encrypted",
-            "refresh_token_encrypted",
-            "access_token_expires_at",
-            "scopes",
-            "updated_at",
-        ]
-    )
-
-
-def connection_tokens(*, connection: BrokerConnection) -> TokenSet:
-    """Return the connection's decrypted tokens (raises TokenDecryptionError)."""
-    return TokenSet(
-        access_token=decrypt_token(
-            connection_id=connection.pk, ciphertext=connection.access_token_encrypted
-        ),
-        refresh_token=decrypt_token(
-            connection_id=connection.pk, ciphertext=connection.refresh_token_encrypted
-        ),
-        expires_at=connection.access_token_expires_at or timezone.now() - dt.timedelta(seconds=1),
-        scopes=tuple(connection.scopes.split()),
     )
 
 
@@ -98,13 +61,7 @@ def connection_create_from_code(*, user, code: str, state: str) -> tuple[BrokerC
     connection.excluded_account_ids = []
     connection.save()
     connection_tokens_store(connection=connection, tokens=tokens)
-    from thetavue_site.users.models import Consent
-
-    Consent.objects.create(
-        user=user, purpose="broker_connection", text_version=PRIVACY_TEXT_VERSION
-    )
-    from brokers.sync_queue import sync_enqueue
-
+    consent_record(user=user, purpose=BROKER_CONSENT_PURPOSE, text_version=PRIVACY_TEXT_VERSION)
     run = sync_enqueue(connection=connection, trigger="connect")
     return connection, run
 

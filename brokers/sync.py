@@ -24,14 +24,16 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from brokers import book_builder
-from brokers.connections import connection_tokens, connection_tokens_store
 from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
 from brokers.tastytrade import client as tt
 from brokers.tastytrade.oauth_client import TokenSet
 from brokers.token_crypto import TokenDecryptionError
+from brokers.tokens import connection_tokens, connection_tokens_store
 from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
 from thetavue_site import rls
+from thetavue_site.users.notifications import notification_create
+from tradeplans.notifications import plans_notify_breaches
 
 logger = logging.getLogger(__name__)
 
@@ -237,11 +239,6 @@ _PROGRESS_AND_FILLS_SQL = (
 
 
 def _notify(*, user_id: str, kind: str, level: str, title: str, body: str, dedupe_key: str) -> None:
-    try:
-        from thetavue_site.users.notifications import notification_create
-    except ImportError:  # the notifications service ships with the auth issue
-        logger.warning("notification not sent (service unavailable): %s", title)
-        return
     notification_create(
         user_id=user_id, kind=kind, level=level, title=title, body=body, dedupe_key=dedupe_key
     )
@@ -467,14 +464,13 @@ def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer
     totals = {"accounts": 0, "added": 0, "updated": 0, "closed": 0, "transactions": 0}
     synced_at = timezone.now()
 
-    def finish() -> bool:
+    def finish() -> None:
         timer.lap("write")
-        return _finish(owner_id, connection_id, run, totals, cursor, request_count, timer)
+        _finish(owner_id, connection_id, run, totals, cursor, request_count, timer)
 
-    has_plans = True
     if not snapshots:
         with rls.as_user(owner_id):
-            has_plans = finish()
+            finish()
     for index, snapshot in enumerate(snapshots):
         # One transaction per account: an account is written whole or not at all.
         # The last one also records the run, so the connection and its run agree
@@ -492,19 +488,14 @@ def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer
             totals["closed"] += result.closed
             totals["transactions"] += result.transactions_added
             if index == len(snapshots) - 1:
-                has_plans = finish()
-    if has_plans:
-        _notify_plan_breaches(owner_id)
+                finish()
+    _notify_plan_breaches(owner_id)
     return totals
 
 
-def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) -> bool:
-    """Mark the connection synced and the run succeeded; return whether the user has plans.
-
-    One statement inside the caller's transaction. A user without trade plans
-    has no breach to open or clear, so the caller skips that check (and its
-    transaction); when the connection row is gone, it runs it as before.
-    """
+def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) -> None:
+    """Mark the connection synced and the run succeeded, in one statement inside
+    the caller's transaction."""
     now = timezone.now()
     with db_connection.cursor() as db:
         db.execute(
@@ -526,30 +517,23 @@ def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) 
                 cursor,
                 now,
                 connection_id,
-                owner_id,
             ],
         )
-        row = db.fetchone()
-    return row is None or row[0]
 
 
-# The run and its connection in one statement; RETURNING tells whether the
-# user has trade plans to check against the new book.
+# The run and its connection in one statement.
 _FINISH_SQL = (
     "WITH run AS (UPDATE sync_runs SET status = %s, finished_at = %s, duration_ms = %s, "
     "progress = 'done', accounts_synced = %s, positions_added = %s, positions_updated = %s, "
     "positions_closed = %s, transactions_added = %s, requests_made = %s, "
     "timings = %s::jsonb, error = '' WHERE id = %s) "
     "UPDATE broker_connections SET status = %s, last_synced_at = %s, last_error = '', "
-    "consecutive_failures = 0, transactions_cursor = %s, updated_at = %s WHERE id = %s "
-    "RETURNING EXISTS (SELECT 1 FROM trade_plans WHERE user_id = %s)"
+    "consecutive_failures = 0, transactions_cursor = %s, updated_at = %s WHERE id = %s"
 )
 
 
 def _notify_plan_breaches(owner_id: str) -> None:
     """Turn new trade-plan breaches into notifications; never fail the finished sync."""
-    from tradeplans.notifications import plans_notify_breaches
-
     try:
         plans_notify_breaches(user_id=owner_id)
     except Exception:

@@ -8,8 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from brokers.models import BrokerConnection, SyncRun
+from thetavue_site.celery import app as celery_app
 
 MANUAL_SYNC_COOLDOWN_SECONDS = 60
+# The task is sent by its stable name: brokers.tasks sits above this service
+# and imports it, so importing the task object back would close a cycle.
+SYNC_CONNECTION_TASK = "brokers.sync_connection"
 
 
 class SyncTooSoon(Exception):
@@ -47,11 +51,9 @@ def sync_enqueue(
         status=SyncRun.Status.QUEUED,
         started_at=timezone.now(),
     )
-    from brokers.tasks import sync_connection_task
-
     args = (connection.pk, connection.user_id, run.pk)
     transaction.on_commit(
-        lambda: sync_connection_task.apply_async(args=args, countdown=countdown_seconds)
+        lambda: celery_app.send_task(SYNC_CONNECTION_TASK, args=args, countdown=countdown_seconds)
     )
     return run
 

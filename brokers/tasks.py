@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from brokers import sync
 from brokers.models import BrokerConnection, SyncRun
-from brokers.sync_queue import sync_enqueue
+from brokers.sync_queue import SYNC_CONNECTION_TASK, sync_enqueue
 from thetavue_site import rls
+from thetavue_site.users.notifications import notification_prune
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ LOCKED_RETRIES = 5
 
 @shared_task(
     bind=True,
-    name="brokers.sync_connection",
+    name=SYNC_CONNECTION_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=120,
@@ -75,10 +76,7 @@ def prune_history_task() -> dict[str, int]:
         runs, _ = SyncRun.objects.filter(
             finished_at__lt=now - dt.timedelta(days=settings.SYNC_RUN_RETENTION_DAYS)
         ).delete()
-        from thetavue_site.users.models import Notification
-
-        notes, _ = Notification.objects.filter(
-            read_at__isnull=False,
-            read_at__lt=now - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS),
-        ).delete()
+    notes = notification_prune(
+        read_before=now - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
+    )
     return {"sync_runs": runs, "notifications": notes}

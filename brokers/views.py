@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from brokers.connections import PRIVACY_TEXT_VERSION, authorize_url_for, connection_disconnect
+from brokers.connections import BROKER_CONSENT_PURPOSE, authorize_url_for, connection_disconnect
 from brokers.models import BrokerConnection, SyncRun
 from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
+from thetavue_site.users.consents import PRIVACY_TEXT_VERSION, consent_latest
 
 ACTIVE_RUN_STATUSES = frozenset({SyncRun.Status.QUEUED, SyncRun.Status.RUNNING})
 POLL_SECONDS = 2
@@ -90,17 +91,6 @@ def sync_state(
     }
 
 
-def _latest_consent(user):
-    from thetavue_site.users.models import Consent
-
-    return (
-        Consent.objects.filter(user=user, purpose="broker_connection")
-        .order_by("-created_at")
-        .values("text_version", "created_at")
-        .first()
-    )
-
-
 def _environment_label(environment: str) -> str:
     host = urlsplit(environment).hostname or environment
     if host in ("127.0.0.1", "localhost", "::1"):
@@ -136,7 +126,7 @@ def connections_page(request):
             "rows": rows,
             "form": ConnectForm(),
             "privacy_version": PRIVACY_TEXT_VERSION,
-            "consent": _latest_consent(request.user),
+            "consent": consent_latest(user=request.user, purpose=BROKER_CONSENT_PURPOSE),
             "callback_error": callback_error,
             "connected_id": connected_id if connected_id.isdigit() else "",
             "authorize_host": urlsplit(settings.TASTYTRADE_AUTHORIZE_URL).netloc,

@@ -16,17 +16,15 @@ not stack a second one.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from thetavue_site import rls
+from thetavue_site.users.notifications import notification_create
 from tradeplans import compliance, selectors
 from tradeplans.compliance import CheckStatus, ComplianceCheck
 from tradeplans.models import TradePlan, TradePlanBreach
-
-logger = logging.getLogger(__name__)
 
 NOTIFICATION_KIND = "plan_breach"
 NOTIFICATION_LEVEL = "warning"
@@ -129,16 +127,6 @@ def plans_notify_breaches(*, user_id: str, now: dt.datetime | None = None) -> li
 
 
 def _notify(*, user_id: str, plan_name: str, breach: NewBreach) -> None:
-    try:
-        from thetavue_site.users.notifications import notification_create
-    except ImportError:  # the notifications service ships with the auth work
-        logger.warning(
-            "plan breach not notified (service unavailable): plan %s %s %s",
-            breach.plan_id,
-            breach.rule,
-            breach.subject,
-        )
-        return
     notification_create(
         user_id=user_id,
         kind=NOTIFICATION_KIND,

@@ -7,11 +7,11 @@ import datetime as dt
 from django.db import connection as db
 from django.utils import timezone
 
-from brokers.connections import connection_tokens_store
 from brokers.models import BrokerConnection
 from brokers.sync import default_client_factory
 from brokers.tastytrade import client as tt
 from brokers.tastytrade.oauth_client import TokenSet
+from brokers.tokens import connection_tokens_store
 from thetavue_site import rls
 
 SYNCED_TABLES = ["portfolios", "positions", "account_balances", "transactions"]

@@ -8,9 +8,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from brokers.connections import connection_tokens
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection
+from brokers.tokens import connection_tokens
 from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from brokers.connections import PRIVACY_TEXT_VERSION
 from brokers.models import BrokerConnection, SyncRun
 from thetavue_site import rls
+from thetavue_site.users.consents import PRIVACY_TEXT_VERSION
 
 pytestmark = pytest.mark.django_db
 

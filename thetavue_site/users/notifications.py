@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thetavue_site import rls
 from thetavue_site.users.models import Notification, User
+from thetavue_site.users.tasks import notification_email_task
 
 
 @transaction.atomic
@@ -52,8 +55,6 @@ def notification_create(
                 user_id=user_id, dedupe_key=dedupe_key, read_at__isnull=True
             )
     if user.notify_by_email and user.email:
-        from thetavue_site.users.tasks import notification_email_task
-
         notification_id = notification.pk
         transaction.on_commit(lambda: notification_email_task.delay(notification_id, user_id))
     return notification
@@ -80,3 +81,12 @@ def notification_mark_all_read(*, user: User) -> int:
 @transaction.atomic
 def notification_delete(*, notification: Notification) -> None:
     notification.delete()
+
+
+def notification_prune(*, read_before: dt.datetime) -> int:
+    """Delete notifications read before `read_before`, for every user; return how many."""
+    with rls.as_service(), transaction.atomic():
+        deleted, _ = Notification.objects.filter(
+            read_at__isnull=False, read_at__lt=read_before
+        ).delete()
+    return deleted

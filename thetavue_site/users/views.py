@@ -24,6 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from thetavue_site.users import privacy, selectors, tokens
+from thetavue_site.users.consents import PRIVACY_TEXT_VERSION
 from thetavue_site.users.models import ApiToken, Consent
 from thetavue_site.users.notifications import notification_mark_all_read, notification_mark_read
 
@@ -161,8 +162,6 @@ def notifications_read_all(request):
 @require_http_methods(["GET"])
 def privacy_page(request):
     """What ThetaVue stores and why; public, so it can be read before signing up."""
-    from brokers.connections import PRIVACY_TEXT_VERSION
-
     return render(
         request,
         "users/privacy.html",
