@@ -78,3 +78,17 @@ def connection_disconnect(*, connection: BrokerConnection) -> None:
     connection.access_token_expires_at = None
     connection.status = BrokerConnection.Status.DISABLED
     connection.save()
+
+
+@transaction.atomic
+def connection_account_exclude(*, connection_id: int, broker_account_id: str) -> None:
+    """Skip `broker_account_id` in the connection's future syncs, until a reconnect."""
+    # Lock the connection so a sync writing the same list does not lose this id.
+    connection = BrokerConnection.objects.select_for_update().filter(pk=connection_id).first()
+    if connection is None:
+        return  # Deleted meanwhile: nothing syncs that account any more.
+    excluded = list(connection.excluded_account_ids or [])
+    if broker_account_id not in excluded:
+        excluded.append(broker_account_id)
+        connection.excluded_account_ids = excluded
+        connection.save(update_fields=["excluded_account_ids", "updated_at"])

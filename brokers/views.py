@@ -21,13 +21,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from brokers.connections import BROKER_CONSENT_PURPOSE, authorize_url_for, connection_disconnect
-from brokers.models import BrokerConnection, SyncRun
-from brokers.selectors import latest_runs
+from brokers.models import BrokerConnection
+from brokers.selectors import latest_runs, sync_state
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from thetavue_site.users.consents import PRIVACY_TEXT_VERSION, consent_latest
 
-ACTIVE_RUN_STATUSES = frozenset({SyncRun.Status.QUEUED, SyncRun.Status.RUNNING})
-POLL_SECONDS = 2
 SYNC_FINISHED_EVENT = "tv-sync-finished"
 MAX_ERROR_CHARS = 300
 
@@ -46,49 +44,6 @@ class ConnectForm(forms.Form):
 def connections_for(*, user):
     """Return the user's broker connections (the scope every connection read starts from)."""
     return BrokerConnection.objects.filter(user=user).order_by("pk")
-
-
-def _state(connection: BrokerConnection, run: SyncRun | None) -> str:
-    """Name what the trader should see first: a run in flight, a problem, or freshness."""
-    Status = BrokerConnection.Status
-    if connection.status == Status.DISABLED:
-        return "disabled"
-    if run is not None and run.status in ACTIVE_RUN_STATUSES:
-        return run.status
-    if connection.status == Status.NEEDS_REAUTH:
-        return "reauth"
-    if connection.status == Status.ERROR or (
-        run is not None and run.status == SyncRun.Status.FAILED
-    ):
-        return "failed"
-    return "ok" if connection.last_synced_at else "never"
-
-
-def sync_state(
-    *,
-    connection: BrokerConnection | None,
-    run: SyncRun | None,
-    notice: str = "",
-    compact: bool = False,
-) -> dict:
-    """Return the template context of the sync status partial."""
-    if connection is None:
-        return {"connection": None, "state": "manual", "compact": compact}
-    state = _state(connection, run)
-    query = "?watching=1&compact=1" if compact else "?watching=1"
-    return {
-        "connection": connection,
-        "run": run,
-        "state": state,
-        "active": state in ACTIVE_RUN_STATUSES,
-        "notice": notice,
-        "compact": compact,
-        "poll_seconds": POLL_SECONDS,
-        "status_url": reverse("brokers:status", args=[connection.pk]) + query,
-        "sync_url": reverse("brokers:sync", args=[connection.pk]),
-        "can_sync": connection.status
-        not in (BrokerConnection.Status.DISABLED, BrokerConnection.Status.NEEDS_REAUTH),
-    }
 
 
 def _environment_label(environment: str) -> str:

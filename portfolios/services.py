@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from brokers.models import BrokerConnection
+from brokers.connections import connection_account_exclude
 from metrics.pricing import LegInputs, price_legs
 from portfolios import detection
 from portfolios.leg_identity import leg_identity
@@ -128,18 +128,10 @@ def portfolio_delete(*, portfolio: Portfolio, confirm: bool = False) -> None:
                 "the broker is reconnected. Repeat the request with ?confirm=true."
             )
         if portfolio.broker_connection_id is not None:
-            # Lock the connection so a sync writing the same list does not lose this id.
-            connection = (
-                BrokerConnection.objects.select_for_update()
-                .filter(pk=portfolio.broker_connection_id)
-                .first()
+            connection_account_exclude(
+                connection_id=portfolio.broker_connection_id,
+                broker_account_id=portfolio.broker_account_id,
             )
-            if connection is not None:
-                excluded = list(connection.excluded_account_ids or [])
-                if portfolio.broker_account_id not in excluded:
-                    excluded.append(portfolio.broker_account_id)
-                    connection.excluded_account_ids = excluded
-                    connection.save(update_fields=["excluded_account_ids", "updated_at"])
     portfolio.delete()
 
 

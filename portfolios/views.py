@@ -23,8 +23,7 @@ from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from brokers.selectors import latest_runs
-from brokers.views import sync_state
+from brokers.selectors import latest_runs, sync_state
 from metrics import selectors as metrics_selectors
 from metrics.models import HistoricalMetric
 from portfolios import selectors

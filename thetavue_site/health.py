@@ -1,15 +1,14 @@
-"""/healthz: the database, Redis and the age of the oldest active sync; 200 or 503."""
+"""/healthz: the database and Redis, plus what the apps register; 200 or 503."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.utils import timezone
-
-from thetavue_site import rls
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +32,14 @@ def _check_redis() -> str:
         return "unreachable"
 
 
-def _oldest_sync_age_seconds() -> float | None:
-    from brokers.selectors import oldest_active_sync_time
+# Extra figures reported when the database answers, registered by the apps
+# that own them (AppConfig.ready): name -> callable returning a JSON value.
+DETAILS: dict[str, Callable[[], Any]] = {}
 
-    try:
-        with rls.as_service():
-            oldest = oldest_active_sync_time()
-    except DatabaseError:
-        return None
-    if oldest is None:
-        return None
-    return round((timezone.now() - oldest).total_seconds(), 1)
+
+def detail_register(name: str, probe: Callable[[], Any]) -> None:
+    """Add `name` to /healthz's body, computed by `probe` on each request."""
+    DETAILS[name] = probe
 
 
 def healthz(request):
@@ -51,5 +47,6 @@ def healthz(request):
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     if checks["database"] == "ok":
-        body["oldest_active_sync_age_seconds"] = _oldest_sync_age_seconds()
+        for name, probe in DETAILS.items():
+            body[name] = probe()
     return JsonResponse(body, status=200 if healthy else 503)

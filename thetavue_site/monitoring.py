@@ -11,15 +11,11 @@ import secrets
 import time
 
 from django.conf import settings
-from django.db.models import Count
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 
-from thetavue_site import rls
-
-# No auto-describe: registering must not run the collector (it reads the database).
+# No auto-describe: registering must not run a collector (apps register ones
+# that read the database, e.g. brokers' sync outcomes, from AppConfig.ready).
 REGISTRY = CollectorRegistry(auto_describe=False)
 API_LATENCY = Histogram(
     "thetavue_http_request_seconds",
@@ -28,39 +24,6 @@ API_LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-
-
-class SyncRunCollector:
-    """Sync outcomes over the last 24 h, read from the database at scrape time.
-
-    Read from sync_runs rather than counted in-process, so every worker's
-    runs are seen whichever process is scraped.
-    """
-
-    def collect(self):
-        from brokers.models import BrokerConnection, SyncRun
-
-        since = timezone.now() - timezone.timedelta(hours=24)
-        runs = GaugeMetricFamily(
-            "thetavue_sync_runs_24h", "Sync runs in the last 24 hours by status.", labels=["status"]
-        )
-        connections = GaugeMetricFamily(
-            "thetavue_broker_connections", "Broker connections by status.", labels=["status"]
-        )
-        with rls.as_service():
-            for row in (
-                SyncRun.objects.filter(started_at__gte=since)
-                .values("status")
-                .annotate(n=Count("id"))
-            ):
-                runs.add_metric([row["status"]], row["n"])
-            for row in BrokerConnection.objects.values("status").annotate(n=Count("id")):
-                connections.add_metric([row["status"]], row["n"])
-        yield runs
-        yield connections
-
-
-REGISTRY.register(SyncRunCollector())
 
 
 def _route(request) -> str:

@@ -150,19 +150,3 @@ def ago(value):
     if seconds < 86400:
         return f"{round(seconds / 3600)} h ago"
     return f"{round(seconds / 86400)} d ago"
-
-
-@register.simple_tag(takes_context=True)
-def unread_notifications(context) -> int:
-    """Return the signed-in user's unread notification count (0 when signed out)."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return 0
-    cached = getattr(request, "_tv_unread_count", None)
-    if cached is None:
-        from thetavue_site.users.selectors import notification_list_for_user
-
-        cached = notification_list_for_user(user=user, unread=True).count()
-        request._tv_unread_count = cached
-    return cached
