@@ -1,8 +1,6 @@
 """Adapter between stored legs and strategy detection (portfolios.strategies).
 
-Detection is a pure module that may be absent from a deployment's history
-(it arrived after the API); everything here degrades to "unknown" when it
-cannot be imported, and nothing else in the API imports it directly.
+Nothing else in the API imports detection directly.
 Money in $ for a whole group, credit > 0; `max_loss` > 0 is a loss.
 """
 
@@ -12,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from types import ModuleType
 
+from portfolios import strategies
 from portfolios.models import Portfolio
 
 CASH_ACCOUNT_TYPES = frozenset({Portfolio.AccountType.CASH, Portfolio.AccountType.IRA})
@@ -41,27 +39,11 @@ class Assignment:
     strategy_group_id: str
 
 
-def _strategies() -> ModuleType | None:
-    try:
-        from portfolios import strategies
-    except ImportError:
-        return None
-    required = ("detect_strategies", "leg_assignments", "LegView")
-    if not all(hasattr(strategies, name) for name in required):
-        return None
-    return strategies
-
-
-def available() -> bool:
-    """Return whether strategy detection is installed."""
-    return _strategies() is not None
-
-
-def _leg_views(module: ModuleType, legs: Sequence[Mapping], portfolio: Portfolio) -> list:
+def _leg_views(legs: Sequence[Mapping], portfolio: Portfolio) -> list:
     account = str(portfolio.pk)
     is_cash = portfolio.account_type in CASH_ACCOUNT_TYPES
     return [
-        module.LegView(
+        strategies.LegView(
             id=leg["id"],
             account=account,
             underlying=leg["underlying_symbol"],
@@ -86,14 +68,13 @@ def assignments(
 ) -> dict[int, Assignment] | None:
     """Return each leg id's detected strategy type and group id.
 
-    None when detection is not installed or there are more than
-    MAX_LEGS_TO_REGROUP legs (then the legs keep their types).
+    None when there are more than MAX_LEGS_TO_REGROUP legs (then the legs
+    keep their types).
     """
-    module = _strategies()
-    if module is None or len(legs) > MAX_LEGS_TO_REGROUP:
+    if len(legs) > MAX_LEGS_TO_REGROUP:
         return None
-    groups = module.detect_strategies(_leg_views(module, legs, portfolio), today=today)
-    owners = module.leg_assignments(groups=groups)
+    groups = strategies.detect_strategies(_leg_views(legs, portfolio), today=today)
+    owners = strategies.leg_assignments(groups=groups)
     return {
         leg_id: Assignment(
             strategy_type=str(group.strategy_type.value), strategy_group_id=group.group_id
@@ -124,17 +105,14 @@ def group_risks(
 
     Each group is detected on its own legs: detection's cost grows steeply with
     the legs of one underlying (about n³), so the whole book is never run here.
-    None when detection is not installed, the legs do not form one strategy
-    held in full, or the group has more than MAX_LEGS_PER_GROUP legs.
+    None when the legs do not form one strategy held in full, or the group
+    has more than MAX_LEGS_PER_GROUP legs.
     """
-    module = _strategies()
     risks: dict[str, GroupRisk | None] = dict.fromkeys(groups)
-    if module is None:
-        return risks
     for key, legs in groups.items():
         if len(legs) > MAX_LEGS_PER_GROUP:
             continue
-        found = module.detect_strategies(_leg_views(module, legs, portfolio), today=today)
+        found = strategies.detect_strategies(_leg_views(legs, portfolio), today=today)
         if len(found) == 1 and _holds_whole_legs(found[0], legs):
             risks[key] = _risk(found[0])
     return risks
