@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolios import detection
 from portfolios.models import Position
 from portfolios.selectors import market_today
 from portfolios.tests.api_support import db_state, position_json
@@ -133,18 +132,6 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
             },
         ],
     }
-
-
-def test_without_detection_risk_is_unknown(spread_and_stock, alice_api, monkeypatch):
-    portfolio, *_ = spread_and_stock
-    monkeypatch.setattr(detection, "_strategies", lambda: None)
-    for group in alice_api.get(url(portfolio)).json()["results"]:
-        assert (group["max_profit"], group["max_loss"], group["undefined_risk"]) == (
-            None,
-            None,
-            None,
-        )
-        assert group["net_credit"] is not None
 
 
 def test_a_naked_short_put_is_undefined_risk(alice, alice_api):

@@ -1,17 +1,24 @@
-"""Create the demo trader, an admin and the demo manual book (idempotent)."""
+"""Create the demo trader, an admin and the demo manual book (idempotent).
+
+It lives in brokers, the top app, because it writes portfolios and prices
+them with metrics; connect_demo then connects the trader to the sandbox.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.services import positions_reprice
 from portfolios import demo
 from portfolios.models import Portfolio, Position
+from portfolios.services import positions_regroup
 from thetavue_site import rls
 from thetavue_site.users.models import User
 
@@ -47,8 +54,6 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(email=email, password=password, **fields)
-            from allauth.account.models import EmailAddress
-
             EmailAddress.objects.get_or_create(
                 user=user, email=email, defaults={"primary": True, "verified": True}
             )
@@ -99,8 +104,5 @@ class Command(BaseCommand):
             + 50_000
         )
         portfolio.save(update_fields=["net_liquidation_value", "updated_at"])
-        from metrics.services import positions_reprice
-        from portfolios.services import positions_regroup
-
         positions_regroup(portfolio=portfolio)
         positions_reprice(portfolio=portfolio)
