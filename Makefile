@@ -16,7 +16,7 @@ help:
 	@echo "make run    - set up and start ThetaVue (web, worker, beat, sandbox)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make bench  - run the benchmarks (QUICK=1 for the reduced set)"
-	@echo "make lint   - ruff check + format check"
+	@echo "make lint   - ruff check + format check + import arrows (lint-imports)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -60,13 +60,14 @@ run: demo
 
 test: install browser-deps services
 	@trap '$(SERVICES) stop' EXIT; \
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && \
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && \
 	$(PY) manage.py makemigrations --check --dry-run && \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
