@@ -262,10 +262,10 @@ def _postgres_cpu_seconds() -> float | None:
 
 
 def _redis_cpu_seconds() -> float | None:
-    from django.core.cache import cache
+    from thetavue_site.redis_client import redis_client
 
     try:
-        pid = int(cache._cache.get_client(write=False).info("server")["process_id"])
+        pid = int(redis_client().info("server")["process_id"])
         return _cpu_seconds(pid)
     except (OSError, KeyError, AttributeError):
         return None

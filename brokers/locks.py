@@ -1,63 +1,63 @@
-"""One sync at a time per connection: an atomic Redis lock released only by its holder.
+"""One sync at a time per connection: redis-py's Lock, released only by its holder.
 
-The lock lives SYNC_LOCK_TTL_SECONDS and a heartbeat thread extends it while
-its holder runs, so a worker killed mid-sync frees the connection within one
-TTL instead of after the task's whole time limit.
+The lock lives SYNC_LOCK_TTL_SECONDS and a heartbeat thread renews it
+(`Lock.reacquire`) while its holder runs, so a worker killed mid-sync frees
+the connection within one TTL instead of after the task's whole time limit.
 """
 
 from __future__ import annotations
 
 import contextlib
-import secrets
+import logging
 import threading
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.core.cache import cache
+from redis.exceptions import LockError
+from redis.lock import Lock
 
-_RELEASE_IF_HOLDER = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
-"""
-_EXTEND_IF_HOLDER = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end
-"""
+from thetavue_site.redis_client import redis_client, redis_key
+
+logger = logging.getLogger(__name__)
 
 
-def _key(name: str) -> str:
-    return cache.make_and_validate_key(f"lock:{name}")
-
-
-def _redis():
-    return cache._cache.get_client(write=True)  # the Redis client behind Django's cache
+def _lock(name: str, ttl_seconds: int) -> Lock:
+    # thread_local=False: the heartbeat thread renews with the holder's token.
+    return redis_client().lock(
+        redis_key(f"lock:{name}"), timeout=ttl_seconds, blocking=False, thread_local=False
+    )
 
 
 @contextlib.contextmanager
 def redis_lock(name: str, ttl_seconds: int | None = None) -> Iterator[bool]:
     """Yield True when this caller holds the lock `name`, False when another does."""
     ttl = ttl_seconds or settings.SYNC_LOCK_TTL_SECONDS
-    client = _redis()
-    key = _key(name)
-    token = secrets.token_hex(16)
-    acquired = bool(client.set(key, token, nx=True, ex=ttl))
+    lock = _lock(name, ttl)
+    if not lock.acquire():
+        yield False
+        return
     stop = threading.Event()
-    heartbeat = None
-    if acquired:
 
-        def beat() -> None:
-            # Extend at a third of the TTL: two missed beats still leave margin.
-            while not stop.wait(ttl / 3):
-                if not client.eval(_EXTEND_IF_HOLDER, 1, key, token, ttl):
-                    return  # lost the lock (expired); the holder finishes, the next run redoes
+    def beat() -> None:
+        # Renew at a third of the TTL: two missed beats still leave margin.
+        while not stop.wait(ttl / 3):
+            try:
+                lock.reacquire()
+            except LockError:
+                return  # Lost (expired): the holder finishes, the next run redoes.
 
-        heartbeat = threading.Thread(target=beat, name=f"lock-heartbeat:{name}", daemon=True)
-        heartbeat.start()
+    heartbeat = threading.Thread(target=beat, name=f"lock-heartbeat:{name}", daemon=True)
+    heartbeat.start()
     try:
-        yield acquired
+        yield True
     finally:
-        if acquired:
-            stop.set()
-            heartbeat.join(timeout=5)
-            client.eval(_RELEASE_IF_HOLDER, 1, key, token)
+        stop.set()
+        heartbeat.join(timeout=5)
+        try:
+            lock.release()
+        except LockError:
+            # Expired and perhaps taken by another worker: theirs now, not ours to delete.
+            logger.warning("lock %s expired before its holder released it", name)
 
 
 def connection_lock(connection_id: int) -> contextlib.AbstractContextManager[bool]:
@@ -65,4 +65,4 @@ def connection_lock(connection_id: int) -> contextlib.AbstractContextManager[boo
 
 
 def lock_is_held(name: str) -> bool:
-    return bool(_redis().exists(_key(name)))
+    return _lock(name, settings.SYNC_LOCK_TTL_SECONDS).locked()

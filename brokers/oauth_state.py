@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 
 from django.core import signing
-from django.core.cache import cache
 from redis.exceptions import RedisError
+
+from thetavue_site.redis_client import redis_client, redis_key
 
 STATE_MAX_AGE_SECONDS = 600
 _SALT = "thetavue.brokers.oauth-state"
@@ -17,20 +18,14 @@ class InvalidState(Exception):
 
 
 def _nonce_key(nonce: str) -> str:
-    return cache.make_and_validate_key(f"oauth-state:{nonce}")
-
-
-def _redis():
-    # The raw client, not the cache API: the cache degrades to a miss when
-    # Redis is down, and a state must never be taken as used or unused then.
-    return cache._cache.get_client(write=True)
+    return redis_key(f"oauth-state:{nonce}")
 
 
 def state_issue(*, user_id: str) -> str:
     """Return a fresh state for `user_id`, remembered server-side until used or expired."""
     nonce = secrets.token_urlsafe(24)
     try:
-        _redis().set(_nonce_key(nonce), user_id, ex=STATE_MAX_AGE_SECONDS)
+        redis_client().set(_nonce_key(nonce), user_id, ex=STATE_MAX_AGE_SECONDS)
     except RedisError:
         raise InvalidState("connections are unavailable for a moment; try again shortly") from None
     return signing.dumps({"u": user_id, "n": nonce}, salt=_SALT, compress=False)
@@ -46,9 +41,11 @@ def state_consume(*, state: str, user_id: str) -> None:
         raise InvalidState("the connection request was tampered with") from None
     if not secrets.compare_digest(str(payload.get("u", "")), str(user_id)):
         raise InvalidState("the connection request belongs to another user")
+    # The client, not the cache API: the cache degrades to a miss when Redis
+    # is down, and a state must never be taken as used or unused then.
     # delete() answers whether the key existed: the first caller wins, a replay loses.
     try:
-        deleted = _redis().delete(_nonce_key(payload.get("n", "")))
+        deleted = redis_client().delete(_nonce_key(payload.get("n", "")))
     except RedisError:
         raise InvalidState("connections are unavailable for a moment; try again shortly") from None
     if not deleted:

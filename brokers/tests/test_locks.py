@@ -34,9 +34,10 @@ def test_a_holders_heartbeat_keeps_the_lock_past_its_ttl(settings):
 def test_an_abandoned_lock_expires_by_itself():
     import time
 
-    from brokers.locks import _key, _redis, lock_is_held
+    from brokers.locks import lock_is_held
+    from thetavue_site.redis_client import redis_client, redis_key
 
-    _redis().set(_key("dead-holder"), "someone-killed", nx=True, ex=1)
+    redis_client().set(redis_key("lock:dead-holder"), "someone-killed", nx=True, ex=1)
     assert lock_is_held("dead-holder")
     time.sleep(1.5)
     assert not lock_is_held("dead-holder")

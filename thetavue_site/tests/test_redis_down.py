@@ -8,10 +8,11 @@ from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db
 
+DOWN_URL = "redis://127.0.0.1:1/0"
 UNREACHABLE = {
     "default": {
         "BACKEND": "thetavue_site.cache_backend.ResilientRedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
+        "LOCATION": DOWN_URL,
         "KEY_PREFIX": "down",
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
@@ -22,7 +23,7 @@ def test_api_serves_from_the_database_while_redis_is_down(alice_api, alice):
     with rls.as_service():
         portfolio = make_portfolio(owner=alice)
         make_book(portfolio=portfolio, n_positions=5)
-    with override_settings(CACHES=UNREACHABLE):
+    with override_settings(CACHES=UNREACHABLE, REDIS_URL=DOWN_URL):
         listing = alice_api.get("/api/portfolio/")
         positions = alice_api.get(f"/api/portfolio/{portfolio.pk}/positions/")
         metrics = alice_api.get(f"/api/portfolio/{portfolio.pk}/metrics/")
