@@ -28,6 +28,7 @@ from portfolios.leg_identity import leg_identity
 from portfolios.models import InstrumentType, Portfolio, Position
 from portfolios.selectors import market_today
 from portfolios.strategy_types import StrategyType
+from thetavue_site import domain_errors
 
 CENT = Decimal("0.01")
 # numeric(18, 2): anything at or above this does not fit a money column.
@@ -50,11 +51,11 @@ POSITION_MUTABLE_FIELDS = (
 GREEKS = ("delta", "gamma", "theta", "vega")
 
 
-class PortfolioReadOnly(Exception):
+class PortfolioReadOnly(domain_errors.ReadOnly):
     """A synced portfolio's legs (and all its fields but name) belong to the broker."""
 
 
-class ConfirmationRequired(Exception):
+class ConfirmationRequired(domain_errors.ConfirmationRequired):
     """Deleting a synced portfolio needs an explicit confirmation."""
 
 

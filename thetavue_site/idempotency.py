@@ -15,7 +15,7 @@ import json
 from django.db import connection
 from django.http import JsonResponse
 
-from thetavue_site.api_errors import error_body
+from thetavue_site.api.errors import error_body
 from thetavue_site.rls import request_identity
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
-# thetavue_site.api_errors.ErrorEnvelopeSerializer produces the same component
+# thetavue_site.api.errors.ErrorEnvelopeSerializer produces the same component
 # under the same name where a view names it; whichever comes first is kept.
 ERROR_COMPONENT = "ErrorEnvelope"
 ERROR_REF = f"#/components/schemas/{ERROR_COMPONENT}"

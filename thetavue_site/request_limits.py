@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 
-from thetavue_site.api_errors import error_body
+from thetavue_site.api.errors import error_body
 
 
 class RequestSizeLimitMiddleware:

@@ -320,10 +320,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["thetavue_site.users.permissions.IsAuthenticatedWithScope"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "thetavue_site.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "thetavue_site.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "thetavue_site.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "thetavue_site.renderers.OrjsonRenderer",  # DRF's JSON, encoded by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",

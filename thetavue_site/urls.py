@@ -37,7 +37,7 @@ handler500 = "thetavue_site.urls.server_error"
 def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
-    from thetavue_site.api_errors import json_404
+    from thetavue_site.api.errors import json_404
 
     if request.path.startswith("/api/"):
         return json_404(request, exception)
@@ -47,7 +47,7 @@ def not_found(request, exception=None):
 def server_error(request):
     from django.views.defaults import server_error as html_server_error
 
-    from thetavue_site.api_errors import json_500
+    from thetavue_site.api.errors import json_500
 
     if request.path.startswith("/api/"):
         return json_500(request)

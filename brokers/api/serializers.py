@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from brokers.models import BrokerConnection, SyncRun
+from thetavue_site.api.serializers import StrictInputSerializer
 
 
 class SyncRunOutput(serializers.ModelSerializer):
@@ -97,7 +98,7 @@ class AuthorizeOutput(serializers.Serializer):
     )
 
 
-class SyncInput(serializers.Serializer):
+class SyncInput(StrictInputSerializer):
     connection_id = serializers.IntegerField(
         required=False, help_text="One connection; omit for all of yours."
     )

@@ -25,7 +25,7 @@ from brokers.oauth_state import InvalidState
 from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
-from thetavue_site.api_errors import api_error_response
+from thetavue_site.api.errors import api_error_response
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
+from thetavue_site.api.serializers import StrictInputSerializer
+
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PRICE = {"max_digits": 18, "decimal_places": 6}
 
@@ -267,7 +269,7 @@ class NumberListField(serializers.ListField):
         return values
 
 
-class WhatIfInput(serializers.Serializer):
+class WhatIfInput(StrictInputSerializer):
     underlying_moves_pct = NumberListField(
         child=JsonNumberField(min_value=MIN_MOVE_PCT, max_value=MAX_MOVE_PCT),
         min_length=1,

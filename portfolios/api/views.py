@@ -1,16 +1,16 @@
 """The portfolio REST API: thin adapters over portfolios.selectors and .services.
 
-Every queryset starts from the requesting user's scope (OwnerScopedViewSet),
-so another trader's portfolio or leg is a 404, never a 403. The RLS
-middleware already runs the request in a transaction limited to the user's
-rows; the ORM filter is the first line, RLS the last.
+Every queryset starts from the requesting user's scope (thetavue_site.api's
+OwnerScopedViewSet), so another trader's portfolio or leg is a 404, never a
+403. The RLS middleware already runs the request in a transaction limited to
+the user's rows; the ORM filter is the first line, RLS the last. Services'
+domain errors reach the one exception handler untranslated.
 """
 
 from __future__ import annotations
 
 import functools
 
-from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,53 +18,21 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, status, viewsets
+from rest_framework import status
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from portfolios import selectors, services
 from portfolios.api import serializers as s
-from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
 
 TAG_PORTFOLIOS = "portfolios"
 TAG_POSITIONS = "positions"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the resource's state."
-
-
-class OwnerScopedViewSet(viewsets.GenericViewSet):
-    """Base for tenant resources: `get_queryset` starts from `owner_scope()`.
-
-    Subclasses narrow the scope, never widen it. Domain errors of the
-    services become the API's envelope here, in one place.
-    """
-
-    pagination_class = LimitOffsetPagination
-
-    def owner_scope(self) -> QuerySet:
-        raise NotImplementedError
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            # Schema generation runs without a user; it only needs the model.
-            return self.queryset
-        return self.owner_scope()
-
-    def handle_exception(self, exc):
-        if isinstance(exc, services.PortfolioReadOnly):
-            exc = exceptions.PermissionDenied(str(exc), code="read_only")
-        elif isinstance(exc, services.ConfirmationRequired):
-            exc = Conflict(str(exc), code="confirmation_required")
-        return super().handle_exception(exc)
 
 
 # Portfolios ------------------------------------------------------------------

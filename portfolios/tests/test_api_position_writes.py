@@ -283,8 +283,9 @@ def test_strategy_detection_groups_a_new_spread(manual, alice_api, expiry):
     assert version(manual) == 3
 
 
-def test_without_detection_the_given_strategy_is_kept(manual, alice_api, expiry, monkeypatch):
-    monkeypatch.setattr(detection, "_strategies", lambda: None)
+def test_past_the_regroup_limit_the_given_strategy_is_kept(manual, alice_api, expiry, monkeypatch):
+    # Detection does not run on a book above MAX_LEGS_TO_REGROUP legs.
+    monkeypatch.setattr(detection, "MAX_LEGS_TO_REGROUP", 0)
     for strike, quantity in (("540", -1), ("530", 1)):
         alice_api.post(
             list_url(manual),

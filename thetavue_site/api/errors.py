@@ -1,6 +1,10 @@
-"""One error body for the whole API (DESIGN.md §11).
+"""One error body for the whole API (DESIGN.md §11), and the one mapper to it.
 
 `{"error": {"code": "...", "message": "...", "fields": {"name": ["reason"]}}}`
+
+Django's ValidationError, Http404 and PermissionDenied, and the domain error
+bases of thetavue_site.domain_errors, are mapped here, so views raise or let
+services raise and never build an error response themselves.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from thetavue_site import domain_errors
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -20,18 +26,28 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "request_too_large"  # as thetavue_site.request_limits answers
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the resource's state."
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def _flatten(detail) -> dict[str, list[str]]:
-    """Turn DRF's nested detail into {"field": ["reason"]}, nested keys dotted."""
+    """Turn DRF's nested detail into {"field": ["reason"]}: nested keys dotted, list
+    items indexed ("strategies[1].delta_range_max")."""
     fields: dict[str, list[str]] = {}
 
     def walk(prefix: str, value) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+                if isinstance(key, int):  # a list's bad items, as DRF reports them
+                    walk(f"{prefix}[{key}]", inner)
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
             for index, inner in enumerate(value):
                 if inner:
@@ -63,6 +79,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, domain_errors.ReadOnly):
+        exc = exceptions.PermissionDenied(str(exc), code="read_only")
+    elif isinstance(exc, domain_errors.ConfirmationRequired):
+        exc = Conflict(str(exc), code="confirmation_required")
 
     response = drf_exception_handler(exc, context)
     if response is None:

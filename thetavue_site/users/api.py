@@ -7,8 +7,8 @@ from django.contrib.auth import logout
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -16,7 +16,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from thetavue_site.api_errors import api_error_response
+from thetavue_site.api.errors import api_error_response
+from thetavue_site.api.serializers import StrictBooleanField, StrictInputSerializer
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
 from thetavue_site.users.identity import AuthIdentity
 from thetavue_site.users.models import ApiToken, Notification
@@ -65,12 +67,12 @@ def me_body(request) -> dict:
     }
 
 
-class MeUpdateInput(serializers.Serializer):
+class MeUpdateInput(StrictInputSerializer):
     display_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    notify_by_email = serializers.BooleanField(required=False)
+    notify_by_email = StrictBooleanField(required=False)
 
 
-class EraseInput(serializers.Serializer):
+class EraseInput(StrictInputSerializer):
     confirm = serializers.CharField(
         help_text="The account's email (its id when it has no email), to confirm the erasure."
     )
@@ -116,7 +118,7 @@ class ApiTokenCreatedOutput(ApiTokenOutput):
         read_only_fields = fields
 
 
-class ApiTokenCreateInput(serializers.Serializer):
+class ApiTokenCreateInput(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
     scope = serializers.ChoiceField(choices=ApiToken.Scope.choices, default=ApiToken.Scope.READ)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -127,7 +129,7 @@ class ApiTokenCreateInput(serializers.Serializer):
         return value
 
 
-class ApiTokenUpdateInput(serializers.Serializer):
+class ApiTokenUpdateInput(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
 
 
@@ -288,23 +290,32 @@ class ClerkWebhookApi(APIView):
 # --- Notifications -----------------------------------------------------------------
 
 
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationListQuery(serializers.Serializer):
+    unread = StrictBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: unread only; false: read only; absent: all.",
+    )
+
+
+class NotificationViewSet(OwnerScopedViewSet):
     """The signed-in user's notifications, newest first."""
 
+    queryset = Notification.objects.none()
     serializer_class = NotificationOutput
     permission_classes = [IsAuthenticatedWithScope]
 
-    def get_queryset(self):
-        unread = self.request.query_params.get("unread")
-        parsed = None if unread is None else unread.lower() in ("1", "true", "yes")
-        return selectors.notification_list_for_user(user=self.request.user, unread=parsed)
+    def owner_scope(self):
+        unread = None
+        if self.action == "list":
+            query = NotificationListQuery(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            unread = query.validated_data["unread"]
+        return selectors.notification_list_for_user(user=self.request.user, unread=unread)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "unread", bool, description="true: unread only; false: read only; absent: all."
-            )
-        ],
+        parameters=[NotificationListQuery],
         responses={200: NotificationOutput(many=True)},
     )
     def list(self, request):

@@ -23,7 +23,7 @@ from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from thetavue_site import rls
-from thetavue_site.api_errors import error_body
+from thetavue_site.api.errors import error_body
 from thetavue_site.users import clerk, tokens
 from thetavue_site.users.identity import REASON_MISSING, AuthIdentity, bearer_challenge
 from thetavue_site.users.models import ApiToken, User

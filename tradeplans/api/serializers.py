@@ -14,6 +14,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from portfolios.strategy_types import STRATEGY_CHOICES
+from thetavue_site.api.serializers import StrictBooleanField, StrictInputSerializer
 from tradeplans import compliance
 from tradeplans.models import TradePlan, TradePlanStrategy
 
@@ -58,7 +59,7 @@ def _delta(name: str, **kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=4, decimal_places=3, help_text=HELP[name], **kwargs)
 
 
-class TradePlanStrategyInput(serializers.Serializer):
+class TradePlanStrategyInput(StrictInputSerializer):
     strategy_type = serializers.ChoiceField(
         choices=STRATEGY_CHOICES, help_text=HELP["strategy_type"]
     )
@@ -108,7 +109,7 @@ class TradePlanStrategyInput(serializers.Serializer):
         return attrs
 
 
-class TradePlanInput(serializers.Serializer):
+class TradePlanInput(StrictInputSerializer):
     name = serializers.CharField(max_length=120, help_text=HELP["name"])
     portfolio = serializers.IntegerField(
         min_value=1,
@@ -135,7 +136,7 @@ class TradePlanInput(serializers.Serializer):
         required=False,
         default=None,
     )
-    is_active = serializers.BooleanField(required=False, default=True, help_text=HELP["is_active"])
+    is_active = StrictBooleanField(required=False, default=True, help_text=HELP["is_active"])
     strategies = TradePlanStrategyInput(
         many=True, required=False, default=list, help_text=HELP["strategies"]
     )

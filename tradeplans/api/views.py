@@ -17,10 +17,11 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from tradeplans import selectors, services
 from tradeplans.api import serializers as s
 from tradeplans.models import TradePlan
@@ -89,20 +90,12 @@ PLAN_FIELDS = (
     ),
 )
 @extend_schema(tags=[TAG])
-class TradePlanViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class TradePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):
     queryset = TradePlan.objects.none()
     serializer_class = s.TradePlanOutput
     lookup_value_regex = "[0-9]+"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            # Schema generation runs without a user; it only needs the model.
-            return self.queryset
-        # Narrow from the user's plans, never widen.
+    def owner_scope(self):
         plans = selectors.trade_plan_list_for_user(user_id=self.request.user.pk)
         if self.action == "list":
             plans = self._filter(plans)
@@ -151,39 +144,13 @@ class TradePlanViewSet(
 
     def _input(self, request, *, partial: bool) -> dict:
         serializer = s.TradePlanInput(data=request.data, partial=partial)
-        if not serializer.is_valid():
-            raise exceptions.ValidationError(field_errors(serializer.errors))
+        serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
     def _output(self, plan: TradePlan) -> dict:
         # Re-read through the user's scope: strategies as stored, one prefetch.
         fresh = selectors.trade_plan_get_for_user(user_id=plan.user_id, plan_id=plan.pk)
         return s.TradePlanOutput(fresh).data
-
-
-def field_errors(detail, prefix: str = "") -> dict[str, list]:
-    """Flatten serializer errors to one key per field, list items indexed.
-
-    DRF 3.18 reports a list's bad items as {index: errors}; naming them
-    ``strategies[1].delta_range_max`` keeps these keys the same as the
-    service's, whichever layer found the problem.
-    """
-    if isinstance(detail, dict):
-        flat: dict[str, list] = {}
-        for key, inner in detail.items():
-            if isinstance(key, int):
-                name = f"{prefix}[{key}]"
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(field_errors(inner, name))
-        return flat
-    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        flat = {}
-        for index, inner in enumerate(detail):
-            if inner:
-                flat.update(field_errors(inner, f"{prefix}[{index}]"))
-        return flat
-    return {prefix or "non_field_errors": detail if isinstance(detail, list) else [detail]}
 
 
 def _plan_fields(data: dict) -> dict:

@@ -67,6 +67,10 @@ CASES = [
      "strategies[0].target_credit", "Ensure this value is greater than or equal to 0."),
     ("strategy-incomplete", {"strategies": [{"strategy_type": "short_put"}]},
      "strategies[0].allocation_percentage", "This field is required."),
+    ("unknown-key", {"colour": "red"}, "colour", "Unknown field."),
+    ("strategy-unknown-key", {"strategies": [rule(colour="red")]},
+     "strategies[0].colour", "Unknown field."),
+    ("active-not-boolean", {"is_active": "yes"}, "is_active", "Must be a valid boolean."),
 ]  # fmt: skip
 
 

@@ -201,3 +201,17 @@ class TestApi:
         with django_assert_num_queries(5):
             response = alice_token_client.get(LIST)
         assert response.json()["count"] == 10
+
+
+@pytest.mark.parametrize("value", ["maybe", "yes", "2"])
+def test_a_non_boolean_unread_filter_is_a_400_naming_it(alice_token_client, value):
+    response = alice_token_client.get(LIST, {"unread": value})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "invalid",
+            "message": "unread: Must be a valid boolean.",
+            "fields": {"unread": ["Must be a valid boolean."]},
+        }
+    }
