@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
@@ -31,6 +32,8 @@ from portfolios.models import Portfolio
 from thetavue_site.svg_charts import Series, line_chart, sparkline
 
 SPARKLINE_DAYS = 30
+# A strategy this many calendar days or fewer from expiry is shown as a warning.
+EXPIRY_WARN_DAYS = 7
 # A close older than this (a long weekend is 4 days) does not make a "day" change.
 MAX_CLOSE_AGE_DAYS = 5
 WHAT_IF_MAX_MOVES = 21
@@ -283,6 +286,8 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "what_if": what_if,
         "csv_url": f"/api/portfolio/{portfolio.pk}/positions/?format=csv",
         "render_day": selectors.market_today().isoformat(),
+        "expiry_warn_days": EXPIRY_WARN_DAYS,
+        "snapshot_time": settings.SNAPSHOT_TIME,
         "nav": "overview",
     }
 
