@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from thetavue_site import rls
 
 # The sandbox's fixtures (tastytrade_sandbox, tastytrade_sandbox_server) for every app's tests.
-pytest_plugins = ["tastytrade_sandbox.pytest_plugin"]
+pytest_plugins = ["tastytrade_sandbox.pytest_plugin", "tests.world"]
 
 PASSWORD = "correct-horse-battery-staple-42"
 

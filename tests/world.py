@@ -1,4 +1,8 @@
-"""Dashboard test data: a trader's whole world in a few statements, any number of legs."""
+"""A trader's whole world (portfolio, legs, plan, connection, notifications) for page tests.
+
+Loaded as a pytest plugin by the root conftest.py: alice_world and bob_world
+are fixtures in every app's tests; page_urls names the pages that show a world.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from brokers.models import BrokerConnection, SyncRun
@@ -147,3 +152,26 @@ def grow_book(world: World, *, to_legs: int) -> None:
     with rls.as_service():
         have = Position.objects.filter(portfolio=world.portfolio).count()
         add_legs(portfolio=world.portfolio, count=to_legs - have, start=have)
+
+
+@pytest.fixture
+def alice_world(alice):
+    return make_world(owner=alice, tag="Alicebook")
+
+
+@pytest.fixture
+def bob_world(bob):
+    return make_world(owner=bob, tag="Bobbook")
+
+
+def page_urls(world) -> dict[str, str]:
+    """Every dashboard page that shows the world's data, by name."""
+    return {
+        "overview": "/",
+        "portfolio": f"/portfolios/{world.portfolio.pk}/",
+        "plans": "/plans/",
+        "plan": f"/plans/{world.plan.pk}/",
+        "connections": "/connections/",
+        "account": "/account/",
+        "notifications": "/notifications/",
+    }

@@ -82,6 +82,14 @@ def test_a_manual_portfolio_has_no_sync_controls(alice_client, alice):
     assert "No nightly snapshots yet" in page
 
 
+def test_the_snapshot_time_on_the_page_is_the_setting(alice_client, alice, settings):
+    settings.SNAPSHOT_TIME = "18:05"
+    with rls.as_service():
+        manual = Portfolio.objects.create(user=alice, name="Held elsewhere", account_type="manual")
+    page = text(alice_client.get(f"/portfolios/{manual.pk}/"))
+    assert "after the market closes (18:05 New York)" in page
+
+
 def test_what_if_with_htmx_returns_the_grid_only(alice_client, alice_world):
     response = alice_client.post(
         f"/portfolios/{alice_world.portfolio.pk}/what-if",

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.dashboards.conftest import page_urls
+from tests.world import page_urls
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.dashboards.books import grow_book
-from tests.dashboards.conftest import page_urls
+from tests.world import grow_book, page_urls
 
 pytestmark = pytest.mark.django_db
 
