@@ -43,18 +43,37 @@ def _loopback_only(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "live_server"})
+
+
+def _may_have_used_redis(request) -> bool:
+    """Whether the test can have written cache keys: it used the database (every
+    page and API test does) or something built this process's Redis client."""
+    from thetavue_site.redis_client import _client_for
+
+    return (
+        bool(DB_FIXTURES.intersection(request.fixturenames))
+        or request.node.get_closest_marker("django_db") is not None
+        or _client_for.cache_info().currsize > 0
+    )
+
+
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Forget this run's cache keys after each test.
+def _clear_cache(request):
+    """Forget this run's cache keys after each test that may have written some.
 
     Only keys under this run's prefix: the Redis database is shared with the
-    Celery broker and with other test runs, which FLUSHDB would wipe.
+    Celery broker and with other test runs, which FLUSHDB would wipe. Pure
+    tests (no database, no Redis client) skip it, so they run without Redis.
     """
     yield
+    from thetavue_site.redis_client import redis_client
     from thetavue_site.users import clerk
 
     clerk.VERIFIED.clear()  # the per-process memory of verified tokens, too
-    client = cache._cache.get_client(write=True)
+    if not _may_have_used_redis(request):
+        return
+    client = redis_client()
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
