@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import smtplib
 import threading
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.db import connections
 
 from thetavue_site import rls
+from thetavue_site.celery import app as celery_app
 from thetavue_site.users.models import Notification, User
 from thetavue_site.users.notifications import notification_create
-from thetavue_site.users.tasks import notification_email_task
+from thetavue_site.users.tasks import EMAIL_RETRY_MAX, notification_email_task
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +33,61 @@ def notify(user, **fields) -> Notification:
 def count(**filters) -> int:
     with rls.as_service():
         return Notification.objects.filter(**filters).count()
+
+
+class FlakyBackend(EmailBackend):
+    """The test mail server: refuses the first `failures` sends, then delivers."""
+
+    failures = 0
+    attempts = 0
+
+    def send_messages(self, messages):
+        FlakyBackend.attempts += 1
+        if FlakyBackend.attempts <= FlakyBackend.failures:
+            raise smtplib.SMTPServerDisconnected("connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings, monkeypatch):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.attempts = 0
+    # Run retries in-process as a worker would run them, one after another:
+    # with propagation on, apply() would raise the first Retry instead.
+    monkeypatch.setattr(celery_app.conf, "task_eager_propagates", False)
+    return FlakyBackend
+
+
+def emailed_at(notification):
+    with rls.as_service():
+        return Notification.objects.get(pk=notification.pk).emailed_at
+
+
+class TestEmailRetry:
+    def test_a_failed_send_is_retried_and_delivered_once(self, alice, flaky_mail):
+        # given: the mail server drops the first two attempts
+        flaky_mail.failures = 2
+        notification = notify(alice)
+        # when: the task runs as a worker would (eagerly here, retries included)
+        result = notification_email_task.apply(args=(notification.pk, alice.pk))
+        # then: the third attempt delivered, once, and the claim is recorded
+        assert result.state == "SUCCESS"
+        assert flaky_mail.attempts == 3
+        assert [m.subject for m in mail.outbox] == ["ThetaVue: Sync failed"]
+        assert emailed_at(notification) is not None
+
+    def test_a_send_that_keeps_failing_gives_up_unclaimed(self, alice, flaky_mail):
+        flaky_mail.failures = 100
+        notification = notify(alice)
+
+        result = notification_email_task.apply(args=(notification.pk, alice.pk))
+
+        assert result.state == "FAILURE"
+        assert isinstance(result.result, smtplib.SMTPException)
+        # The first try and EMAIL_RETRY_MAX retries; each rolled its claim back.
+        assert flaky_mail.attempts == 1 + EMAIL_RETRY_MAX
+        assert mail.outbox == []
+        assert emailed_at(notification) is None
 
 
 class TestService:
