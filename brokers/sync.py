@@ -17,13 +17,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from brokers import book_builder
+from brokers import account_fields, book_builder
 from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
 from brokers.tastytrade import client as tt
@@ -66,63 +65,6 @@ class _Timer:
         now = time.perf_counter()
         self.timings[step] = round((now - self._start) * 1000)
         self._start = now
-
-
-def _account_type(account: tt.Account) -> str:
-    name = (account.account_type_name or "").lower()
-    if "ira" in name:
-        return "ira"
-    if (account.margin_or_cash or "").lower() == "cash":
-        return "cash"
-    return "margin"
-
-
-def _balance_fields(balance: tt.Balance) -> dict | None:
-    if balance.net_liquidating_value is None:
-        return None
-    return {
-        "net_liquidating_value": balance.net_liquidating_value,
-        "cash_balance": balance.cash_balance,
-        "equity_buying_power": balance.equity_buying_power,
-        "derivative_buying_power": balance.derivative_buying_power,
-        "used_derivative_buying_power": balance.used_derivative_buying_power,
-        "maintenance_requirement": balance.maintenance_requirement,
-        "maintenance_excess": balance.maintenance_excess,
-        "broker_updated_at": balance.updated_at,
-    }
-
-
-def _fees(row: tt.Transaction) -> Decimal:
-    costs = [
-        row.commission,
-        row.clearing_fees,
-        row.regulatory_fees,
-        row.proprietary_index_option_fees,
-    ]
-    # Costs arrive signed (a debit < 0); fees are stored as a positive amount paid.
-    return -sum((cost for cost in costs if cost is not None), start=Decimal(0))
-
-
-def _transaction_fields(row: tt.Transaction) -> dict | None:
-    if row.transaction_date is None:
-        return None
-    return {
-        "broker_transaction_id": row.id,
-        "transaction_type": row.transaction_type or "",
-        "transaction_sub_type": row.transaction_sub_type or "",
-        "action": row.action or "",
-        "symbol": row.symbol or "",
-        "instrument_type": row.instrument_type or "",
-        "underlying_symbol": row.underlying_symbol or "",
-        "quantity": row.quantity,
-        "price": row.price,
-        "value": row.value or Decimal(0),
-        "net_value": row.net_value if row.net_value is not None else (row.value or Decimal(0)),
-        "fees": _fees(row),
-        "order_id": row.order_id or "",
-        "executed_at": row.executed_at,
-        "transaction_date": row.transaction_date,
-    }
 
 
 def default_client_factory(*, tokens: TokenSet, on_tokens, **overrides) -> tt.TastytradeClient:
@@ -417,7 +359,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
     snapshots = []
     newest_date = cursor
     for account, balance, positions, transactions in fetched:
-        account_type = _account_type(account)
+        account_type = account_fields.account_type(account)
         fetched_fills = [
             book_builder.TradeFill(
                 symbol=row.symbol,
@@ -441,7 +383,9 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             rate=settings.RISK_FREE_RATE,
             campaigns=campaigns,
         )
-        rows = [row for row in map(_transaction_fields, transactions) if row is not None]
+        rows = [
+            row for row in map(account_fields.transaction_fields, transactions) if row is not None
+        ]
         for row in rows:
             if newest_date is None or row["transaction_date"] > newest_date:
                 newest_date = row["transaction_date"]
@@ -452,7 +396,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
                 account_type=account_type,
                 legs=[leg.as_fields() for leg in legs],
                 spy_price=market.price(book_builder.SPY),
-                balance=_balance_fields(balance),
+                balance=account_fields.balance_fields(balance),
                 transactions=rows,
             )
         )
