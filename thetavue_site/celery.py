@@ -16,6 +16,8 @@ app.autodiscover_tasks()
 def _close_old_connections(**kwargs) -> None:
     """What Django does around each request: drop connections past CONN_MAX_AGE
     or left unusable; the rest are health-checked on their next use."""
+    # Imported here: this module loads with the thetavue_site package, before
+    # Django's settings are configured.
     from django.db import close_old_connections, connections
 
     # A task run eagerly inside a caller's transaction must not close that

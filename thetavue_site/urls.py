@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as html_server_error
 from drf_spectacular.views import SpectacularAPIView
 
+from thetavue_site.api.errors import json_404, json_500
 from thetavue_site.health import healthz
 from thetavue_site.monitoring import metrics_view
 from thetavue_site.openapi import RedocView, SwaggerUIView
 
+# Domain apps are routed by dotted path (include("app.urls")): the site
+# imports no domain module, so the import arrows stay one-way.
 api_patterns = [
     path("auth/", include("thetavue_site.users.api_urls")),
     path("portfolio/", include("portfolios.api.urls")),
@@ -35,20 +40,12 @@ handler500 = "thetavue_site.urls.server_error"
 
 
 def not_found(request, exception=None):
-    from django.views.defaults import page_not_found
-
-    from thetavue_site.api.errors import json_404
-
     if request.path.startswith("/api/"):
         return json_404(request, exception)
     return page_not_found(request, exception)
 
 
 def server_error(request):
-    from django.views.defaults import server_error as html_server_error
-
-    from thetavue_site.api.errors import json_500
-
     if request.path.startswith("/api/"):
         return json_500(request)
     return html_server_error(request)
