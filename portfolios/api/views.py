@@ -23,7 +23,6 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from portfolios import selectors, services
-from portfolios.api import position_serializers as ps
 from portfolios.api import serializers as s
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
@@ -184,9 +183,9 @@ POSITIONS_CSV = OpenApiParameter(
         summary="List a portfolio's legs",
         description="Every leg with DESIGN.md §11's position fields, filtered, ordered and "
         "paginated; `?format=csv` for a spreadsheet.",
-        parameters=[PORTFOLIO_ID, ps.PositionListQuery, POSITIONS_CSV],
+        parameters=[PORTFOLIO_ID, s.PositionListQuery, POSITIONS_CSV],
         responses={
-            (200, "application/json"): ps.PositionOutput(many=True),
+            (200, "application/json"): s.PositionOutput(many=True),
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="All matching legs as CSV."
             ),
@@ -200,16 +199,16 @@ POSITIONS_CSV = OpenApiParameter(
         "and current_value are computed from average_open_price and mark. Synced "
         "portfolios' legs are read-only (403).",
         parameters=[PORTFOLIO_ID],
-        request=ps.PositionCreateInput,
-        responses={201: ps.PositionOutput},
+        request=s.PositionCreateInput,
+        responses={201: s.PositionOutput},
     ),
     partial_update=extend_schema(
         summary="Change a manual leg",
         description="Quantity, multiplier, prices, IV, beta, dates and strategy hints; the "
         "contract (symbol and its parts) cannot change.",
         parameters=[PORTFOLIO_ID],
-        request=ps.PositionUpdateInput,
-        responses={200: ps.PositionOutput},
+        request=s.PositionUpdateInput,
+        responses={200: s.PositionOutput},
     ),
     destroy=extend_schema(
         summary="Remove a manual leg",
@@ -220,7 +219,7 @@ POSITIONS_CSV = OpenApiParameter(
 @extend_schema(tags=[TAG_POSITIONS])
 class PositionViewSet(PortfolioChildViewSet):
     queryset = Position.objects.none()
-    serializer_class = ps.PositionOutput
+    serializer_class = s.PositionOutput
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_renderers(self):
@@ -237,23 +236,23 @@ class PositionViewSet(PortfolioChildViewSet):
     def get_serializer_class(self):
         method = self.request.method if self.request else "GET"
         if method == "POST":
-            return ps.PositionCreateInput
+            return s.PositionCreateInput
         if method in ("PUT", "PATCH"):
-            return ps.PositionUpdateInput
-        return ps.PositionOutput
+            return s.PositionUpdateInput
+        return s.PositionOutput
 
     def _row(self, position_id: int) -> dict:
         row = selectors.position_row_get(portfolio=self.get_portfolio(), position_id=position_id)
-        return ps.PositionOutput(row).data
+        return s.PositionOutput(row).data
 
     def list(self, request, portfolio_id=None):
         # One statement: ownership, the total and the page, written as JSON by
         # PostgreSQL (see position_pages).
-        filters = ps.PositionListQuery.filters_from(request.query_params)
+        filters = s.PositionListQuery.filters_from(request.query_params)
         fetch = functools.partial(
             position_page, user_id=request.user.pk, portfolio_id=portfolio_id, filters=filters
         )
-        updated_at = ps.position_updated_at_writer()
+        updated_at = s.position_updated_at_writer()
         if isinstance(request.accepted_renderer, PositionsCSVRenderer):
             # Every matching leg, not paginated.
             filename = f"portfolio-{portfolio_id}-positions.csv"
@@ -276,7 +275,7 @@ class PositionViewSet(PortfolioChildViewSet):
 
     def create(self, request, portfolio_id=None):
         portfolio = self.require_manual()
-        data = ps.PositionCreateInput(data=request.data)
+        data = s.PositionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         position = services.position_create(portfolio=portfolio, data=data.validated_data)
         return Response(self._row(position.pk), status=status.HTTP_201_CREATED)
@@ -285,7 +284,7 @@ class PositionViewSet(PortfolioChildViewSet):
         portfolio = self.require_manual()
         position = self.get_object()
         position.portfolio = portfolio
-        data = ps.PositionUpdateInput(data=request.data, partial=True)
+        data = s.PositionUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.position_update(position=position, data=data.validated_data)
         return Response(self._row(position.pk))
@@ -309,7 +308,7 @@ class PositionViewSet(PortfolioChildViewSet):
 @extend_schema(tags=[TAG_POSITIONS])
 class StrategyGroupViewSet(PortfolioChildViewSet):
     queryset = Position.objects.none()
-    serializer_class = ps.StrategyGroupOutput
+    serializer_class = s.StrategyGroupOutput
 
     def owner_scope(self):
         return selectors.position_list_for_user(user=self.request.user).filter(
@@ -319,4 +318,4 @@ class StrategyGroupViewSet(PortfolioChildViewSet):
     def list(self, request, portfolio_id=None):
         groups = selectors.strategy_groups(portfolio=self.get_portfolio())
         page = self.paginate_queryset(groups)
-        return self.get_paginated_response(ps.StrategyGroupOutput(page, many=True).data)
+        return self.get_paginated_response(s.StrategyGroupOutput(page, many=True).data)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from portfolios import selectors
-from portfolios.api.position_serializers import PositionOutput
+from portfolios.api.serializers import PositionOutput
 from portfolios.csv_export import POSITION_CSV_COLUMNS
 from portfolios.models import Position
 from portfolios.tests.api_support import (

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portfolios import selectors
-from portfolios.api.position_serializers import PositionOutput, position_updated_at_writer
+from portfolios.api.serializers import PositionOutput, position_updated_at_writer
 from portfolios.models import Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
 from portfolios.selectors import POSITION_COLUMNS, POSITION_ORDERING_FIELDS, PositionFilters
