@@ -23,6 +23,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from portfolios import selectors, services
+from portfolios.api import portfolio_serializers as ps
 from portfolios.api import serializers as s
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
@@ -49,28 +50,28 @@ TAG_POSITIONS = "positions"
         summary="Create a manual portfolio",
         description="For positions held at a broker that is not synced. Broker accounts "
         "appear by themselves when a connection syncs.",
-        request=s.PortfolioCreateInput,
-        responses={201: s.PortfolioOutput},
+        request=ps.PortfolioCreateInput,
+        responses={201: ps.PortfolioOutput},
     ),
     update=extend_schema(
         summary="Replace a portfolio's editable fields",
         description="A synced portfolio accepts `name` only; its other fields come from "
         "the broker (400 naming the field).",
-        request=s.PortfolioUpdateInput,
-        responses={200: s.PortfolioOutput},
+        request=ps.PortfolioUpdateInput,
+        responses={200: ps.PortfolioOutput},
     ),
     partial_update=extend_schema(
         summary="Change some of a portfolio's editable fields",
         description="A synced portfolio accepts `name` only; its other fields come from "
         "the broker (400 naming the field).",
-        request=s.PortfolioUpdateInput,
-        responses={200: s.PortfolioOutput},
+        request=ps.PortfolioUpdateInput,
+        responses={200: ps.PortfolioOutput},
     ),
     destroy=extend_schema(
         summary="Delete a portfolio and its legs",
         description="A synced portfolio needs `?confirm=true` (409 otherwise); its broker "
         "account is then skipped by future syncs until the broker is reconnected.",
-        parameters=[s.PortfolioDeleteQuery],
+        parameters=[ps.PortfolioDeleteQuery],
         responses={
             204: OpenApiResponse(description="Deleted."),
             409: OpenApiResponse(ERROR_RESPONSE, description="Confirmation required."),
@@ -80,7 +81,7 @@ TAG_POSITIONS = "positions"
 @extend_schema(tags=[TAG_PORTFOLIOS])
 class PortfolioViewSet(OwnerScopedViewSet):
     queryset = Portfolio.objects.none()
-    serializer_class = s.PortfolioOutput
+    serializer_class = ps.PortfolioOutput
 
     def owner_scope(self):
         return selectors.portfolio_summaries_for_user(user=self.request.user)
@@ -88,33 +89,33 @@ class PortfolioViewSet(OwnerScopedViewSet):
     def get_serializer_class(self):
         method = self.request.method if self.request else "GET"
         if method == "POST":
-            return s.PortfolioCreateInput
+            return ps.PortfolioCreateInput
         if method in ("PUT", "PATCH"):
-            return s.PortfolioUpdateInput
-        return s.PortfolioOutput
+            return ps.PortfolioUpdateInput
+        return ps.PortfolioOutput
 
     def _summary(self, portfolio: Portfolio) -> dict:
         fresh = selectors.portfolio_summary_get_for_user(
             user=self.request.user, portfolio_id=portfolio.pk
         )
-        return s.PortfolioOutput(fresh, context=self.get_serializer_context()).data
+        return ps.PortfolioOutput(fresh, context=self.get_serializer_context()).data
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.PortfolioOutput(page, many=True).data)
+        return self.get_paginated_response(ps.PortfolioOutput(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        return Response(s.PortfolioOutput(self.get_object()).data)
+        return Response(ps.PortfolioOutput(self.get_object()).data)
 
     def create(self, request):
-        data = s.PortfolioCreateInput(data=request.data)
+        data = ps.PortfolioCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         portfolio = services.portfolio_create(user=request.user, **data.validated_data)
         return Response(self._summary(portfolio), status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         portfolio = self.get_object()
-        data = s.PortfolioUpdateInput(data=request.data, partial=partial)
+        data = ps.PortfolioUpdateInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         services.portfolio_update(portfolio=portfolio, data=data.validated_data)
         return Response(self._summary(portfolio))
@@ -125,7 +126,7 @@ class PortfolioViewSet(OwnerScopedViewSet):
     def destroy(self, request, pk=None):
         portfolio = self.get_object()
         body = request.data if isinstance(request.data, dict) else {}
-        query = s.PortfolioDeleteQuery(data={**body, **request.query_params.dict()})
+        query = ps.PortfolioDeleteQuery(data={**body, **request.query_params.dict()})
         query.is_valid(raise_exception=True)
         services.portfolio_delete(portfolio=portfolio, confirm=query.validated_data["confirm"])
         return Response(status=status.HTTP_204_NO_CONTENT)
