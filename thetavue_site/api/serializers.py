@@ -2,8 +2,8 @@
 
 - StrictInputSerializer refuses keys it does not know, naming each one, so a
   typo is a 400 instead of a silent no-op; StrictBooleanField accepts only
-  true/false (JSON booleans, or "true"/"false" in a query string), so
-  `?unread=maybe` is a 400 rather than false.
+  JSON booleans and true/false/1/0 (as a query string writes them), so
+  `?unread=maybe` or `"yes"` is a 400 rather than a guess.
 - DictOutputSerializer writes `.values()` rows without DRF's per-field
   overhead; QuantityField writes a signed quantity as a JSON number.
 """
