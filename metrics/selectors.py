@@ -365,6 +365,31 @@ def _with_cents(row: dict[str, Any]) -> dict[str, Any]:
 # History -----------------------------------------------------------------------
 
 
+def net_liq_history_recent(
+    *, portfolio_ids: list[int], today: dt.date, days: int
+) -> dict[int, list[tuple[dt.date, Decimal]]]:
+    """Return each portfolio's nightly net liq ($) of the `days` before today, oldest first.
+
+    One query for every portfolio; days without a figure are left out.
+    """
+    if not portfolio_ids:
+        return {}
+    rows = (
+        HistoricalMetric.objects.filter(
+            portfolio_id__in=portfolio_ids,
+            date__gte=today - dt.timedelta(days=days),
+            date__lt=today,
+            net_liquidation_value__isnull=False,
+        )
+        .order_by("portfolio_id", "date")
+        .values_list("portfolio_id", "date", "net_liquidation_value")
+    )
+    history: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for portfolio_id, date, net_liq in rows:
+        history.setdefault(portfolio_id, []).append((date, net_liq))
+    return history
+
+
 def portfolio_history(
     *, portfolio: Portfolio, date_from: dt.date | None, date_to: dt.date | None
 ) -> dict[str, Any]:

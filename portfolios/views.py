@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brokers.selectors import latest_runs, sync_state
 from metrics import selectors as metrics_selectors
-from metrics.models import HistoricalMetric
 from portfolios import selectors
 from portfolios.models import Portfolio
 from thetavue_site.svg_charts import Series, line_chart, sparkline
@@ -43,31 +42,6 @@ NUMBER_LIST = re.compile(r"[\s,;]+")
 
 
 # Reads -------------------------------------------------------------------------------
-
-
-def recent_net_liq(
-    *, portfolio_ids: list[int], today: dt.date
-) -> dict[int, list[tuple[dt.date, Decimal]]]:
-    """Return each portfolio's nightly net liq ($) of the last SPARKLINE_DAYS, oldest first.
-
-    One query for every portfolio; days without a figure are left out.
-    """
-    if not portfolio_ids:
-        return {}
-    rows = (
-        HistoricalMetric.objects.filter(
-            portfolio_id__in=portfolio_ids,
-            date__gte=today - dt.timedelta(days=SPARKLINE_DAYS),
-            date__lt=today,
-            net_liquidation_value__isnull=False,
-        )
-        .order_by("portfolio_id", "date")
-        .values_list("portfolio_id", "date", "net_liquidation_value")
-    )
-    history: dict[int, list[tuple[dt.date, Decimal]]] = {}
-    for portfolio_id, date, net_liq in rows:
-        history.setdefault(portfolio_id, []).append((date, net_liq))
-    return history
 
 
 def previous_close(
@@ -102,7 +76,9 @@ def overview(request):
     portfolios = list(scope.select_related("broker_connection"))
     figures = metrics_selectors.portfolio_metrics_many(portfolios=portfolios)
     today = selectors.market_today()
-    history = recent_net_liq(portfolio_ids=[p.pk for p in portfolios], today=today)
+    history = metrics_selectors.net_liq_history_recent(
+        portfolio_ids=[p.pk for p in portfolios], today=today, days=SPARKLINE_DAYS
+    )
     runs = latest_runs(connection_ids={p.broker_connection_id for p in portfolios})
     rows = []
     for portfolio, metrics in zip(portfolios, figures, strict=True):
