@@ -72,6 +72,30 @@ def _private_cache_prefix():
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Create and migrate the test database as the owner role (DATABASE_OWNER_URL).
+
+    pytest-django's django_db_setup runs next, as the owner; the override
+    below then logs every connection in as the application role, which owns
+    nothing: tests see the database as web and workers do.
+    """
+    from thetavue_site import db_roles
+
+    db_roles.switch_default_role(owner=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from thetavue_site import db_roles
+
+    with django_db_blocker.unblock():
+        db_roles.switch_default_role(owner=False)
+    yield
+    with django_db_blocker.unblock():
+        db_roles.switch_default_role(owner=True)  # the owner drops the test database
+
+
 def make_user(email: str, *, clerk_id: str | None = None, **fields):
     from thetavue_site.users.models import User
 
