@@ -62,12 +62,17 @@ def _clear_cache():
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_prefix():
-    """Give this test run its own cache namespace (locks, OAuth states, metrics)."""
+    """Give this test run its own cache namespace (locks, OAuth states, metrics, sessions)."""
     from django.conf import settings
     from django.test import override_settings
 
-    caches = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
-    caches["default"]["KEY_PREFIX"] = f"tvtest{os.getpid()}"
+    prefix = f"tvtest{os.getpid()}"
+    caches = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix},
+        # Under the same prefix, so _clear_cache forgets the sessions too.
+        "sessions": {**settings.CACHES["sessions"], "KEY_PREFIX": f"{prefix}:sessions"},
+    }
     with override_settings(CACHES=caches):
         yield
 
