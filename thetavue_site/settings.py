@@ -144,6 +144,8 @@ if DATABASE_OWNER_URL:
         _owner = env.db_url_config(DATABASE_OWNER_URL)
     except (ValueError, KeyError) as error:
         raise ImproperlyConfigured(f"DATABASE_OWNER_URL is malformed: {error}") from None
+    if _owner["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must be a PostgreSQL URL (postgres://…)")
     if _owner["NAME"] != DATABASES["default"]["NAME"]:
         raise ImproperlyConfigured(
             "DATABASE_OWNER_URL must name the same database as DATABASE_URL "
