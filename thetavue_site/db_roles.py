@@ -17,16 +17,17 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.db import connections
 
-# Credentials taken from DATABASE_OWNER_URL; the database name stays the
-# connection's own (so the test runner's test database is the one migrated).
-OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
 # Read by the framework at run time (runserver's unapplied-migrations
 # warning), never written by the application.
 READ_ONLY_TABLES = ("django_migrations",)
 
 
 def owner_credentials() -> dict[str, object] | None:
-    """Return the owner's USER/PASSWORD/HOST/PORT, or None when no owner role is configured."""
+    """Return the owner's USER/PASSWORD/HOST/PORT, or None when no owner role is configured.
+
+    The database name stays the connection's own, so the test runner's test
+    database is the one the owner migrates.
+    """
     return getattr(settings, "DATABASE_OWNER", None) or None
 
 
