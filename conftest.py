@@ -81,14 +81,43 @@ def _clear_cache(request):
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_prefix():
-    """Give this test run its own cache namespace (locks, OAuth states, metrics)."""
+    """Give this test run its own cache namespace (locks, OAuth states, metrics, sessions)."""
     from django.conf import settings
     from django.test import override_settings
 
-    caches = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
-    caches["default"]["KEY_PREFIX"] = f"tvtest{os.getpid()}"
+    prefix = f"tvtest{os.getpid()}"
+    caches = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix},
+        # Under the same prefix, so _clear_cache forgets the sessions too.
+        "sessions": {**settings.CACHES["sessions"], "KEY_PREFIX": f"{prefix}:sessions"},
+    }
     with override_settings(CACHES=caches):
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Create and migrate the test database as the owner role (DATABASE_OWNER_URL).
+
+    pytest-django's django_db_setup runs next, as the owner; the override
+    below then logs every connection in as the application role, which owns
+    nothing: tests see the database as web and workers do.
+    """
+    from thetavue_site import db_roles
+
+    db_roles.switch_default_role(owner=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from thetavue_site import db_roles
+
+    with django_db_blocker.unblock():
+        db_roles.switch_default_role(owner=False)
+    yield
+    with django_db_blocker.unblock():
+        db_roles.switch_default_role(owner=True)  # the owner drops the test database
 
 
 def make_user(email: str, *, clerk_id: str | None = None, **fields):

@@ -2,8 +2,9 @@
 
 Everything here runs before Django is imported: settings read the environment
 once, so the bench sets it first. The developer's database is never touched:
-the bench works in ``bench_thetavue`` (created through the application role,
-which has CREATEDB) and wipes only that database's tenant rows. Redis is the
+the bench works in ``bench_thetavue`` (created and migrated by the owner role
+of DATABASE_OWNER_URL, which has CREATEDB) and wipes only that database's
+tenant rows, as the owner; everything measured runs as the application role. Redis is the
 same server on its own database number, so the cache, the Celery queue and
 its unacked set are private too.
 
@@ -28,7 +29,7 @@ CLERK_ISSUER = "https://clerk.bench.invalid"
 @dataclass(frozen=True)
 class BenchEnvironment:
     database_url: str  # the bench database, as the application role
-    admin_database_url: str  # the database CREATE DATABASE runs from (same role)
+    admin_database_url: str  # the database CREATE DATABASE runs from (as the owner)
     redis_url: str
     celery_queue: str
     clerk_private_pem: bytes  # signs the bench's session JWTs
@@ -40,19 +41,24 @@ def _with_path(url: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
 
 
-def _base_urls() -> tuple[str, str, bool]:
-    """Return the developer's DATABASE_URL and REDIS_URL, starting embedded servers if unset."""
+def _base_urls() -> tuple[str, str, str, bool]:
+    """Return the developer's DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL.
+
+    Embedded servers are started for the ones that are unset.
+    """
     database_url = os.environ.get("DATABASE_URL", "")
+    owner_url = os.environ.get("DATABASE_OWNER_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
     embedded = not database_url or not redis_url
     if embedded:
         from thetavue_site import devservices
 
         if not database_url:
-            database_url = devservices.ensure_database().database_url
+            state = devservices.ensure_database()
+            database_url, owner_url = state.database_url, owner_url or state.owner_url
         if not redis_url:
             redis_url = devservices.ensure_redis().redis_url
-    return database_url, redis_url, embedded
+    return database_url, owner_url or database_url, redis_url, embedded
 
 
 def _clerk_keys() -> tuple[bytes, str]:
@@ -73,8 +79,9 @@ def _clerk_keys() -> tuple[bytes, str]:
 
 def configure() -> BenchEnvironment:
     """Point this process (and the processes it starts) at the bench's world."""
-    base_database_url, base_redis_url, embedded = _base_urls()
+    base_database_url, base_owner_url, base_redis_url, embedded = _base_urls()
     database_url = _with_path(base_database_url, f"/{BENCH_DATABASE}")
+    owner_url = _with_path(base_owner_url, f"/{BENCH_DATABASE}")
     redis_url = _with_path(base_redis_url, f"/{BENCH_REDIS_DB}")
     private_pem, public_pem = _clerk_keys()
     from cryptography.fernet import Fernet
@@ -83,6 +90,7 @@ def configure() -> BenchEnvironment:
     os.environ.update(
         {
             "DATABASE_URL": database_url,
+            **({"DATABASE_OWNER_URL": owner_url} if owner_url != database_url else {}),
             "REDIS_URL": redis_url,
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(48),
@@ -100,7 +108,7 @@ def configure() -> BenchEnvironment:
     )
     return BenchEnvironment(
         database_url=database_url,
-        admin_database_url=base_database_url,
+        admin_database_url=base_owner_url,
         redis_url=redis_url,
         celery_queue=queue,
         clerk_private_pem=private_pem,
@@ -109,7 +117,7 @@ def configure() -> BenchEnvironment:
 
 
 def ensure_database(env: BenchEnvironment) -> None:
-    """Create the bench database if it is missing (as the application role)."""
+    """Create the bench database if it is missing (as the owner role)."""
     import psycopg
     from psycopg import sql
 
@@ -133,10 +141,12 @@ def wipe() -> None:
     """Empty every tenant table of the bench database."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        # The application role owns the tables, so TRUNCATE is allowed (RLS
-        # does not apply to it); CASCADE follows every foreign key to users.
-        cursor.execute("TRUNCATE users, django_session RESTART IDENTITY CASCADE")
+    from thetavue_site import db_roles
+
+    with db_roles.as_owner(), connection.cursor() as cursor:
+        # Only the owner may TRUNCATE (it skips RLS); CASCADE follows every
+        # foreign key to users.
+        cursor.execute("TRUNCATE users RESTART IDENTITY CASCADE")
 
 
 def ensure_up(env: BenchEnvironment) -> None:

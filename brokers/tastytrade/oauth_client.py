@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a URL path, not a secret
 DEFAULT_EXPIRES_IN_SECONDS = 900
 REDACTED = "[redacted]"
-SECRET_KEYS = frozenset({"authorization", "client_secret", "refresh_token", "access_token", "code"})
+SECRET_KEYS = frozenset(
+    {"authorization", "client_secret", "refresh_token", "access_token", "code", "code_verifier"}
+)
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,26 @@ def build_authorize_url(
     redirect_uri: str,
     state: str,
     scope: str = "read",
+    *,
+    code_challenge: str | None = None,
+    code_challenge_method: str = "S256",
 ) -> str:
-    """Return the browser URL of the consent page; ``state`` comes back verbatim."""
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "scope": scope,
-            "state": state,
-        }
-    )
+    """Return the browser URL of the consent page; ``state`` comes back verbatim.
+
+    ``code_challenge`` adds PKCE (RFC 7636): the code can then be exchanged
+    only with the matching verifier. A server without PKCE ignores it.
+    """
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+    }
+    if code_challenge:
+        params["code_challenge"] = code_challenge
+        params["code_challenge_method"] = code_challenge_method
+    query = urlencode(params)
     separator = "&" if "?" in authorize_url else "?"
     return f"{authorize_url}{separator}{query}"
 
@@ -78,13 +89,17 @@ def exchange_code(
     client_secret: str,
     code: str,
     redirect_uri: str,
+    code_verifier: str | None = None,
     scope: str = "read",
     session: requests.Session | None = None,
     user_agent: str = DEFAULT_USER_AGENT,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT_SECONDS,
     now: datetime | None = None,
 ) -> TokenSet:
-    """Trade an authorization code for tokens; sent once, never retried."""
+    """Trade an authorization code for tokens; sent once, never retried.
+
+    ``code_verifier`` is the PKCE secret of the flow that asked for the code.
+    """
     body = {
         "grant_type": "authorization_code",
         "code": code,
@@ -92,6 +107,8 @@ def exchange_code(
         "client_secret": client_secret,
         "redirect_uri": redirect_uri,
     }
+    if code_verifier:
+        body["code_verifier"] = code_verifier
     payload = _post_token(base_url, body, session, user_agent, timeout)
     return _token_set(payload, now=now, default_scope=scope, previous_refresh=None)
 

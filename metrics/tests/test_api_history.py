@@ -152,7 +152,7 @@ def test_history_query_count(portfolio, alice_api, django_assert_num_queries):
         portfolio, *[(dt.date(2026, 1, 1) + dt.timedelta(days=i), None, 1.0) for i in range(200)]
     )
     alice_api.get(history_url(0))  # the middleware chain's first run reads the sync gauges
-    # savepoint, session, RLS context, user, portfolio, rows, release
-    with django_assert_num_queries(7):
+    # savepoint, RLS context, user, portfolio, rows, release (session: Redis)
+    with django_assert_num_queries(6):
         body = alice_api.get(history_url(portfolio.pk), {"from": "2026-01-01", "to": "2026-12-31"})
     assert body.json()["count"] == 200

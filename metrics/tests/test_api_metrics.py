@@ -288,13 +288,13 @@ def test_metrics_query_count_is_flat_in_legs(alice, alice_api, django_assert_num
         portfolio = make_portfolio(owner=alice, spy_price=Decimal("500"))
         make_book(portfolio=portfolio, n_positions=n_legs)
     warm_up(alice_api)
-    # when / then: savepoint, session, RLS context, user, portfolio, legs, release
-    with django_assert_num_queries(7):
+    # when / then: savepoint, RLS context, user, portfolio, legs, release (session: Redis)
+    with django_assert_num_queries(6):
         body = alice_api.get(metrics_url(portfolio.pk)).json()
     assert body["legs"] == n_legs
     assert body["total_delta"] == pytest.approx(30.0 * n_legs)
     # Cached: the owner check still reads the portfolio; the legs are not read.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert alice_api.get(metrics_url(portfolio.pk)).json() == body
 
 
@@ -313,7 +313,7 @@ def test_metrics_list_query_count_is_flat_in_portfolios(alice, alice_api):
     # when
     with CaptureQueriesContext(connection) as many:
         body = alice_api.get(url).json()
-    # then: savepoint, session, RLS context, user, count, page, legs of the portfolios
-    # not cached, release
+    # then: savepoint, RLS context, user, count, page, legs of the portfolios
+    # not cached, release (the session is read from Redis)
     assert body["count"] == 8
-    assert len(many.captured_queries) == len(few.captured_queries) == 8
+    assert len(many.captured_queries) == len(few.captured_queries) == 7

@@ -515,6 +515,86 @@ def test_token_endpoint_takes_form_and_json_and_refuses_authorization(tastytrade
     }
 
 
+def pkce_pair() -> tuple[str, str]:
+    """Return (verifier, S256 challenge) computed here, independently of the sandbox."""
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def consent_code(sandbox, **extra: str) -> str:
+    query = authorize_query(sandbox, sandbox_login="demo", sandbox_approve="1", **extra)
+    response = requests.get(sandbox.authorize_url, params=query, allow_redirects=False, timeout=5)
+    assert response.status_code == 302, response.text
+    return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+
+
+def test_pkce_is_enforced_when_the_authorize_request_carried_a_challenge(tastytrade_sandbox):
+    sandbox = tastytrade_sandbox
+    verifier, challenge = pkce_pair()
+    pkce = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    # no verifier, or another flow's verifier: refused
+    missing = token_post(sandbox, json=code_exchange(sandbox, consent_code(sandbox, **pkce)))
+    other_verifier, _ = pkce_pair()
+    wrong = token_post(
+        sandbox,
+        json={
+            **code_exchange(sandbox, consent_code(sandbox, **pkce)),
+            "code_verifier": other_verifier,
+        },
+    )
+    for refused in (missing, wrong):
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {"error_code": "invalid_grant", "error_description": "PKCE verification failed"},
+        )
+    # the matching verifier: tokens
+    right = {**code_exchange(sandbox, consent_code(sandbox, **pkce)), "code_verifier": verifier}
+    assert token_post(sandbox, json=right).status_code == 200
+    # a code that failed its PKCE check is spent: the right verifier comes too late
+    spent = code_exchange(sandbox, consent_code(sandbox, **pkce))
+    token_post(sandbox, json={**spent, "code_verifier": other_verifier})
+    assert token_post(sandbox, json={**spent, "code_verifier": verifier}).status_code == 400
+
+
+def test_pkce_is_optional_without_a_challenge_and_only_s256_is_accepted(tastytrade_sandbox):
+    sandbox = tastytrade_sandbox
+    verifier, challenge = pkce_pair()
+    plain_flow = {**code_exchange(sandbox, consent_code(sandbox)), "code_verifier": verifier}
+    assert token_post(sandbox, json=plain_flow).status_code == 200
+    for method in ("plain", ""):
+        query = authorize_query(
+            sandbox,
+            sandbox_login="demo",
+            sandbox_approve="1",
+            code_challenge=challenge,
+            code_challenge_method=method,
+        )
+        response = requests.get(
+            sandbox.authorize_url, params=query, allow_redirects=False, timeout=5
+        )
+        assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_consent_page_carries_the_challenge_to_the_approval(tastytrade_sandbox):
+    sandbox = tastytrade_sandbox
+    verifier, challenge = pkce_pair()
+    query = authorize_query(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    page = requests.get(sandbox.authorize_url, params=query, timeout=5)
+    assert f'name="code_challenge" value="{challenge}"' in page.text
+    form = {**query, "sandbox_login": "demo", "decision": "allow"}
+    allowed = requests.post(sandbox.authorize_url, data=form, allow_redirects=False, timeout=5)
+    code = parse_qs(urlsplit(allowed.headers["Location"]).query)["code"][0]
+    assert token_post(sandbox, json=code_exchange(sandbox, code)).status_code == 400
+    code = consent_code(sandbox, code_challenge=challenge, code_challenge_method="S256")
+    exchange = {**code_exchange(sandbox, code), "code_verifier": verifier}
+    assert token_post(sandbox, json=exchange).status_code == 200
+
+
 def test_codes_expire_and_are_bound_to_their_redirect_uri(tastytrade_sandbox):
     sandbox = tastytrade_sandbox
     other_redirect = sandbox.config.redirect_uris[1]

@@ -70,6 +70,13 @@ def default_target() -> Target:
     return Target(settings.DATABASE_URL, maintenance=False)
 
 
+def restore_target() -> Target:
+    """Restore creates tables, which the owner role must own: never the application role."""
+    if settings.DATABASE_MAINTENANCE_URL:
+        return Target(settings.DATABASE_MAINTENANCE_URL, maintenance=True)
+    return Target(settings.DATABASE_OWNER_URL or settings.DATABASE_URL, maintenance=False)
+
+
 def backup_create(*, directory: Path, target: Target | None = None, keep: int = 14) -> Path:
     """Dump the database into `directory` (custom format) and prune old dumps to `keep`."""
     target = target or default_target()
@@ -104,7 +111,7 @@ def backups_prune(*, directory: Path, keep: int) -> list[Path]:
 
 def backup_restore(*, path: Path, target: Target | None = None) -> None:
     """Restore a dump into the target database (expected empty or freshly created)."""
-    target = target or default_target()
+    target = target or restore_target()
     if not path.exists():
         raise BackupError(f"{path} does not exist")
     args = [

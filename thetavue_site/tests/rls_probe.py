@@ -1,52 +1,41 @@
-"""A raw connection as a plain application role, to prove RLS without the ORM's filters."""
+"""A raw connection as the application role, to prove RLS without the ORM's filters.
+
+The application role (DATABASE_URL) is neither superuser nor BYPASSRLS and
+owns nothing (the owner role ran the migrations), so it is exactly the role
+web and workers run as; no extra role needs creating, and none can be.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import secrets
 
 import psycopg
+from django.conf import settings
 from django.db import connection
-
-PROBE_ROLE = "thetavue_rls_probe"
-
-
-def _can_create_roles() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user")
-        return bool(cursor.fetchone()[0])
 
 
 def probe_dsn() -> str:
-    """Return a DSN for a non-owner, non-superuser, non-BYPASSRLS role on the test DB.
+    """Return a DSN for the application role on the test database."""
+    app = settings.DATABASE_APP
+    return psycopg.conninfo.make_conninfo(
+        host=app["HOST"] or "127.0.0.1",
+        port=app["PORT"] or 5432,
+        dbname=connection.settings_dict["NAME"],
+        user=app["USER"],
+        password=app["PASSWORD"],
+    )
 
-    Falls back to the owner role (FORCE RLS binds it too) where roles cannot be made.
-    """
-    settings = connection.settings_dict
-    base = {
-        "host": settings["HOST"] or "127.0.0.1",
-        "port": settings["PORT"] or 5432,
-        "dbname": settings["NAME"],
-    }
-    if not _can_create_roles():
-        return psycopg.conninfo.make_conninfo(
-            **base, user=settings["USER"], password=settings["PASSWORD"]
-        )
-    password = secrets.token_urlsafe(16)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [PROBE_ROLE])
-        if cursor.fetchone():
-            cursor.execute(f"ALTER ROLE {PROBE_ROLE} PASSWORD %s", [password])
-        else:
-            cursor.execute(
-                f"CREATE ROLE {PROBE_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %s", [password]
-            )
-        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {PROBE_ROLE}")
-        cursor.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {PROBE_ROLE}"
-        )
-        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {PROBE_ROLE}")
-    return psycopg.conninfo.make_conninfo(**base, user=PROBE_ROLE, password=password)
+
+def owner_dsn() -> str:
+    """Return a DSN for the owner role on the test database (DDL, role checks)."""
+    owner = settings.DATABASE_OWNER
+    return psycopg.conninfo.make_conninfo(
+        host=owner["HOST"] or "127.0.0.1",
+        port=owner["PORT"] or 5432,
+        dbname=connection.settings_dict["NAME"],
+        user=owner["USER"],
+        password=owner["PASSWORD"],
+    )
 
 
 @contextlib.contextmanager

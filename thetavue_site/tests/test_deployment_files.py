@@ -44,6 +44,23 @@ def test_application_role_is_not_superuser():
     init = (ROOT / "deploy" / "postgres-init.sh").read_text()
     role = re.search(r"CREATE ROLE thetavue (.*?);", init).group(1)
     assert "NOSUPERUSER" in role and "NOBYPASSRLS" in role
+    assert "NOCREATEROLE" in role and "NOCREATEDB" in role
+
+
+def test_only_migrate_logs_in_as_the_owner_role_which_owns_the_database():
+    services = compose()["services"]
+    owner_url = services["migrate"]["environment"]["DATABASE_OWNER_URL"]
+    assert owner_url.startswith("postgres://thetavue_owner:")
+    assert (
+        owner_url.rsplit("/", 1)[1]
+        == services["web"]["environment"]["DATABASE_URL"].rsplit("/", 1)[1]
+    )
+    for name in ("web", "worker", "beat"):
+        assert "DATABASE_OWNER_URL" not in services[name]["environment"], name
+    init = (ROOT / "deploy" / "postgres-init.sh").read_text()
+    assert "CREATE DATABASE thetavue OWNER thetavue_owner;" in init
+    owner = re.search(r"CREATE ROLE thetavue_owner (.*?);", init).group(1)
+    assert "NOSUPERUSER" in owner and "NOBYPASSRLS" in owner
 
 
 def test_paths_named_by_the_image_exist():

@@ -1,4 +1,9 @@
-"""With Redis down, web keeps serving from PostgreSQL and says what is unavailable."""
+"""With Redis down, web keeps serving from PostgreSQL and says what is unavailable.
+
+Sessions live in Redis: with Redis down a browser session reads as signed
+out (never a 500; Django then clears the cookie, so the trader signs in
+again), while Bearer tokens (Clerk JWTs, API tokens) keep working.
+"""
 
 import pytest
 from django.test import override_settings
@@ -15,11 +20,18 @@ UNREACHABLE = {
         "LOCATION": DOWN_URL,
         "KEY_PREFIX": "down",
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-    }
+    },
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "KEY_PREFIX": "down",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    },
 }
 
 
-def test_api_serves_from_the_database_while_redis_is_down(alice_api, alice):
+def test_api_serves_from_the_database_while_redis_is_down(alice_token_client, alice):
+    alice_api = alice_token_client
     with rls.as_service():
         portfolio = make_portfolio(owner=alice)
         make_book(portfolio=portfolio, n_positions=5)
@@ -36,3 +48,10 @@ def test_api_serves_from_the_database_while_redis_is_down(alice_api, alice):
     assert health.status_code == 503 and health.json()["checks"]["redis"] == "unreachable"
     assert connect.status_code == 503
     assert connect.json()["error"]["code"] == "unavailable"
+
+
+def test_a_session_reads_as_signed_out_while_redis_is_down(alice_api):
+    with override_settings(CACHES=UNREACHABLE):
+        response = alice_api.get("/api/portfolio/")
+    assert response.status_code in (401, 403)
+    assert response.json()["error"]["code"] in {"not_authenticated", "invalid_token"}

@@ -42,7 +42,12 @@ TENANT_TABLES = [
     "consents",
     "idempotency_keys",
     "account_emailaddress",
+    "users_groups",
+    "users_user_permissions",
+    "django_admin_log",
 ]
+# Rows of no trader: only the service context (the webhook view) sees them.
+SERVICE_ONLY_TABLES = ["processed_webhooks"]
 
 
 def seed_tenant(user) -> dict[str, int]:
@@ -78,7 +83,19 @@ def seed_tenant(user) -> dict[str, int]:
         email = EmailAddress.objects.create(
             user=user, email=user.email, primary=True, verified=True
         )
+        from django.contrib.admin.models import ADDITION, LogEntry
+        from django.contrib.auth.models import Group, Permission
+
+        group, _ = Group.objects.get_or_create(name="traders")
+        user.groups.add(group)
+        user.user_permissions.add(Permission.objects.order_by("pk").first())
+        log = LogEntry.objects.create(user=user, action_flag=ADDITION, object_repr="x")
+        user_group = user.groups.through.objects.get(user=user)
+        user_permission = user.user_permissions.through.objects.get(user=user)
     return {
+        "users_groups": user_group.id,
+        "users_user_permissions": user_permission.id,
+        "django_admin_log": log.id,
         "account_emailaddress": email.id,
         "portfolios": portfolio.id,
         "positions": position.id,
@@ -106,7 +123,9 @@ def test_tenant_table_list_matches_the_catalog():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_policies WHERE schemaname = 'public'")
         protected = {row[0] for row in cursor.fetchall()}
-    assert protected == set(TENANT_TABLES) | {"account_emailconfirmation"}
+    assert protected == set(TENANT_TABLES) | set(SERVICE_ONLY_TABLES) | {
+        "account_emailconfirmation"
+    }
 
 
 def test_no_context_sees_no_rows_anywhere(alice, bob):
@@ -123,6 +142,27 @@ def test_alice_sees_exactly_her_rows(alice, bob):
         assert {t: count(cursor, t) for t in TENANT_TABLES} == {t: 1 for t in TENANT_TABLES}
         cursor.execute("SELECT DISTINCT user_id FROM portfolios")
         assert cursor.fetchall() == [(alice.pk,)]
+
+
+def test_processed_webhooks_are_seen_and_written_by_the_service_context_only(alice):
+    from thetavue_site.users.models import ProcessedWebhook
+
+    with rls.as_service():
+        ProcessedWebhook.objects.create(message_id="msg_1", event_type="user.updated")
+    with probe_connection(user_id=alice.pk) as cursor:
+        assert count(cursor, "processed_webhooks") == 0
+        cursor.execute("DELETE FROM processed_webhooks RETURNING message_id")
+        assert cursor.fetchall() == []
+    with (
+        probe_connection(user_id=alice.pk) as cursor,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        cursor.execute(
+            "INSERT INTO processed_webhooks (message_id, event_type, processed_at) "
+            "VALUES ('msg_2', 'user.deleted', now())"
+        )
+    with probe_connection(service=True) as cursor:
+        assert count(cursor, "processed_webhooks") == 1
 
 
 def test_service_context_sees_everyone(alice, bob):

@@ -32,6 +32,27 @@ def run_check(**env) -> subprocess.CompletedProcess:
         ({"DATABASE_URL": "mysql://x@localhost/db"}, "DATABASE_URL"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({"DATABASE_URL": "postgres://u@localhost/db?server_side_binding=true"}, "DATABASE_URL"),
+        (
+            {
+                "DATABASE_URL": "postgres://app@localhost/db",
+                "DATABASE_OWNER_URL": "postgres://owner@localhost/other",
+            },
+            "DATABASE_OWNER_URL",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://app@localhost/db",
+                "DATABASE_OWNER_URL": "postgres://app@localhost/db",
+            },
+            "DATABASE_OWNER_URL",
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://app@localhost/db",
+                "DATABASE_OWNER_URL": "mysql://owner@localhost/db",
+            },
+            "DATABASE_OWNER_URL",
+        ),
     ],
 )
 def test_bad_setting_gives_one_line_naming_it(env, named):

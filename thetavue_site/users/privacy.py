@@ -46,7 +46,12 @@ def owner_paths() -> dict[type[models.Model], str]:
     """
     to_user: dict[type[models.Model], str] = {User: ""}  # lookup from a model to its User
     queue = deque([User])
-    candidates = [m for m in apps.get_models() if m._meta.db_table not in NOT_EXPORTED]
+    # Auto-created models too: the user's group and permission links.
+    candidates = [
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.db_table not in NOT_EXPORTED
+    ]
     while queue:
         parent = queue.popleft()
         for model in candidates:

@@ -6,6 +6,7 @@ import os
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from portfolios.tests.factories import make_balance, make_book, make_portfolio, make_transaction
@@ -16,8 +17,9 @@ from tradeplans.models import TradePlan, TradePlanStrategy
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def url_for(database: str) -> str:
-    s = connection.settings_dict
+def url_for(database: str, *, owner: bool = False) -> str:
+    """The application role's URL, or the owner's (who creates databases and restores)."""
+    s = settings.DATABASE_OWNER if owner else settings.DATABASE_APP
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{database}"
 
 
@@ -52,21 +54,21 @@ def test_backup_then_restore_into_a_fresh_database_is_identical(alice, bob, tmp_
             )
     source = connection.settings_dict["NAME"]
     fresh = f"{source}_restore_{os.getpid()}"
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
-        cursor.execute(f'CREATE DATABASE "{fresh}"')
+    with psycopg.connect(url_for("postgres", owner=True), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+        admin.execute(f'CREATE DATABASE "{fresh}"')
     try:
         # when
         dump = backup_create(directory=tmp_path, target=Target(url_for(source), maintenance=False))
-        backup_restore(path=dump, target=Target(url_for(fresh), maintenance=False))
+        backup_restore(path=dump, target=Target(url_for(fresh, owner=True), maintenance=False))
         # then
         before = table_fingerprints(url_for(source))
-        after = table_fingerprints(url_for(fresh))
+        after = table_fingerprints(url_for(fresh, owner=True))
         assert before["positions"][0] == 50
         assert after == before
     finally:
         connection.close()
-        with psycopg.connect(url_for("postgres"), autocommit=True) as admin:
+        with psycopg.connect(url_for("postgres", owner=True), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
 
 

@@ -24,7 +24,7 @@ def ids_by_table(user_id: str) -> dict[str, set]:
     result = {}
     with probe_connection(user_id=user_id) as cursor:
         for table in protected_tables():
-            key = "clerk_id" if table == "users" else "id"
+            key = {"users": "clerk_id", "processed_webhooks": "message_id"}.get(table, "id")
             cursor.execute(f"SELECT {key} FROM {table}")  # noqa: S608 - catalog names
             result[table] = {row[0] for row in cursor.fetchall()}
     return result

@@ -48,7 +48,7 @@ def private_cache(settings):
     """A Redis database of this test's own: suites running side by side flush db 0."""
     cache = dict(settings.CACHES["default"])
     cache["LOCATION"] = cache["LOCATION"].rsplit("/", 1)[0] + "/11"
-    settings.CACHES = {"default": cache}
+    settings.CACHES = {"default": cache, "sessions": {**settings.CACHES["sessions"]}}
     yield
     from django.core.cache import caches
 
