@@ -53,6 +53,10 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "gamma",
     "theta",
     "vega",
+    "rho",
+    "exercise_style",
+    "iv_rank",
+    "iv_percentile",
     "updated_at",
 )
 
