@@ -481,7 +481,9 @@ def price_scenarios(
 
     Each option keeps the volatility it is priced with today (implied or the
     broker's) plus the shift, floored at SIGMA_MIN; time moves ``days_forward``
-    calendar days; options that expire by then take intrinsic value.
+    calendar days; options that expire by then take intrinsic value. Cells are
+    priced as European (BSM / Black-76); an American leg's early-exercise
+    premium (and an intrinsic-fallback leg's difference) is held at today's.
     """
     moves = np.asarray(underlying_moves_pct, dtype=np.float64).reshape(-1)
     shifts = np.asarray(iv_shift_points, dtype=np.float64).reshape(-1)
@@ -531,6 +533,26 @@ def price_scenarios(
             gamma[rows] += values.gamma @ leg_units
             theta[rows] += values.theta @ leg_units
             vega[rows] += values.vega @ leg_units
+        # The grid is European (a lattice per cell would cost seconds); legs
+        # priced otherwise today (American, intrinsic fallback) carry today's
+        # difference to that model as a constant, so the zero scenario is
+        # today's value and P/L starts at 0.
+        held = (legs.exercise_style[options] == ExerciseStyle.AMERICAN.value) | np.isnan(
+            base.iv[options]
+        )
+        if held.any():
+            today = greeks.black_scholes_merton(
+                spot=legs.underlying_price[options][held],
+                strike=legs.strike[options][held],
+                years=base.years[options][held],
+                rate=rate,
+                dividend_yield=carry[held],
+                sigma=np.fmax(base.iv[options][held], greeks.SIGMA_MIN),
+                is_call=legs.option_type[options][held] == "C",
+            )
+            premium = (base.price[options][held] - today.price) @ leg_units[held]
+            if np.isfinite(premium):
+                value += premium
 
     return ScenarioGrid(
         underlying_moves_pct=moves,

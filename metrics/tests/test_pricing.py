@@ -339,3 +339,27 @@ def test_batched_scenarios_equal_one_broadcast(monkeypatch):
 def test_scenarios_refuse_impossible_inputs(moves, shifts, days):
     with pytest.raises(ValueError):
         price_scenarios(scenario_book(), now=NOW, rate=RATE, underlying_moves_pct=moves, iv_shift_points=shifts, days_forward=days)  # fmt: skip
+
+
+def test_what_if_zero_scenario_is_todays_value_with_american_legs():
+    legs = LegInputs.from_rows(
+        [
+            option(strike=Decimal("60"), mark=Decimal("8.40"), exercise_style="American"),
+            option(strike=Decimal("45"), mark=Decimal("0.35"), exercise_style="American"),
+            option(strike=Decimal("70"), mark=Decimal("17.50"), exercise_style="American"),
+            stock(),
+        ]
+    )
+    base = price_legs(legs, now=NOW, rate=RATE)
+    grid = price_scenarios(
+        legs,
+        now=NOW,
+        rate=RATE,
+        underlying_moves_pct=[-5, 0, 5],
+        iv_shift_points=[0],
+        days_forward=0,
+    )
+    assert base.greeks_source.tolist() == ["implied", "implied", "intrinsic", "linear"]
+    assert grid.value[1, 0] == pytest.approx(np.sum(base.position_value), abs=1e-9)
+    assert grid.pnl[1, 0] == pytest.approx(0.0, abs=1e-9)
+    assert grid.legs_unpriced == 0
