@@ -3,7 +3,7 @@
 Model: a Leisen-Reimer binomial lattice (odd ``LATTICE_STEPS``, Peizer-Pratt
 method 2 probabilities, so the strike sits on the lattice's centre and the
 price converges smoothly in every input), run for all legs at once: each
-backward step is a handful of NumPy operations over a (legs x nodes) block,
+backward step is a handful of NumPy operations over a (nodes x legs) block,
 never a Python loop per leg. Generalised Black-Scholes with cost of carry b:
 
 - equity, ETF and index options: ``b = r - q`` with ``q`` the continuous
@@ -90,27 +90,31 @@ def _lattice_block(S, K, T, r, b, sigma, is_call, steps):
     up = growth * _peizer_pratt(d1, steps) / p
     down = (growth - p * up) / (1.0 - p)
     discount = np.exp(-r * dt)
-    p_up = (discount * p)[:, None]
-    p_down = (discount * (1.0 - p))[:, None]
-    sign = np.where(is_call, 1.0, -1.0)[:, None]
-    strike = K[:, None]
-    nodes = np.arange(steps + 1)
-    log_down = np.log(down)[:, None]
-    # Node j at expiry: S d^(steps - j) u^j.
-    spots = S[:, None] * np.exp(steps * log_down + nodes * (np.log(up)[:, None] - log_down))
-    values = np.maximum(sign * (spots - strike), 0.0)
-    inv_down = (1.0 / down)[:, None]
-    exercise = np.empty_like(values)
+    # Arrays are (nodes x legs): a step's slice of nodes is one contiguous
+    # block, and every operation runs along the legs.
+    p_up = discount * p
+    p_down = discount * (1.0 - p)
+    sign = np.where(is_call, 1.0, -1.0)
+    signed_strike = sign * K
+    nodes = np.arange(steps + 1)[:, None]
+    log_down = np.log(down)
+    # Node j at expiry: S d^(steps - j) u^j, kept signed (+ call, - put) so
+    # that exercise value is one subtraction: sign S - sign K.
+    signed_spots = (sign * S) * np.exp(steps * log_down + nodes * (np.log(up) - log_down))
+    values = np.maximum(signed_spots - signed_strike, 0.0)
+    inv_down = 1.0 / down
+    scratch = np.empty_like(values)
+    # Every step works in place on the first i + 1 rows: no allocation.
     for i in range(steps - 1, -1, -1):
+        now = slice(0, i + 1)
         # One step back, node j is node j of the step after with one down-move fewer.
-        spots = spots[:, : i + 1] * inv_down
-        continuation = p_up * values[:, 1 : i + 2]
-        continuation += p_down * values[:, : i + 1]
-        payoff = exercise[:, : i + 1]
-        np.subtract(spots, strike, out=payoff)
-        payoff *= sign
-        values = np.maximum(continuation, payoff, out=continuation)
-    return values[:, 0]
+        np.multiply(signed_spots[now], inv_down, out=signed_spots[now])
+        np.multiply(values[1 : i + 2], p_up, out=scratch[now])
+        np.multiply(values[now], p_down, out=values[now])
+        values[now] += scratch[now]
+        np.subtract(signed_spots[now], signed_strike, out=scratch[now])
+        np.maximum(values[now], scratch[now], out=values[now])
+    return values[0].copy()
 
 
 def _european(S, K, T, r, b, sigma, is_call):
@@ -307,16 +311,21 @@ def _solve(P, S, K, T, q, call, fut, rate):
     code = np.full(P.size, _CODE[IVStatus.SOLVED])
     low = np.full(P.size, SIGMA_MIN)
     high = np.full(P.size, SIGMA_MAX)
-    f_low = model(everything, low) - P
-    f_high = model(everything, high) - P
-    code[(f_low > 0.0) | (f_high < 0.0) | np.isnan(f_low) | np.isnan(f_high)] = _CODE[
-        IVStatus.OUT_OF_RANGE
-    ]
-    # A <= f(sigma) is increasing; the European IV of the same price is an
-    # upper bound and usually within a few per cent of the answer.
+    # The American price is increasing in sigma and never under the European
+    # one, so the European IV of the same price is an upper bound on the
+    # answer, usually within a few per cent of it; where it exists the price
+    # at SIGMA_MAX cannot be under the mark, and only the rest need that bound.
     european = greeks.implied_volatility(
         price=P, spot=S, strike=K, years=T, rate=rate, dividend_yield=rate - carry, is_call=call
     ).sigma
+    f_low = model(everything, low) - P
+    f_high = np.full(P.size, np.inf)
+    unbounded = np.flatnonzero(~np.isfinite(european))
+    if unbounded.size:
+        f_high[unbounded] = model(unbounded, high[unbounded]) - P[unbounded]
+    code[(f_low > 0.0) | (f_high < 0.0) | np.isnan(f_low) | np.isnan(f_high)] = _CODE[
+        IVStatus.OUT_OF_RANGE
+    ]
     start = np.where(np.isfinite(european), european, np.sqrt(low * high))
     start = np.clip(start, low, high)
     sigma = np.full(P.size, np.nan)
