@@ -2,7 +2,8 @@
 
 Black-Scholes-Merton with a continuous dividend yield for equity and index
 options; Black-76 for futures options (the same formulas with the futures
-price as spot and the carry equal to the rate). European exercise is assumed.
+price as spot and the carry equal to the rate), for European exercise; American
+legs are priced by ``metrics.american`` with the same units.
 
 Units, per share or per unit of the underlying:
 
