@@ -158,6 +158,9 @@ class Position(models.Model):
         choices=ExerciseStyle.choices,
         blank=True,
         default="",
+        # In the database too: rows written by raw SQL (bulk loads, the
+        # sync's staging COPY) without the column get "" rather than a NULL error.
+        db_default="",
         help_text="Options only: American or European; empty for stock and futures.",
     )
     iv_rank = models.FloatField(
