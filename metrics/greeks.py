@@ -92,7 +92,7 @@ class Greeks:
     gamma: Floats
     theta: Floats  # $ per calendar day per unit
     vega: Floats  # $ per volatility point per unit
-    rho: Floats  # $ per percentage point of the rate per unit
+    rho: Floats | None = None  # $ per percentage point of the rate per unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +187,14 @@ def black_scholes_merton(
     dividend_yield: ArrayLike,
     sigma: ArrayLike,
     is_call: ArrayLike,
+    with_rho: bool = False,
 ) -> Greeks:
     """Return BSM price and greeks per share (theta per day, vega per vol point).
 
     Expired options (``years`` <= 0) get intrinsic value, delta 0 or +/-1 and
-    zero gamma, theta and vega. NaN inputs give NaN outputs.
+    zero gamma, theta and vega. NaN inputs give NaN outputs. ``rho`` (per rate
+    point) only ``with_rho``, else None: a sixth full-length output costs
+    about a tenth of the call.
     """
     spot, strike, years, carry, sigma, is_call = np.broadcast_arrays(
         *(np.asarray(x, dtype=np.float64) for x in (spot, strike, years)),
@@ -201,12 +204,16 @@ def black_scholes_merton(
     )
     shape = spot.shape
     flat = [x.reshape(-1) for x in (spot, strike, years, carry, sigma, is_call)]
-    out = [np.empty(spot.size) for _ in range(6)]
+    out = [np.empty(spot.size) for _ in range(6 if with_rho else 5)]
     with np.errstate(all="ignore"):
         for start in range(0, spot.size, BLOCK_SIZE):
             block = slice(start, start + BLOCK_SIZE)
-            _bsm_block(*(x[block] for x in flat), float(rate), *(o[block] for o in out))
-    return Greeks(*(o.reshape(shape) for o in out))
+            outputs = [o[block] for o in out]
+            if not with_rho:
+                outputs.append(None)
+            _bsm_block(*(x[block] for x in flat), float(rate), *outputs)
+    values = [o.reshape(shape) for o in out]
+    return Greeks(*values[:5], rho=values[5] if with_rho else None)
 
 
 def black_76(
@@ -262,9 +269,10 @@ def _bsm_block(S, K, T, q, sigma, is_call, r, price, delta, gamma, theta, vega, 
     n2 *= K
     n2 *= np.exp(-r * T)
     price -= n2
-    # rho per rate point: sign K T e^{-rT} N(sign d2) / 100
-    np.multiply(n2, T, out=rho)
-    rho *= 0.01
+    if rho is not None:
+        # rho per rate point: sign K T e^{-rT} N(sign d2) / 100
+        np.multiply(n2, T, out=rho)
+        rho *= 0.01
     np.multiply(carry_discount, pdf, out=gamma)
     # vega per year of sigma: S e^{-qT} phi(d1) sqrt(T)
     np.multiply(S, gamma, out=vega)
@@ -291,7 +299,8 @@ def _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega, rho):
         np.isnan(moneyness), np.nan, np.where(in_the_money, sign[expired], 0.0)
     )
     for greek in (gamma, theta, vega, rho):
-        greek[expired] = np.where(np.isnan(moneyness), np.nan, 0.0)
+        if greek is not None:
+            greek[expired] = np.where(np.isnan(moneyness), np.nan, 0.0)
 
 
 # --------------------------------------------------------------------------

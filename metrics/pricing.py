@@ -382,6 +382,7 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
         dividend_yield=carry,
         sigma=sigma,
         is_call=is_call,
+        with_rho=True,
     )
     rho = values.rho
     if is_future_option.any():

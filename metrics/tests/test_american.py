@@ -237,6 +237,7 @@ def test_european_legs_are_unchanged_to_1e_10():
         dividend_yield=0.0,
         sigma=result.iv,
         is_call=False,
+        with_rho=True,
     )
     assert np.max(np.abs(direct.price - [2.10, 7.40])) <= 1e-10
     for name in ("price", "delta", "gamma", "theta", "vega", "rho"):
@@ -245,7 +246,14 @@ def test_european_legs_are_unchanged_to_1e_10():
 
 def test_rho_is_per_rate_point_and_black_76_rho_is_minus_t_times_price():
     values = black_scholes_merton(
-        spot=100.0, strike=100.0, years=0.5, rate=RATE, dividend_yield=0.01, sigma=0.3, is_call=True
+        spot=100.0,
+        strike=100.0,
+        years=0.5,
+        rate=RATE,
+        dividend_yield=0.01,
+        sigma=0.3,
+        is_call=True,
+        with_rho=True,
     )
     bumped = black_scholes_merton(
         spot=100.0,
