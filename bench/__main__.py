@@ -19,6 +19,7 @@ from bench.runner import Context, Result, table, write_results
 # (name for --only, module) in run order: cheap and in-process first.
 BENCHMARKS = [
     ("greeks", "bench.greeks"),
+    ("american_greeks", "bench.american_greeks"),
     ("portfolio_pricing", "bench.portfolio_pricing"),
     ("positions_api", "bench.positions_api"),
     ("auth_overhead", "bench.auth_overhead"),
@@ -28,7 +29,7 @@ BENCHMARKS = [
     ("nightly_snapshot", "bench.nightly_snapshot"),
     ("http_load", "bench.http_load"),
 ]
-NEEDS_DJANGO = {name for name, _ in BENCHMARKS} - {"greeks"}
+NEEDS_DJANGO = {name for name, _ in BENCHMARKS} - {"greeks", "american_greeks"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

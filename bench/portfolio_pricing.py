@@ -33,7 +33,9 @@ SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 FLOOR_SQL = """
 SELECT
     strike_price::float8,
-    extract(epoch FROM (expiration_date + time '16:00') AT TIME ZONE 'America/New_York'),
+    -- The session's close: 13:00 on the NYSE's early-close days (passed in), else 16:00.
+    extract(epoch FROM (expiration_date + CASE WHEN expiration_date = ANY(%s::date[])
+        THEN time '13:00' ELSE time '16:00' END) AT TIME ZONE 'America/New_York'),
     mark::float8,
     underlying_price::float8,
     (quantity * multiplier)::float8,
@@ -45,6 +47,15 @@ SELECT
     (premium_received + current_value)::float8
 FROM positions WHERE portfolio_id = %s
 """
+
+
+def _early_closes(today: dt.date) -> list[dt.date]:
+    """The NYSE's 13:00 closes from last year to three years out (the seed's expiries)."""
+    from metrics.market_calendar import is_early_close
+
+    start = today.replace(month=1, day=1) - dt.timedelta(days=366)
+    days = (start + dt.timedelta(days=offset) for offset in range(5 * 366))
+    return [day for day in days if is_early_close(day)]
 
 
 def floor_implied_volatility(price, spot, strike, years, dividend_yield, is_call, rate=RATE):
@@ -67,10 +78,16 @@ def floor_implied_volatility(price, spot, strike, years, dividend_yield, is_call
     return sigma, solvable
 
 
-def floor_price(conn: psycopg.Connection, user_id: str, portfolio_id: int, now: dt.datetime):
+def floor_price(
+    conn: psycopg.Connection,
+    user_id: str,
+    portfolio_id: int,
+    now: dt.datetime,
+    early_closes: list[dt.date],
+):
     with conn.cursor() as cursor:
         cursor.execute("SELECT set_config('app.user_id', %s, true)", [user_id])
-        cursor.execute(FLOOR_SQL, [portfolio_id])
+        cursor.execute(FLOOR_SQL, [early_closes, portfolio_id])
         rows = cursor.fetchall()
     conn.commit()
     data = np.array(rows, dtype=np.float64)
@@ -150,6 +167,7 @@ def run(ctx: Context) -> list[Result]:
 
     assert settings.RISK_FREE_RATE == RATE, "the floor prices at the app's rate"
     today = timezone.localdate()
+    early_closes = _early_closes(today)
     with rls.as_service():
         (user_id,) = seed.make_users("pricing", 1)
         portfolio = seed.make_portfolio(user_id=user_id, name="Pricing", account_id="PRICE0001")
@@ -161,17 +179,19 @@ def run(ctx: Context) -> list[Result]:
     with psycopg.connect(ctx.env.database_url) as conn:
         ours_times, floor_times = interleaved(
             lambda: ours_price(user_id, portfolio, now),
-            lambda: floor_price(conn, user_id, portfolio.pk, now),
+            lambda: floor_price(conn, user_id, portfolio.pk, now, early_closes),
             repeat=repeat,
             warmup=2,
         )
         ours_totals = ours_price(user_id, portfolio, now)
-        floor_totals = floor_price(conn, user_id, portfolio.pk, now)
+        floor_totals = floor_price(conn, user_id, portfolio.pk, now, early_closes)
         stage_times: dict[str, list[float]] = {}
         fetch_times = []
         for _ in range(repeat):
             ours_price(user_id, portfolio, now, stage_times)
-            fetch_times.append(timed(lambda: _fetch_only(conn, user_id, portfolio.pk))[0])
+            fetch_times.append(
+                timed(lambda: _fetch_only(conn, user_id, portfolio.pk, early_closes))[0]
+            )
     worst = max(
         abs(ours_totals[key] - floor_totals[key]) / max(abs(floor_totals[key]), 1.0)
         for key in floor_totals
@@ -196,9 +216,9 @@ def run(ctx: Context) -> list[Result]:
     ]
 
 
-def _fetch_only(conn, user_id, portfolio_id):
+def _fetch_only(conn, user_id, portfolio_id, early_closes):
     with conn.cursor() as cursor:
         cursor.execute("SELECT set_config('app.user_id', %s, true)", [user_id])
-        cursor.execute(FLOOR_SQL, [portfolio_id])
+        cursor.execute(FLOOR_SQL, [early_closes, portfolio_id])
         cursor.fetchall()
     conn.commit()

@@ -38,7 +38,7 @@ SELECT
     iv_status, greeks_source, beta, premium_received::text AS premium_received,
     current_value::text AS current_value,
     (premium_received + current_value)::text AS unrealized_pnl,
-    delta, gamma, theta, vega, updated_at
+    delta, gamma, theta, vega, rho, exercise_style, iv_rank, iv_percentile, updated_at
 FROM positions p
 WHERE portfolio_id = %(portfolio)s
 -- Qualified: the bare names would sort by the text output columns.

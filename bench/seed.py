@@ -138,8 +138,11 @@ def book_legs(size: int, *, seed: int, today: dt.date, tag: str = "") -> list[di
         np.array([specs[i]["option_type"] == "C" for i in options]),
         RATE,
     )
+    # rho per rate point, as the European kernel gives it: T (S delta - V) / 100
+    rho = years * (np.array([specs[i]["spot"] for i in options]) * delta - price) / 100.0
     priced = {
-        leg: (price[j], delta[j], gamma[j], theta[j], vega[j]) for j, leg in enumerate(options)
+        leg: (price[j], delta[j], gamma[j], theta[j], vega[j], rho[j])
+        for j, leg in enumerate(options)
     }
 
     rows: list[dict] = []
@@ -148,7 +151,7 @@ def book_legs(size: int, *, seed: int, today: dt.date, tag: str = "") -> list[di
         if spec["option_type"] is None:
             symbol = spec["underlying"]
             multiplier, mark = 1, spec["spot"]
-            greeks = (mark, 1.0, 0.0, 0.0, 0.0)
+            greeks = (mark, 1.0, 0.0, 0.0, 0.0, 0.0)
         else:
             symbol = occ_symbol(
                 spec["underlying"], spec["expiration"], spec["option_type"], spec["strike"]
@@ -183,6 +186,12 @@ def book_legs(size: int, *, seed: int, today: dt.date, tag: str = "") -> list[di
                 "gamma": float(greeks[2]) * units,
                 "theta": float(greeks[3]) * units,
                 "vega": float(greeks[4]) * units,
+                "rho": float(greeks[5]) * units,
+                # European, so rows 2-8 keep measuring what they always did; the
+                # American lattice's cost is row 1d's.
+                "exercise_style": "European" if spec["option_type"] else "",
+                "iv_rank": 0.35,
+                "iv_percentile": 0.6,
                 "greeks_source": "implied" if spec["option_type"] else "linear",
                 "beta": spec["beta"],
                 "dividend_yield": spec["dividend"],

@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from brokers.tastytrade import client as tt
+from metrics.exercise import exercise_style
 from metrics.pricing import LegInputs, price_legs
 from portfolios.strategies import LegView, detect_strategies, leg_assignments
 from portfolios.symbols import parse_future_option, parse_occ
@@ -56,6 +57,10 @@ class LegRow:
     gamma: float | None = None
     theta: float | None = None
     vega: float | None = None
+    rho: float | None = None
+    exercise_style: str = ""
+    iv_rank: float | None = None
+    iv_percentile: float | None = None
     greeks_source: str = "none"
     beta: float | None = None
     dividend_yield: float | None = None
@@ -128,6 +133,11 @@ def leg_from_position(position: tt.Position) -> LegRow | None:
             option.strike,
             option.expiration,
         )
+        row.exercise_style = exercise_style(
+            instrument_type=row.instrument_type,
+            underlying_symbol=row.underlying_symbol,
+            root=position.symbol.split(" ", 1)[0],
+        )
     elif position.instrument_type == "Future Option":
         option = parse_future_option(position.symbol)
         row.option_type, row.strike_price, row.expiration_date = (
@@ -137,6 +147,11 @@ def leg_from_position(position: tt.Position) -> LegRow | None:
         )
         if not position.underlying_symbol:
             row.underlying_symbol = option.future.symbol
+        row.exercise_style = exercise_style(
+            instrument_type=row.instrument_type,
+            underlying_symbol=row.underlying_symbol,
+            root=option.option_product,
+        )
     elif position.instrument_type == "Future" and position.expires_at:
         row.expiration_date = position.expires_at.astimezone(NEW_YORK).date()
     if row.average_open_price is not None:
@@ -193,6 +208,9 @@ def apply_market_data(legs: Sequence[LegRow], market: MarketData) -> None:
         elif metric is not None:
             leg.beta = _float(metric.beta)
             leg.dividend_yield = _float(metric.dividend_yield)
+        if metric is not None:
+            leg.iv_rank = _float(metric.iv_index_rank)
+            leg.iv_percentile = _float(metric.iv_percentile)
         if leg.underlying_symbol == SPY and leg.beta is None:
             leg.beta = 1.0
         leg.broker_iv = _broker_iv(leg, metric)
@@ -216,6 +234,7 @@ def price_book(legs: Sequence[LegRow], *, now: dt.datetime, rate: float) -> None
             "dividend_yield": leg.dividend_yield,
             "broker_iv": leg.broker_iv,
             "beta": leg.beta,
+            "exercise_style": leg.exercise_style,
         }
         for leg in legs
     )
@@ -229,6 +248,7 @@ def price_book(legs: Sequence[LegRow], *, now: dt.datetime, rate: float) -> None
         leg.gamma = _float(priced.position_gamma[index]) if ok else None
         leg.theta = _float(priced.position_theta[index]) if ok else None
         leg.vega = _float(priced.position_vega[index]) if ok else None
+        leg.rho = _float(priced.position_rho[index]) if ok else None
 
 
 def group_book(

@@ -2,7 +2,14 @@
 
 Totals are sums of position greeks over priced legs: delta in share-equivalents,
 gamma per 1 price unit, theta in $ per calendar day (short premium > 0), vega
-in $ per IV point. Legs without a price are excluded and counted, never zero.
+in $ per IV point, rho in $ per +1 percentage point of the rate (a priced leg
+without a rho adds none). Legs without a price are excluded and counted,
+never zero.
+
+Per underlying, ``iv_rank`` and ``iv_percentile`` are the broker's market
+metrics (fractions 0-1; IV rank places today's IV index within its 52-week
+low-high range, IV percentile is the share of days of the past year with a
+lower IV): two different numbers, None when the broker gave none.
 
 Beta-weighted delta, in SPY share-equivalents, is
 sum(position delta * beta * underlying price / SPY price); for futures and
@@ -37,6 +44,7 @@ class PortfolioExposure:
     total_gamma: float
     total_theta: float
     total_vega: float
+    total_rho: float  # $ per +1 rate point
     beta_weighted_delta: float | None  # SPY shares; None without a SPY price
     beta_weighted_delta_dollars: float | None  # $ = SPY shares * SPY price
     theta_over_net_liq: float | None  # fraction per day; None without net liq
@@ -62,6 +70,8 @@ def portfolio_exposure(
     net_liquidation_value: Decimal | None,
     premium_received: Sequence[Decimal | None],
     current_value: Sequence[Decimal | None],
+    iv_rank: Sequence[float | None] | None = None,
+    iv_percentile: Sequence[float | None] | None = None,
 ) -> PortfolioExposure:
     """Total and break down a book's greeks, beta-weighted delta and P/L.
 
@@ -99,6 +109,7 @@ def portfolio_exposure(
         "gamma": np.where(priced, pricing.position_gamma, 0.0),
         "theta": np.where(priced, pricing.position_theta, 0.0),
         "vega": np.where(priced, pricing.position_vega, 0.0),
+        "rho": _rho_column(pricing, priced),
         "beta_weighted_delta": np.where(in_bwd, bwd, 0.0),
     }
     counts = {"legs_unpriced": ~priced, "legs_beta_missing": beta_missing}
@@ -111,6 +122,7 @@ def portfolio_exposure(
         total_gamma=float(columns["gamma"].sum()),
         total_theta=total_theta,
         total_vega=float(columns["vega"].sum()),
+        total_rho=float(columns["rho"].sum()),
         beta_weighted_delta=total_bwd,
         beta_weighted_delta_dollars=None if total_bwd is None else total_bwd * spy_price,
         theta_over_net_liq=(total_theta / float(net_liquidation_value) if net_liq_ok else None),
@@ -121,13 +133,38 @@ def portfolio_exposure(
         legs_beta_missing=int(np.count_nonzero(beta_missing)),
         legs_beta_assumed=int(np.count_nonzero(priced & assumed)),
         legs_without_value=int(np.count_nonzero(~has_value)),
-        by_underlying=_breakdown(
-            underlying, columns, counts, pnl, has_value, spy_ok, key_name="underlying"
+        by_underlying=_with_iv_metrics(
+            _breakdown(underlying, columns, counts, pnl, has_value, spy_ok, key_name="underlying"),
+            underlying,
+            iv_rank,
+            iv_percentile,
         ),
         by_strategy=_strategy_breakdown(
             group_ids, strategy_types, underlying, columns, counts, pnl, has_value, spy_ok
         ),
     )
+
+
+def _rho_column(pricing: LegPricing, priced: NDArray[np.bool_]) -> NDArray[np.float64]:
+    if pricing.position_rho is None:
+        return np.zeros(priced.shape)
+    rho = pricing.position_rho
+    return np.where(priced & np.isfinite(rho), rho, 0.0)
+
+
+def _with_iv_metrics(rows, underlying, iv_rank, iv_percentile):
+    """Add each underlying's IV rank and IV percentile (the first leg's that has one)."""
+    ranks: dict[str, float] = {}
+    percentiles: dict[str, float] = {}
+    for i, symbol in enumerate(underlying):
+        if iv_rank is not None and iv_rank[i] is not None:
+            ranks.setdefault(str(symbol), float(iv_rank[i]))
+        if iv_percentile is not None and iv_percentile[i] is not None:
+            percentiles.setdefault(str(symbol), float(iv_percentile[i]))
+    for row in rows:
+        row["iv_rank"] = ranks.get(row["underlying"])
+        row["iv_percentile"] = percentiles.get(row["underlying"])
+    return rows
 
 
 def _effective_beta(

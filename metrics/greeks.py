@@ -2,7 +2,8 @@
 
 Black-Scholes-Merton with a continuous dividend yield for equity and index
 options; Black-76 for futures options (the same formulas with the futures
-price as spot and the carry equal to the rate). European exercise is assumed.
+price as spot and the carry equal to the rate), for European exercise; American
+legs are priced by ``metrics.american`` with the same units.
 
 Units, per share or per unit of the underlying:
 
@@ -10,6 +11,8 @@ Units, per share or per unit of the underlying:
 - ``delta`` dV/dS, ``gamma`` d2V/dS2 per 1 price unit;
 - ``theta`` dV/dt per calendar day (dV/dt per year / 365; a long option's is < 0);
 - ``vega`` dV/dsigma per 1 volatility point (dV/dsigma / 100);
+- ``rho`` dV/dr per 1 percentage point of the rate (dV/dr / 100), the dividend
+  yield held fixed (Black-76 callers take -T * price / 100 instead);
 - ``years`` to expiry in 365-day years; ``sigma`` and rates as annual fractions.
 
 Work runs in blocks of ``BLOCK_SIZE`` legs: each temporary stays in cache and
@@ -29,6 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from metrics import market_calendar
+
 Floats = NDArray[np.float64]
 
 SIGMA_MIN = 1e-4
@@ -38,7 +43,6 @@ SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
 NEW_YORK = ZoneInfo("America/New_York")
 PM_CLOSE = dt.time(16, 0)
 AM_SETTLEMENT = dt.time(9, 30)
-_PM_SECONDS = PM_CLOSE.hour * 3600.0 + PM_CLOSE.minute * 60.0
 _AM_SECONDS = AM_SETTLEMENT.hour * 3600.0 + AM_SETTLEMENT.minute * 60.0
 
 # 8192 float64 = 64 KiB: below glibc's 128 KiB mmap threshold, so block-sized
@@ -88,6 +92,7 @@ class Greeks:
     gamma: Floats
     theta: Floats  # $ per calendar day per unit
     vega: Floats  # $ per volatility point per unit
+    rho: Floats | None = None  # $ per percentage point of the rate per unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +118,11 @@ def year_fraction(
 ) -> Floats:
     """Return years of 365 days from ``now`` to each expiry (NaN for no date).
 
-    A PM-settled expiry ends at 16:00 America/New_York on its date and an
-    AM-settled one ("AM") at 09:30, each in that day's offset, so weeks across
-    a daylight-saving change are an hour shorter or longer. Past expiries are
-    negative.
+    A PM-settled expiry ends at the session's close on its date, 16:00
+    America/New_York, or 13:00 on the NYSE's early-close days (the calendar
+    the nightly snapshot uses), and an AM-settled one ("AM") at 09:30, each in
+    that day's offset, so weeks across a daylight-saving change are an hour
+    shorter or longer. Past expiries are negative.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
@@ -129,12 +135,13 @@ def year_fraction(
         return years
     days = day_numbers[valid]
     unique_days, where_in_unique = _unique_days(days)
-    # 09:30 and 16:00 are both after the 02:00 clock change, so one offset
-    # per date serves both settlement times.
+    # 09:30, 13:00 and 16:00 are all after the 02:00 clock change, so one
+    # offset per date serves every settlement time.
     day_start = unique_days * 86_400.0 - np.array(
         [_utc_offset_seconds(int(day)) for day in unique_days]
     )
-    close_seconds = np.where(is_am[valid], _AM_SECONDS, _PM_SECONDS)
+    pm_close = np.array([_pm_close_seconds(int(day)) for day in unique_days])
+    close_seconds = np.where(is_am[valid], _AM_SECONDS, pm_close[where_in_unique])
     expiry_epoch = day_start[where_in_unique] + close_seconds
     years[valid] = (expiry_epoch - now.timestamp()) / SECONDS_PER_YEAR
     return years
@@ -150,6 +157,14 @@ def _unique_days(days: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray]:
     present = np.bincount(offsets, minlength=span) > 0
     rank = np.cumsum(present) - 1
     return np.flatnonzero(present) + first, rank[offsets]
+
+
+@functools.lru_cache(maxsize=4096)
+def _pm_close_seconds(day_number: int) -> float:
+    """Return seconds after New York midnight that a PM expiry on that day ends."""
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=day_number)
+    close = market_calendar.session_close(day)
+    return close.hour * 3600.0 + close.minute * 60.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -172,11 +187,14 @@ def black_scholes_merton(
     dividend_yield: ArrayLike,
     sigma: ArrayLike,
     is_call: ArrayLike,
+    with_rho: bool = False,
 ) -> Greeks:
     """Return BSM price and greeks per share (theta per day, vega per vol point).
 
     Expired options (``years`` <= 0) get intrinsic value, delta 0 or +/-1 and
-    zero gamma, theta and vega. NaN inputs give NaN outputs.
+    zero gamma, theta and vega. NaN inputs give NaN outputs. ``rho`` (per rate
+    point) only ``with_rho``, else None: a sixth full-length output costs
+    about a tenth of the call.
     """
     spot, strike, years, carry, sigma, is_call = np.broadcast_arrays(
         *(np.asarray(x, dtype=np.float64) for x in (spot, strike, years)),
@@ -186,12 +204,16 @@ def black_scholes_merton(
     )
     shape = spot.shape
     flat = [x.reshape(-1) for x in (spot, strike, years, carry, sigma, is_call)]
-    out = [np.empty(spot.size) for _ in range(5)]
+    out = [np.empty(spot.size) for _ in range(6 if with_rho else 5)]
     with np.errstate(all="ignore"):
         for start in range(0, spot.size, BLOCK_SIZE):
             block = slice(start, start + BLOCK_SIZE)
-            _bsm_block(*(x[block] for x in flat), float(rate), *(o[block] for o in out))
-    return Greeks(*(o.reshape(shape) for o in out))
+            outputs = [o[block] for o in out]
+            if not with_rho:
+                outputs.append(None)
+            _bsm_block(*(x[block] for x in flat), float(rate), *outputs)
+    values = [o.reshape(shape) for o in out]
+    return Greeks(*values[:5], rho=values[5] if with_rho else None)
 
 
 def black_76(
@@ -203,8 +225,11 @@ def black_76(
     sigma: ArrayLike,
     is_call: ArrayLike,
 ) -> Greeks:
-    """Return Black-76 price and greeks per futures unit (delta per futures point)."""
-    return black_scholes_merton(
+    """Return Black-76 price and greeks per futures unit (delta per futures point).
+
+    Rho holds the futures price fixed: -T * price per percentage point / 100.
+    """
+    values = black_scholes_merton(
         spot=forward,
         strike=strike,
         years=years,
@@ -213,9 +238,14 @@ def black_76(
         sigma=sigma,
         is_call=is_call,
     )
+    with np.errstate(invalid="ignore"):
+        rho = np.where(
+            np.asarray(years) > 0.0, -0.01 * np.asarray(years, dtype=np.float64) * values.price, 0.0
+        )
+    return Greeks(values.price, values.delta, values.gamma, values.theta, values.vega, rho)
 
 
-def _bsm_block(S, K, T, q, sigma, is_call, r, price, delta, gamma, theta, vega):
+def _bsm_block(S, K, T, q, sigma, is_call, r, price, delta, gamma, theta, vega, rho):
     """Fill one block of outputs; every array is a same-length 1-D slice."""
     sign = is_call * 2.0 - 1.0
     sqrt_t = np.sqrt(T)
@@ -239,6 +269,10 @@ def _bsm_block(S, K, T, q, sigma, is_call, r, price, delta, gamma, theta, vega):
     n2 *= K
     n2 *= np.exp(-r * T)
     price -= n2
+    if rho is not None:
+        # rho per rate point: sign K T e^{-rT} N(sign d2) / 100
+        np.multiply(n2, T, out=rho)
+        rho *= 0.01
     np.multiply(carry_discount, pdf, out=gamma)
     # vega per year of sigma: S e^{-qT} phi(d1) sqrt(T)
     np.multiply(S, gamma, out=vega)
@@ -253,10 +287,10 @@ def _bsm_block(S, K, T, q, sigma, is_call, r, price, delta, gamma, theta, vega):
     vega *= 0.01
     expired = T <= 0.0
     if expired.any():
-        _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega)
+        _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega, rho)
 
 
-def _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega):
+def _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega, rho):
     moneyness = sign[expired] * (S[expired] - K[expired])
     in_the_money = moneyness > 0.0
     price[expired] = np.where(in_the_money, moneyness, 0.0)
@@ -264,8 +298,9 @@ def _intrinsic_into(S, K, sign, expired, price, delta, gamma, theta, vega):
     delta[expired] = np.where(
         np.isnan(moneyness), np.nan, np.where(in_the_money, sign[expired], 0.0)
     )
-    for greek in (gamma, theta, vega):
-        greek[expired] = np.where(np.isnan(moneyness), np.nan, 0.0)
+    for greek in (gamma, theta, vega, rho):
+        if greek is not None:
+            greek[expired] = np.where(np.isnan(moneyness), np.nan, 0.0)
 
 
 # --------------------------------------------------------------------------

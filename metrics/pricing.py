@@ -10,11 +10,23 @@ outputs are float arrays in DESIGN.md section 5 units:
   ``position_delta`` = delta * q * m share-equivalents (a short put > 0; stock:
   q; a future: q * m), ``position_gamma`` = gamma * q * m,
   ``position_theta`` = theta * q * m in $ per day (short premium > 0),
-  ``position_vega`` = vega * q * m in $ per +1 IV point, ``position_value``
+  ``position_vega`` = vega * q * m in $ per +1 IV point, ``position_rho`` =
+  rho * q * m in $ per +1 percentage point of the rate, ``position_value``
   = price * q * m in $.
 
-A leg without a price has NaN greeks and ``priced`` False: callers exclude
-and count it, never treat it as zero.
+Each option is priced with its exercise style (``LegInputs.exercise_style``,
+set from ``metrics.exercise``): European legs with Black-Scholes-Merton or
+Black-76 (``metrics.greeks``), American legs with Bjerksund-Stensland 2002
+(``metrics.american``; continuous dividend yield only, discrete dividends
+are out of scope). A leg with no style given is priced as European.
+
+An option whose mark gives no IV takes the broker's IV; when its mark
+cannot be inverted (outside the model's bounds) and the broker gives none, it
+takes its intrinsic delta (+/-1 per unit in the money, 0 out) with zero
+gamma, theta, vega and rho, source ``intrinsic``, and stays in the totals.
+A leg without even that (no underlying price, strike or expiry) has NaN
+greeks and ``priced`` False: callers exclude and count it, never treat it
+as zero.
 """
 
 from __future__ import annotations
@@ -28,7 +40,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from metrics import greeks
+from metrics import american, greeks
+from metrics.exercise import ExerciseStyle
 from metrics.greeks import IVStatus
 
 Floats = NDArray[np.float64]
@@ -49,7 +62,7 @@ class GreeksSource(StrEnum):
 
     IMPLIED = "implied"  # IV solved from the option's mark
     MARKET_IV = "market_iv"  # the broker's IV, when the mark gives none
-    INTRINSIC = "intrinsic"  # expired option: intrinsic value, no volatility
+    INTRINSIC = "intrinsic"  # expired, or no IV from mark or broker: intrinsic delta
     LINEAR = "linear"  # stock or future: delta 1 per unit by definition
     NONE = "none"  # no usable IV or price: greeks NaN, leg excluded
 
@@ -57,6 +70,17 @@ class GreeksSource(StrEnum):
 _SOURCES = np.array([source.value for source in GreeksSource])
 _SOURCE_CODE = {source: np.int8(code) for code, source in enumerate(GreeksSource)}
 _IV_CODE = {status: np.int8(code) for code, status in enumerate(greeks.IV_STATUSES)}
+_UNINVERTIBLE = np.array(
+    [
+        _IV_CODE[status]
+        for status in (
+            IVStatus.BELOW_INTRINSIC,
+            IVStatus.ABOVE_BOUND,
+            IVStatus.OUT_OF_RANGE,
+            IVStatus.NOT_CONVERGED,
+        )
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +99,12 @@ class LegInputs:
     dividend_yield: Floats  # annual continuous fraction; 0 if unknown
     broker_iv: Floats  # annual fraction; NaN if none (fallback only)
     beta: Floats  # against SPY; NaN if unknown
+    # "American" / "European" per option ("" = European); None = all "".
+    exercise_style: Strings | None = None
 
     def __post_init__(self) -> None:
+        if self.exercise_style is None:
+            object.__setattr__(self, "exercise_style", np.full(len(self.quantity), ""))
         for field in fields(self):
             value = getattr(self, field.name)
             if field.name in _STRING_FIELDS:
@@ -140,17 +168,18 @@ class LegInputs:
 
 
 _FIELD_NAMES = tuple(field.name for field in fields(LegInputs))
-_STRING_FIELDS = frozenset({"instrument_type", "option_type", "settlement"})
+_STRING_FIELDS = frozenset({"instrument_type", "option_type", "settlement", "exercise_style"})
 _COLUMN_DTYPES: dict[str, Any] = {
     "instrument_type": np.str_,
     "option_type": np.str_,
     "settlement": np.str_,
+    "exercise_style": np.str_,
     "expiration": "datetime64[D]",
 }
 
 
 def _default(name: str, instrument_type: str) -> Any:
-    if name in ("option_type", "instrument_type"):
+    if name in ("option_type", "instrument_type", "exercise_style"):
         return ""
     if name == "settlement":
         return "PM"
@@ -199,14 +228,18 @@ class LegPricing:
     position_vega: Floats
     position_value: Floats
     priced: NDArray[np.bool_]
+    rho: Floats | None = None  # $ per rate percentage point per unit; None if not computed
+    position_rho: Floats | None = None  # rho * q * m, $ per +1 rate point
 
 
 def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
     """Price every leg at ``now`` with the continuous annual risk-free ``rate``.
 
-    Options: IV solved from the mark (BSM with the dividend yield for equity
-    options, Black-76 for futures options), else the broker's IV, else none.
-    Expired options take intrinsic value. Stock and futures have delta 1.
+    Options: IV solved from the mark with the leg's own model (European:
+    BSM with the dividend yield, Black-76 for futures options; American:
+    Bjerksund-Stensland 2002 with the same carry), else the broker's IV, else
+    intrinsic delta. Expired options take intrinsic value. Stock and futures
+    have delta 1.
     """
     size = len(legs)
     kind = legs.instrument_type
@@ -219,15 +252,16 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
         option = _price_options(legs, slice(None), is_future_option, now, rate)
         years, iv, status, source = option.years, option.sigma, option.status, option.source
         values = option.greeks
-        price, delta, gamma, theta, vega = (
+        price, delta, gamma, theta, vega, rho = (
             values.price,
             values.delta,
             values.gamma,
             values.theta,
             values.vega,
+            values.rho,
         )
     else:
-        years, iv, price, delta, gamma, theta, vega = (np.full(size, np.nan) for _ in range(7))
+        years, iv, price, delta, gamma, theta, vega, rho = (np.full(size, np.nan) for _ in range(8))
         status = np.full(size, _IV_CODE[IVStatus.UNSUPPORTED])
         source = np.full(size, _SOURCE_CODE[GreeksSource.NONE])
         if is_linear.any():
@@ -237,7 +271,7 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
             # A stock's or future's own price: its mark, else the quoted underlying.
             price[is_linear] = np.where(np.isnan(mark), legs.underlying_price[is_linear], mark)
             delta[is_linear] = 1.0
-            gamma[is_linear] = theta[is_linear] = vega[is_linear] = 0.0
+            gamma[is_linear] = theta[is_linear] = vega[is_linear] = rho[is_linear] = 0.0
         if is_option.any():
             index = np.flatnonzero(is_option)
             option = _price_options(legs, index, is_future_option[index], now, rate)
@@ -250,6 +284,7 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
             gamma[index] = option.greeks.gamma
             theta[index] = option.greeks.theta
             vega[index] = option.greeks.vega
+            rho[index] = option.greeks.rho
 
     units = legs.quantity * legs.multiplier
     position_delta = delta * units
@@ -279,6 +314,8 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
         position_vega=position_vega,
         position_value=price * units,
         priced=priced,
+        rho=rho,
+        position_rho=rho * units,
     )
 
 
@@ -299,8 +336,9 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
     # Black-76 is BSM on the futures price with the carry equal to the rate.
     carry = np.where(is_future_option, rate, legs.dividend_yield[index])
     spot = legs.underlying_price[index]
+    mark = legs.mark[index]
     implied = greeks.implied_volatility(
-        price=legs.mark[index],
+        price=mark,
         spot=spot,
         strike=strike,
         years=years,
@@ -308,7 +346,23 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
         dividend_yield=carry,
         is_call=is_call,
     )
-    status = implied.status_code
+    status = implied.status_code.copy()
+    sigma = implied.sigma.copy()
+    is_american = legs.exercise_style[index] == ExerciseStyle.AMERICAN.value
+    american_legs = np.flatnonzero(is_american)
+    if american_legs.size:
+        solved_american = american.american_implied_volatility(
+            price=mark[american_legs],
+            spot=spot[american_legs],
+            strike=strike[american_legs],
+            years=years[american_legs],
+            rate=rate,
+            carry_offset=carry[american_legs],
+            is_call=is_call[american_legs],
+            futures=is_future_option[american_legs],
+        )
+        status[american_legs] = solved_american.status_code
+        sigma[american_legs] = solved_american.sigma
     solved = status == _IV_CODE[IVStatus.SOLVED]
     broker_iv = legs.broker_iv[index]
     use_broker = (
@@ -319,7 +373,7 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
         & (spot > 0.0)
         & (strike > 0.0)
     )
-    sigma = np.where(use_broker, broker_iv, implied.sigma)
+    sigma = np.where(use_broker, broker_iv, sigma)
     values = greeks.black_scholes_merton(
         spot=spot,
         strike=strike,
@@ -328,12 +382,65 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
         dividend_yield=carry,
         sigma=sigma,
         is_call=is_call,
+        with_rho=True,
     )
+    rho = values.rho
+    if is_future_option.any():
+        # Black-76 holds the futures price fixed as the rate moves.
+        rho = np.where(is_future_option & (years > 0.0), -0.01 * years * values.price, rho)
+    price, delta, gamma, theta, vega = (
+        values.price,
+        values.delta,
+        values.gamma,
+        values.theta,
+        values.vega,
+    )
+    if american_legs.size:
+        priced_american = american.american_greeks(
+            spot=spot[american_legs],
+            strike=strike[american_legs],
+            years=years[american_legs],
+            rate=rate,
+            carry_offset=carry[american_legs],
+            sigma=sigma[american_legs],
+            is_call=is_call[american_legs],
+            futures=is_future_option[american_legs],
+        )
+        for target, american_values in (
+            (price, priced_american.price),
+            (delta, priced_american.delta),
+            (gamma, priced_american.gamma),
+            (theta, priced_american.theta),
+            (vega, priced_american.vega),
+            (rho, priced_american.rho),
+        ):
+            target[american_legs] = american_values
     source = np.full(status.shape, _SOURCE_CODE[GreeksSource.NONE])
     source[solved] = _SOURCE_CODE[GreeksSource.IMPLIED]
     source[use_broker] = _SOURCE_CODE[GreeksSource.MARKET_IV]
     source[status == _IV_CODE[IVStatus.EXPIRED]] = _SOURCE_CODE[GreeksSource.INTRINSIC]
-    return _OptionPricing(years, sigma, status, source, values)
+    # A mark the model cannot invert (typically a deep in-the-money leg quoted
+    # under intrinsic) and no broker IV: the leg still has a direction. A leg
+    # with no mark at all stays unpriced: there is nothing to say where it is.
+    fallback = (
+        (source == _SOURCE_CODE[GreeksSource.NONE])
+        & np.isin(status, _UNINVERTIBLE)
+        & (years > 0.0)
+        & (spot > 0.0)
+        & np.isfinite(spot)
+        & (strike > 0.0)
+    )
+    if fallback.any():
+        sign = np.where(is_call[fallback], 1.0, -1.0)
+        moneyness = sign * (spot[fallback] - strike[fallback])
+        price[fallback] = np.maximum(moneyness, 0.0)
+        delta[fallback] = np.where(moneyness > 0.0, sign, 0.0)
+        for greek in (gamma, theta, vega, rho):
+            greek[fallback] = 0.0
+        source[fallback] = _SOURCE_CODE[GreeksSource.INTRINSIC]
+    return _OptionPricing(
+        years, sigma, status, source, greeks.Greeks(price, delta, gamma, theta, vega, rho)
+    )
 
 
 # --------------------------------------------------------------------------
@@ -375,7 +482,9 @@ def price_scenarios(
 
     Each option keeps the volatility it is priced with today (implied or the
     broker's) plus the shift, floored at SIGMA_MIN; time moves ``days_forward``
-    calendar days; options that expire by then take intrinsic value.
+    calendar days; options that expire by then take intrinsic value. Cells are
+    priced as European (BSM / Black-76); an American leg's early-exercise
+    premium (and an intrinsic-fallback leg's difference) is held at today's.
     """
     moves = np.asarray(underlying_moves_pct, dtype=np.float64).reshape(-1)
     shifts = np.asarray(iv_shift_points, dtype=np.float64).reshape(-1)
@@ -404,7 +513,8 @@ def price_scenarios(
     options = np.flatnonzero(included & is_option)
     if options.size:
         carry = np.where(kind[options] == FUTURE_OPTION, rate, legs.dividend_yield[options])
-        sigma = np.maximum(base.iv[options] + shifts[:, None] / 100.0, greeks.SIGMA_MIN)
+        # fmax: a leg on its intrinsic fallback has no IV and is priced at the floor.
+        sigma = np.fmax(base.iv[options] + shifts[:, None] / 100.0, greeks.SIGMA_MIN)
         leg_units = units[options]
         rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // (shifts.size * options.size))
         for first in range(0, moves.size, rows_per_batch):
@@ -424,6 +534,26 @@ def price_scenarios(
             gamma[rows] += values.gamma @ leg_units
             theta[rows] += values.theta @ leg_units
             vega[rows] += values.vega @ leg_units
+        # The grid is European (a lattice per cell would cost seconds); legs
+        # priced otherwise today (American, intrinsic fallback) carry today's
+        # difference to that model as a constant, so the zero scenario is
+        # today's value and P/L starts at 0.
+        held = (legs.exercise_style[options] == ExerciseStyle.AMERICAN.value) | np.isnan(
+            base.iv[options]
+        )
+        if held.any():
+            today = greeks.black_scholes_merton(
+                spot=legs.underlying_price[options][held],
+                strike=legs.strike[options][held],
+                years=base.years[options][held],
+                rate=rate,
+                dividend_yield=carry[held],
+                sigma=np.fmax(base.iv[options][held], greeks.SIGMA_MIN),
+                is_call=legs.option_type[options][held] == "C",
+            )
+            premium = (base.price[options][held] - today.price) @ leg_units[held]
+            if np.isfinite(premium):
+                value += premium
 
     return ScenarioGrid(
         underlying_moves_pct=moves,

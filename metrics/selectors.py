@@ -76,6 +76,10 @@ LEG_FIELDS = (
     "gamma",
     "theta",
     "vega",
+    "rho",
+    "exercise_style",
+    "iv_rank",
+    "iv_percentile",
     "premium_received",
     "current_value",
     "strategy_type",
@@ -123,6 +127,7 @@ def leg_inputs(positions: Iterable[Any]) -> LegInputs:
         "dividend_yield": "dividend_yield",
         "broker_iv": "implied_volatility",
         "beta": "beta",
+        "exercise_style": "exercise_style",
     }
     if legs and isinstance(legs[0], Mapping):
         columns = {name: [leg[source] for leg in legs] for name, source in fields.items()}
@@ -181,6 +186,8 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         net_liquidation_value=portfolio.net_liquidation_value,
         premium_received=[row["premium_received"] for row in rows],
         current_value=[row["current_value"] for row in rows],
+        iv_rank=[row["iv_rank"] for row in rows],
+        iv_percentile=[row["iv_percentile"] for row in rows],
     )
     buying_power, source, unsupported, per_group = _buying_power(portfolio, rows, group_ids)
     by_strategy = [
@@ -198,6 +205,7 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "total_gamma": exposure.total_gamma,
         "total_theta": exposure.total_theta,
         "total_vega": exposure.total_vega,
+        "total_rho": exposure.total_rho,
         "beta_weighted_delta": exposure.beta_weighted_delta,
         "beta_weighted_delta_dollars": exposure.beta_weighted_delta_dollars,
         "theta_over_net_liq": exposure.theta_over_net_liq,
@@ -269,6 +277,8 @@ def _stored_pricing(rows: Sequence[Mapping[str, Any]], legs: LegInputs) -> LegPr
         position_vega=vega,
         position_value=column("current_value"),
         priced=priced,
+        rho=column("rho") / units,
+        position_rho=column("rho"),
     )
 
 

@@ -2,7 +2,8 @@
 
 Units and signs follow DESIGN.md §5: greeks per position (delta in
 share-equivalents, a short put > 0; theta in $ per calendar day, short premium
-> 0; vega in $ per +1 vol point), implied volatility as a fraction.
+> 0; vega in $ per +1 vol point; rho in $ per +1 rate point), implied
+volatility as a fraction.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ _WRITE = """
 UPDATE positions p SET
     implied_volatility = CASE WHEN v.is_option THEN coalesce(v.iv, p.implied_volatility) END,
     iv_status = v.iv_status, greeks_source = v.greeks_source,
-    delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega, updated_at = %s
+    delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega, rho = v.rho,
+    updated_at = %s
 FROM unnest(%s::bigint[], %s::boolean[], %s::float8[], %s::text[], %s::text[],
-            %s::float8[], %s::float8[], %s::float8[], %s::float8[])
-     AS v(id, is_option, iv, iv_status, greeks_source, delta, gamma, theta, vega)
+            %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])
+     AS v(id, is_option, iv, iv_status, greeks_source, delta, gamma, theta, vega, rho)
 WHERE p.id = v.id
 """
 
@@ -74,6 +76,7 @@ def positions_reprice(*, portfolio: Portfolio, now: dt.datetime | None = None) -
                     greek(pricing.position_gamma),
                     greek(pricing.position_theta),
                     greek(pricing.position_vega),
+                    greek(pricing.position_rho),
                 ],
             )
     Portfolio.objects.filter(pk=portfolio.pk).update(

@@ -15,17 +15,16 @@ portfolio's, else a SPY leg's underlying price.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
-import holidays
 from django.db import connection
 from django.utils import timezone
 
 from metrics.exposure import _BETA_ONE_SYMBOL
+from metrics.market_calendar import EXCHANGE, exchange_holiday, is_trading_day
 from metrics.selectors import new_york_today
 from thetavue_site import rls
 
-EXCHANGE = "NYSE"
+__all__ = ["EXCHANGE", "exchange_holiday", "is_trading_day", "snapshot_all"]
 
 # Today's row takes the latest figures on a rerun; an earlier date only
 # fills a gap, so a backfill never overwrites a night recorded at the time
@@ -92,22 +91,6 @@ ON CONFLICT (portfolio_id, date) DO UPDATE SET
     legs_unpriced = EXCLUDED.legs_unpriced
 WHERE %(overwrite)s
 """
-
-
-@cache
-def _exchange_holidays() -> holidays.HolidayBase:
-    # The calendar expands to each year on first lookup.
-    return holidays.financial_holidays(EXCHANGE)
-
-
-def exchange_holiday(date: dt.date) -> str | None:
-    """Return the NYSE holiday's name on ``date``, or None."""
-    return _exchange_holidays().get(date)
-
-
-def is_trading_day(date: dt.date) -> bool:
-    """Return whether the NYSE is open on ``date`` (a weekday and not a holiday)."""
-    return date.weekday() < 5 and exchange_holiday(date) is None
 
 
 def snapshot_all(*, date: dt.date | None = None, force: bool = False) -> int:

@@ -25,7 +25,7 @@ SELECT id, instrument_type, coalesce(option_type, ''),
        coalesce(strike_price::float8, 'NaN'), expiration_date, coalesce(settlement_type, 'PM'),
        coalesce(mark::float8, 'NaN'), coalesce(underlying_price::float8, 'NaN'),
        quantity::float8, multiplier::float8, coalesce(dividend_yield, 0),
-       coalesce(implied_volatility, 'NaN'), coalesce(beta, 'NaN'),
+       coalesce(implied_volatility, 'NaN'), coalesce(beta, 'NaN'), exercise_style,
        underlying_symbol, strategy_type, strategy_group_id, premium_received, current_value
 FROM positions WHERE portfolio_id = %s ORDER BY id
 """
@@ -42,8 +42,15 @@ _INPUTS = (
     "dividend_yield",
     "broker_iv",
     "beta",
+    "exercise_style",
 )
-_FLOAT_INPUTS = frozenset(_INPUTS) - {"instrument_type", "option_type", "settlement", "expiration"}
+_FLOAT_INPUTS = frozenset(_INPUTS) - {
+    "instrument_type",
+    "option_type",
+    "settlement",
+    "expiration",
+    "exercise_style",
+}
 
 
 @dataclass(frozen=True)

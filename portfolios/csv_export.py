@@ -41,6 +41,10 @@ POSITION_CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("gamma", "gamma_shares_per_point"),
     ("theta", "theta_usd_per_day"),
     ("vega", "vega_usd_per_vol_point"),
+    ("rho", "rho_usd_per_rate_point"),
+    ("exercise_style", "exercise_style"),
+    ("iv_rank", "iv_rank_fraction"),
+    ("iv_percentile", "iv_percentile_fraction"),
     ("updated_at", "updated_at_utc"),
 )
 # A spreadsheet runs a cell that starts with one of these as a formula.

@@ -33,10 +33,15 @@ class OptionType(models.TextChoices):
     PUT = "P", "Put"
 
 
+class ExerciseStyle(models.TextChoices):
+    AMERICAN = "American", "American"
+    EUROPEAN = "European", "European"
+
+
 class GreeksSource(models.TextChoices):
     IMPLIED = "implied", "Implied from the mark"
     MARKET_IV = "market_iv", "Broker's implied volatility"
-    INTRINSIC = "intrinsic", "Expired: intrinsic value"
+    INTRINSIC = "intrinsic", "Intrinsic delta (expired, or no implied volatility)"
     LINEAR = "linear", "Stock or future (delta 1 per unit)"
     NONE = "none", "Not priced"
 
@@ -147,6 +152,25 @@ class Position(models.Model):
         null=True, blank=True, help_text="$ per calendar day; short premium > 0."
     )
     vega = models.FloatField(null=True, blank=True, help_text="$ per +1 vol point.")
+    rho = models.FloatField(null=True, blank=True, help_text="$ per +1 percentage point of rate.")
+    exercise_style = models.CharField(
+        max_length=8,
+        choices=ExerciseStyle.choices,
+        blank=True,
+        default="",
+        # In the database too: rows written by raw SQL (bulk loads, the
+        # sync's staging COPY) without the column get "" rather than a NULL error.
+        db_default="",
+        help_text="Options only: American or European; empty for stock and futures.",
+    )
+    iv_rank = models.FloatField(
+        null=True, blank=True, help_text="Underlying's IV rank from market metrics, fraction 0-1."
+    )
+    iv_percentile = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Underlying's IV percentile from market metrics, fraction 0-1.",
+    )
     greeks_source = models.CharField(
         max_length=10, choices=GreeksSource.choices, default=GreeksSource.NONE
     )
@@ -269,6 +293,7 @@ class Transaction(models.Model):
 
 __all__ = [
     "AccountBalance",
+    "ExerciseStyle",
     "GreeksSource",
     "InstrumentType",
     "OptionType",

@@ -40,7 +40,17 @@ from portfolios.selectors import (
     market_today,
 )
 
-_FLOATS = ("implied_volatility", "beta", "delta", "gamma", "theta", "vega")
+_FLOATS = (
+    "implied_volatility",
+    "beta",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "rho",
+    "iv_rank",
+    "iv_percentile",
+)
 _DECIMAL_TEXT = (
     "strike_price",
     "average_open_price",

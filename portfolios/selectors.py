@@ -53,6 +53,10 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "gamma",
     "theta",
     "vega",
+    "rho",
+    "exercise_style",
+    "iv_rank",
+    "iv_percentile",
     "updated_at",
 )
 
@@ -278,6 +282,14 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "gamma": _sum_floats(leg["gamma"] for leg in legs),
                 "theta": _sum_floats(leg["theta"] for leg in legs),
                 "vega": _sum_floats(leg["vega"] for leg in legs),
+                "rho": _sum_floats(leg["rho"] for leg in legs),
+                # The broker's figures for the underlying: any leg's (they share it).
+                "iv_rank": next(
+                    (leg["iv_rank"] for leg in legs if leg["iv_rank"] is not None), None
+                ),
+                "iv_percentile": next(
+                    (leg["iv_percentile"] for leg in legs if leg["iv_percentile"] is not None), None
+                ),
                 "legs": legs,
             }
         )

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from brokers.connections import connection_account_exclude
+from metrics.exercise import exercise_style
 from metrics.pricing import LegInputs, price_legs
 from portfolios import detection
 from portfolios.leg_identity import leg_identity
@@ -367,9 +368,16 @@ def _price(position: Position) -> None:
     price, no mark or IV) gets null greeks and greeks_source "none". The same
     rules as metrics.services.positions_reprice, which re-prices whole books.
     """
+    position.exercise_style = exercise_style(
+        instrument_type=position.instrument_type,
+        underlying_symbol=position.underlying_symbol,
+        root=position.symbol.split(" ", 1)[0] if position.symbol else "",
+        stated=position.exercise_style or None,
+    )
     inputs = LegInputs.from_rows(
         [
             {
+                "exercise_style": position.exercise_style,
                 "instrument_type": position.instrument_type,
                 "option_type": position.option_type or "",
                 "strike": position.strike_price,
@@ -399,6 +407,7 @@ def _price(position: Position) -> None:
         position.implied_volatility = None
     for greek in GREEKS:
         setattr(position, greek, _finite(getattr(priced, f"position_{greek}")[0]) if ok else None)
+    position.rho = _finite(priced.position_rho[0]) if ok else None
 
 
 def _finite(value) -> float | None:

@@ -47,6 +47,10 @@ LEG_FIELDS = [
     "beta",
     "dividend_yield",
     "opening_order_id",
+    "rho",
+    "exercise_style",
+    "iv_rank",
+    "iv_percentile",
     "updated_at",
 ]
 BALANCE_FIELDS = [

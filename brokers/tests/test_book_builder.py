@@ -68,3 +68,90 @@ def test_a_rolled_strangle_is_detected_as_one_group():
     )
     by_legs = {tuple(sorted(g.leg_ids)): g.strategy_type.value for g in groups}
     assert by_legs == {("C", "P_z_rolled"): "short_strangle", ("P_other",): "short_put"}
+
+
+def _position(symbol, instrument_type, underlying, quantity=-1, multiplier=100):
+    from brokers.tastytrade import client as tt
+
+    return tt.Position(
+        account_number="5WT1",
+        symbol=symbol,
+        instrument_type=instrument_type,
+        underlying_symbol=underlying,
+        quantity=Decimal(quantity),
+        quantity_direction="Short" if quantity < 0 else "Long",
+        multiplier=Decimal(multiplier),
+        average_open_price=Decimal("3.00"),
+        close_price=None,
+        mark_price=None,
+        mark=None,
+        cost_effect=None,
+        expires_at=dt.datetime(2026, 4, 17, 20, 0, tzinfo=dt.UTC),
+        realized_day_gain=None,
+        realized_today=None,
+        streamer_symbol=None,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def _quote(symbol, price):
+    from brokers.tastytrade import client as tt
+
+    names = [f.name for f in tt.Quote.__dataclass_fields__.values()]
+    values = dict.fromkeys(names)
+    return tt.Quote(
+        **(values | {"symbol": symbol, "price": Decimal(price), "mark": Decimal(price)})
+    )
+
+
+def _metric(symbol, iv_rank, iv_percentile):
+    from brokers.tastytrade import client as tt
+
+    return tt.MarketMetric(
+        symbol=symbol,
+        beta=Decimal("1.1"),
+        dividend_yield=Decimal("0.005"),
+        iv_index=Decimal("0.25"),
+        iv_index_rank=Decimal(iv_rank),
+        iv_percentile=Decimal(iv_percentile),
+        iv_30_day=None,
+        hv_30_day=None,
+        earnings_date=None,
+        expiration_ivs=(),
+    )
+
+
+def test_built_legs_carry_exercise_style_iv_rank_percentile_and_rho():
+    from brokers.book_builder import MarketData, build_legs
+
+    # given: an American equity put and a European SPXW put
+    aapl = "AAPL  260417P00170000"
+    spxw = "SPXW  260417P05000000"
+    market = MarketData(
+        quotes={
+            aapl: _quote(aapl, "4.10"),
+            "AAPL": _quote("AAPL", "175.00"),
+            spxw: _quote(spxw, "60.00"),
+            "SPX": _quote("SPX", "5200.00"),
+        },
+        metrics={"AAPL": _metric("AAPL", "0.35", "0.62"), "SPX": _metric("SPX", "0.12", "0.30")},
+    )
+    # when
+    legs = build_legs(
+        [_position(aapl, "Equity Option", "AAPL"), _position(spxw, "Equity Option", "SPX")],
+        market=market,
+        account="5WT1",
+        account_is_cash=False,
+        now=T0,
+        rate=0.04,
+    )
+    # then
+    by_symbol = {leg.symbol: leg for leg in legs}
+    assert by_symbol[aapl].exercise_style == "American"
+    assert by_symbol[spxw].exercise_style == "European"
+    assert (by_symbol[aapl].iv_rank, by_symbol[aapl].iv_percentile) == (0.35, 0.62)
+    assert (by_symbol[spxw].iv_rank, by_symbol[spxw].iv_percentile) == (0.12, 0.30)
+    # A short put gains as rates rise: rho > 0 per position, in $ per rate point.
+    assert all(leg.greeks_source == "implied" and leg.rho > 0 for leg in legs)
+    assert "rho" in by_symbol[aapl].as_fields()

@@ -29,6 +29,14 @@ HELP = {
     "gamma": "Gamma: change of delta (share-equivalents) per $1 move of each underlying.",
     "theta": "Theta in $ per calendar day (short premium > 0).",
     "vega": "Vega in $ per +1 vol point of implied volatility.",
+    "rho": "Rho in $ per +1 percentage point of the risk-free rate: Σ ρ × quantity × "
+    "multiplier over priced legs (a long call adds > 0).",
+    "iv_rank": "The broker's IV rank of the underlying (market metrics "
+    "implied-volatility-index-rank): where today's IV index sits in its 52-week low-high "
+    "range, a fraction 0-1; null when the broker gave none.",
+    "iv_percentile": "The broker's IV percentile of the underlying (market metrics "
+    "implied-volatility-percentile): the share of the past year's days with a lower IV, a "
+    "fraction 0-1; not the same number as iv_rank; null when the broker gave none.",
     "beta_weighted_delta": "Beta-weighted delta in SPY share-equivalents: "
     "Σ delta × beta × underlying price / SPY price; null without a SPY price.",
     "unrealized_pnl": "Unrealised P/L in $ (decimal string): Σ premium_received + "
@@ -46,6 +54,7 @@ class BreakdownFields(serializers.Serializer):
     gamma = serializers.FloatField(help_text=HELP["gamma"])
     theta = serializers.FloatField(help_text=HELP["theta"])
     vega = serializers.FloatField(help_text=HELP["vega"])
+    rho = serializers.FloatField(help_text=HELP["rho"])
     beta_weighted_delta = serializers.FloatField(
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )
@@ -57,6 +66,8 @@ class BreakdownFields(serializers.Serializer):
 
 class UnderlyingBreakdownOutput(BreakdownFields):
     underlying = serializers.CharField(help_text="Underlying symbol (e.g. SPY, /ES).")
+    iv_rank = serializers.FloatField(allow_null=True, help_text=HELP["iv_rank"])
+    iv_percentile = serializers.FloatField(allow_null=True, help_text=HELP["iv_percentile"])
 
 
 class StrategyBreakdownOutput(BreakdownFields):
@@ -115,6 +126,7 @@ class PortfolioMetricsOutput(serializers.Serializer):
     total_gamma = serializers.FloatField(help_text=HELP["gamma"])
     total_theta = serializers.FloatField(help_text=HELP["theta"])
     total_vega = serializers.FloatField(help_text=HELP["vega"])
+    total_rho = serializers.FloatField(help_text=HELP["rho"])
     beta_weighted_delta = serializers.FloatField(
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )

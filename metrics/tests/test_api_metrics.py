@@ -54,6 +54,10 @@ def make_hand_book(owner) -> Portfolio:
         gamma=-3.0,
         theta=2.0,
         vega=-5.0,
+        rho=0.75,
+        exercise_style="American",
+        iv_rank=0.35,
+        iv_percentile=0.62,
         implied_volatility=0.4,
         greeks_source="implied",
         strategy_group_id="g1",
@@ -75,6 +79,7 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "gamma": -3.0,
         "theta": 2.0,
         "vega": -5.0,
+        "rho": 0.75,
         "beta_weighted_delta": 3.6,
         "unrealized_pnl": "50.00",
         "legs": 1,
@@ -93,6 +98,7 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "total_gamma": -3.0,
         "total_theta": 2.0,
         "total_vega": -5.0,
+        "total_rho": 0.75,
         "beta_weighted_delta": 3.6,
         "beta_weighted_delta_dollars": 1800.0,
         "theta_over_net_liq": 2.0 / 100000,
@@ -105,7 +111,9 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "legs_beta_missing": 0,
         "legs_beta_assumed": 0,
         "legs_without_value": 0,
-        "by_underlying": [{"underlying": "XYZ", **strategy_totals}],
+        "by_underlying": [
+            {"underlying": "XYZ", **strategy_totals, "iv_rank": 0.35, "iv_percentile": 0.62}
+        ],
         "by_strategy": [
             {
                 "group_id": "g1",

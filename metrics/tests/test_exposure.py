@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -126,11 +127,14 @@ def test_small_book_totals_and_breakdowns_by_hand():
             "gamma": pytest.approx(2.0),
             "theta": pytest.approx(-20.0),
             "vega": pytest.approx(40.0),
+            "rho": 0.0,
             "beta_weighted_delta": pytest.approx(64.0),
             "unrealized_pnl": Decimal("200.00"),
             "legs": 2,
             "legs_unpriced": 1,
             "legs_beta_missing": 0,
+            "iv_rank": None,
+            "iv_percentile": None,
         },
         {
             "underlying": "XYZ",
@@ -138,11 +142,14 @@ def test_small_book_totals_and_breakdowns_by_hand():
             "gamma": pytest.approx(-5.0),
             "theta": pytest.approx(2.0),
             "vega": pytest.approx(-7.0),
+            "rho": 0.0,
             "beta_weighted_delta": pytest.approx(27.6),
             "unrealized_pnl": Decimal("435.00"),
             "legs": 2,
             "legs_unpriced": 0,
             "legs_beta_missing": 0,
+            "iv_rank": None,
+            "iv_percentile": None,
         },
     ]
     groups = {row["group_id"]: row for row in result.by_strategy}
@@ -242,3 +249,33 @@ def test_mismatched_lengths_are_refused():
 
     with pytest.raises(ValueError, match="underlying"):
         exposure(inputs, pricing, underlying=np.array(["XYZ", "ABC"]))
+
+
+def test_rho_totals_and_iv_rank_percentile_per_underlying():
+    inputs, pricing = hand_book(
+        [
+            SHORT_PUT,
+            ("Equity Option", 2.0, 100.0, 400.0, 0.8, 0.50, 0.01, -0.10, 0.20),
+            ("Equity Option", 1.0, 100.0, 400.0, 0.8, NAN, NAN, NAN, NAN),  # unpriced
+        ]
+    )
+    # Per share: +0.04, +0.30 and (unpriced) +0.10 $ per rate point.
+    rho = np.array([0.04, 0.30, 0.10])
+    units = inputs.quantity * inputs.multiplier
+    pricing = dataclasses.replace(pricing, rho=rho, position_rho=rho * units)
+
+    result = exposure(
+        inputs,
+        pricing,
+        underlying=np.array(["XYZ", "QQQ", "QQQ"]),
+        iv_rank=[0.35, None, 0.12],
+        iv_percentile=[0.62, None, 0.40],
+    )
+
+    # -4 + 60; the unpriced leg's rho stays out like its other greeks.
+    assert result.total_rho == pytest.approx(56.0)
+    rows = {row["underlying"]: row for row in result.by_underlying}
+    assert rows["XYZ"]["rho"] == pytest.approx(-4.0)
+    assert rows["QQQ"]["rho"] == pytest.approx(60.0)
+    assert (rows["XYZ"]["iv_rank"], rows["XYZ"]["iv_percentile"]) == (0.35, 0.62)
+    assert (rows["QQQ"]["iv_rank"], rows["QQQ"]["iv_percentile"]) == (0.12, 0.40)

@@ -159,17 +159,35 @@ def test_unsolvable_mark_falls_back_to_the_broker_iv():
 def test_leg_without_any_iv_is_unpriced_with_nan_greeks():
     result = priced(
         option(mark=None),
-        option(mark=Decimal("0")),
         option(underlying_price=None, broker_iv=Decimal("0.3")),
-        option(option_type="C", mark=Decimal("60"), broker_iv=Decimal("9")),  # above S, silly IV
         option(mark=None, broker_iv=Decimal("0")),
     )
 
-    assert result.iv_status.tolist() == ["no_quote", "below_intrinsic", "no_underlying", "above_bound", "no_quote"]  # fmt: skip
-    assert result.greeks_source.tolist() == ["none"] * 5
+    assert result.iv_status.tolist() == ["no_quote", "no_underlying", "no_quote"]
+    assert result.greeks_source.tolist() == ["none"] * 3
     assert not result.priced.any()
     for greek in (result.position_delta, result.position_theta, result.position_vega, result.iv):
         assert np.isnan(greek).all()
+
+
+def test_mark_out_of_bounds_without_broker_iv_takes_intrinsic_delta_and_stays_priced():
+    result = priced(
+        option(mark=Decimal("0")),  # OTM put (S 52, K 50) quoted at zero
+        option(option_type="C", mark=Decimal("60"), broker_iv=Decimal("9")),  # above S, silly IV
+        option(strike=Decimal("70"), mark=Decimal("17.50")),  # deep ITM put under intrinsic
+        option(strike=Decimal("70"), mark=Decimal("17.50"), exercise_style="American"),
+    )
+
+    assert result.iv_status.tolist() == ["below_intrinsic", "above_bound", "below_intrinsic", "below_intrinsic"]  # fmt: skip
+    assert result.greeks_source.tolist() == ["intrinsic"] * 4
+    assert result.priced.all()
+    # Short one contract: the OTM put has no delta, the ITM call -100, the ITM puts +100.
+    assert result.position_delta.tolist() == [0.0, -100.0, 100.0, 100.0]
+    for greek in (result.position_gamma, result.position_theta, result.position_vega):
+        assert np.all(greek == 0.0)
+    assert np.all(result.position_rho == 0.0)
+    assert result.price.tolist() == [0.0, 2.0, 18.0, 18.0]
+    assert np.isnan(result.iv).all()
 
 
 def test_expired_leg_is_worth_intrinsic_with_delta_one_and_no_decay():
@@ -321,3 +339,27 @@ def test_batched_scenarios_equal_one_broadcast(monkeypatch):
 def test_scenarios_refuse_impossible_inputs(moves, shifts, days):
     with pytest.raises(ValueError):
         price_scenarios(scenario_book(), now=NOW, rate=RATE, underlying_moves_pct=moves, iv_shift_points=shifts, days_forward=days)  # fmt: skip
+
+
+def test_what_if_zero_scenario_is_todays_value_with_american_legs():
+    legs = LegInputs.from_rows(
+        [
+            option(strike=Decimal("60"), mark=Decimal("8.40"), exercise_style="American"),
+            option(strike=Decimal("45"), mark=Decimal("0.35"), exercise_style="American"),
+            option(strike=Decimal("70"), mark=Decimal("17.50"), exercise_style="American"),
+            stock(),
+        ]
+    )
+    base = price_legs(legs, now=NOW, rate=RATE)
+    grid = price_scenarios(
+        legs,
+        now=NOW,
+        rate=RATE,
+        underlying_moves_pct=[-5, 0, 5],
+        iv_shift_points=[0],
+        days_forward=0,
+    )
+    assert base.greeks_source.tolist() == ["implied", "implied", "intrinsic", "linear"]
+    assert grid.value[1, 0] == pytest.approx(np.sum(base.position_value), abs=1e-9)
+    assert grid.pnl[1, 0] == pytest.approx(0.0, abs=1e-9)
+    assert grid.legs_unpriced == 0

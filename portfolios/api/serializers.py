@@ -65,6 +65,16 @@ HELP = {
     "(short premium is > 0). Null when not priced.",
     "vega": "Position vega in $ per +1 vol point of implied volatility: "
     "ν × quantity × multiplier. Null when not priced.",
+    "rho": "Position rho in $ per +1 percentage point of the risk-free rate: "
+    "ρ × quantity × multiplier (a long call is > 0). Null when not priced.",
+    "exercise_style": "American or European (the model that priced the leg: "
+    "Bjerksund-Stensland 2002 or Black-Scholes-Merton / Black-76, continuous dividend yield; "
+    "discrete dividends are not modelled); empty for stock and futures.",
+    "iv_rank": "The underlying's IV rank from the broker's market metrics: where today's IV "
+    "index sits in its 52-week low-high range, a fraction 0-1; null if none.",
+    "iv_percentile": "The underlying's IV percentile from the broker's market metrics: the "
+    "share of the past year's days with a lower IV, a fraction 0-1 (not the same number as "
+    "iv_rank); null if none.",
     "strategy_type": "Strategy this leg belongs to, as set by strategy detection.",
     "strategy_group_id": "Legs with the same id form one strategy; empty when ungrouped.",
     "dte": "Calendar days from today (New York) to expiration; negative once expired, "
@@ -126,7 +136,9 @@ class PositionOutput(DictOutputSerializer):
     greeks_source = serializers.ChoiceField(
         choices=GreeksSource.choices,
         read_only=True,
-        help_text="implied: IV solved from the mark; market_iv: the broker's IV; none: not priced.",
+        help_text="implied: IV solved from the mark; market_iv: the broker's IV; intrinsic: "
+        "expired, or no IV from the mark or the broker (delta ±1 per unit in the money, 0 out, "
+        "other greeks 0); linear: stock or future; none: not priced.",
     )
     beta = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["beta"])
     premium_received = serializers.DecimalField(
@@ -142,6 +154,12 @@ class PositionOutput(DictOutputSerializer):
     gamma = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["gamma"])
     theta = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["theta"])
     vega = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["vega"])
+    rho = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["rho"])
+    exercise_style = serializers.CharField(read_only=True, help_text=HELP["exercise_style"])
+    iv_rank = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["iv_rank"])
+    iv_percentile = serializers.FloatField(
+        read_only=True, allow_null=True, help_text=HELP["iv_percentile"]
+    )
     updated_at = serializers.DateTimeField(read_only=True)
 
 

@@ -40,7 +40,15 @@ POSITION_FIELDS_DESIGN = [
     "vega",
     "updated_at",
 ]
-POSITION_EXTRAS = ["dte", "average_open_price", "iv_status"]
+POSITION_EXTRAS = [
+    "dte",
+    "average_open_price",
+    "iv_status",
+    "rho",
+    "exercise_style",
+    "iv_rank",
+    "iv_percentile",
+]
 
 
 def db_state() -> dict:
@@ -123,5 +131,9 @@ def position_json(position: Position, *, today: dt.date | None = None) -> dict:
         "gamma": _number(position.gamma),
         "theta": _number(position.theta),
         "vega": _number(position.vega),
+        "rho": _number(position.rho),
+        "exercise_style": position.exercise_style,
+        "iv_rank": _number(position.iv_rank),
+        "iv_percentile": _number(position.iv_percentile),
         "updated_at": iso(position.updated_at),
     }

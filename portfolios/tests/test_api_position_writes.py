@@ -98,6 +98,10 @@ def test_add_a_leg_by_occ_symbol(manual, alice_api, expiry):
         "gamma": None,
         "theta": None,
         "vega": None,
+        "rho": None,
+        "exercise_style": "American",
+        "iv_rank": None,
+        "iv_percentile": None,
     }
     assert version(manual) == 1
 

@@ -158,6 +158,10 @@ def test_a_leg_has_exactly_the_documented_fields(alice, alice_api):
             gamma=-3.75,
             theta=24.5,
             vega=-88.25,
+            rho=-12.5,
+            exercise_style="American",
+            iv_rank=0.27,
+            iv_percentile=0.44,
             greeks_source="implied",
             beta=1.0,
             strategy_group_id="sg_1",
@@ -197,6 +201,10 @@ def test_a_leg_has_exactly_the_documented_fields(alice, alice_api):
         "gamma": -3.75,
         "theta": 24.5,
         "vega": -88.25,
+        "rho": -12.5,
+        "exercise_style": "American",
+        "iv_rank": 0.27,
+        "iv_percentile": 0.44,
         "updated_at": iso(leg.updated_at),
     }
     assert set(response.json()) == set(POSITION_FIELDS_DESIGN) | set(POSITION_EXTRAS)

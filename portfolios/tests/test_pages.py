@@ -72,6 +72,27 @@ def test_portfolio_page_groups_legs_with_greeks_dte_and_totals(alice_client, ali
     assert "Net liquidation value, $" in content and "<desc>" in content
 
 
+def test_portfolio_page_shows_exercise_style_iv_rank_iv_percentile_and_rho(
+    alice_client, alice_world
+):
+    # given: X000's legs are American with the broker's IV rank 35 % and IV
+    # percentile 62 %, each with rho -2.5 $/rate point
+    with rls.as_service():
+        alice_world.portfolio.positions.filter(underlying_symbol="X000").update(
+            exercise_style="American", iv_rank=0.35, iv_percentile=0.62, rho=-2.5
+        )
+        Portfolio.objects.filter(pk=alice_world.portfolio.pk).update(sync_version=99)
+    # when
+    response = alice_client.get(f"/portfolios/{alice_world.portfolio.pk}/")
+    page = text(response)
+    content = response.content.decode()
+    # then: ten legs of X000 carry the badge, the group its IV rank and IV percentile
+    assert content.count(">Am</abbr>") == 10
+    assert "IV rank 35 %" in page and "IV pctl 62 %" in page
+    assert "\u03c1 \u2212$25/rate pt" in page  # the total: 10 x -2.5
+    assert "\u03c1 \u22122.50" in page  # one leg
+
+
 def test_a_manual_portfolio_has_no_sync_controls(alice_client, alice):
     with rls.as_service():
         manual = Portfolio.objects.create(user=alice, name="Held elsewhere", account_type="manual")

@@ -52,6 +52,10 @@ def leg(symbol: str, **fields) -> dict:
         "beta": 1.0,
         "dividend_yield": 0.013,
         "opening_order_id": "",
+        "rho": -3.25,
+        "exercise_style": "American",
+        "iv_rank": 0.41,
+        "iv_percentile": 0.57,
     }
     values.update(fields)
     return values
@@ -73,6 +77,8 @@ def stock(symbol: str) -> dict:
         greeks_source="linear",
         gamma=None,
         vega=None,
+        rho=None,
+        exercise_style="",
     )
 
 

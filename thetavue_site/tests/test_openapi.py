@@ -113,6 +113,10 @@ def test_position_component_has_the_design_fields(schema):
         "gamma",
         "theta",
         "vega",
+        "rho",
+        "exercise_style",
+        "iv_rank",
+        "iv_percentile",
         "updated_at",
     ]
     assert set(position["properties"]) == set(POSITION_FIELDS_DESIGN) | set(POSITION_EXTRAS)
@@ -130,6 +134,10 @@ def test_position_component_has_the_design_fields(schema):
         ("delta", "number", "share-equivalents"),
         ("theta", "number", "$ per calendar day"),
         ("vega", "number", "vol point"),
+        ("rho", "number", "percentage point of the risk-free rate"),
+        ("iv_rank", "number", "fraction 0-1"),
+        ("iv_percentile", "number", "not the same number as iv_rank"),
+        ("exercise_style", "string", "discrete dividends are not modelled"),
         ("implied_volatility", "number", "0.25 = 25 %"),
         ("beta", "number", "SPY"),
         ("quantity", "number", "short < 0"),

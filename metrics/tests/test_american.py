@@ -1,0 +1,311 @@
+"""American pricing (metrics.american) checked against QuantLib's finite-difference engine."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+import QuantLib as ql
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics import american
+from metrics.greeks import black_scholes_merton, year_fraction
+from metrics.pricing import LegInputs, price_legs
+
+RATE = 0.04
+NY = ZoneInfo("America/New_York")
+# QuantLib's grid: fine enough that its own error stays well under the
+# tolerance (checked against 1,000 x 1,000 on the hard corners), coarse
+# enough that 2,000 contracts take under a minute.
+QL_GRID = 400
+PRICE_TOLERANCE_FRACTION = 0.005
+PRICE_TOLERANCE_PER_SHARE = 0.01
+DELTA_TOLERANCE = 0.01
+
+
+def quantlib_american(spot, strike, days, rate, dividend_yield, sigma, is_call, futures=False):
+    """Return (price, delta) per share from FdBlackScholesVanillaEngine on QL_GRID x QL_GRID."""
+    today = ql.Date(2, 3, 2026)
+    ql.Settings.instance().evaluationDate = today
+    day_count = ql.Actual365Fixed()
+    option = ql.VanillaOption(
+        ql.PlainVanillaPayoff(ql.Option.Call if is_call else ql.Option.Put, float(strike)),
+        ql.AmericanExercise(today, today + int(days)),
+    )
+    spot_quote = ql.QuoteHandle(ql.SimpleQuote(float(spot)))
+    rates = ql.YieldTermStructureHandle(ql.FlatForward(today, rate, day_count))
+    vol = ql.BlackVolTermStructureHandle(
+        ql.BlackConstantVol(today, ql.NullCalendar(), float(sigma), day_count)
+    )
+    if futures:
+        process = ql.BlackProcess(spot_quote, rates, vol)
+    else:
+        dividends = ql.YieldTermStructureHandle(
+            ql.FlatForward(today, float(dividend_yield), day_count)
+        )
+        process = ql.BlackScholesMertonProcess(spot_quote, dividends, rates, vol)
+    option.setPricingEngine(ql.FdBlackScholesVanillaEngine(process, QL_GRID, QL_GRID, 0))
+    return option.NPV(), option.delta()
+
+
+def contract_grid(size, seed, *, futures=False):
+    """Calls and puts, 1 day to 2 years, 5 %-150 % vol, 3 sd in the money to 3 sd out."""
+    rng = np.random.default_rng(seed)
+    days = rng.integers(1, 731, size)
+    sigma = np.exp(rng.uniform(np.log(0.05), np.log(1.5), size))
+    is_call = np.arange(size) % 2 == 0
+    with_yield = (np.arange(size) // 2) % 2 == 0
+    dividend_yield = np.where(with_yield & ~futures, rng.uniform(0.005, 0.06, size), 0.0)
+    z = rng.uniform(-3.0, 3.0, size)
+    spot = np.full(size, 100.0)
+    strike = np.round(spot * np.exp(z * sigma * np.sqrt(days / 365.0)), 2)
+    return spot, strike, days, dividend_yield, sigma, is_call
+
+
+def compare(size, seed, *, futures=False):
+    spot, strike, days, dividend_yield, sigma, is_call = contract_grid(size, seed, futures=futures)
+    reference = np.array(
+        [
+            quantlib_american(*leg, RATE, q, s, c, futures)[:2]
+            for leg, q, s, c in zip(
+                zip(spot, strike, days, strict=True), dividend_yield, sigma, is_call, strict=True
+            )
+        ]
+    )
+    ours = american.american_greeks(
+        spot=spot,
+        strike=strike,
+        years=days / 365.0,
+        rate=RATE,
+        carry_offset=dividend_yield,
+        sigma=sigma,
+        is_call=is_call,
+        futures=futures,
+    )
+    price_error = np.abs(ours.price - reference[:, 0])
+    allowed = np.maximum(PRICE_TOLERANCE_FRACTION * reference[:, 0], PRICE_TOLERANCE_PER_SHARE)
+    delta_error = np.abs(ours.delta - reference[:, 1])
+    inputs = (spot, strike, days, dividend_yield, sigma, is_call)
+    return inputs, ours, reference, price_error / allowed, delta_error
+
+
+@pytest.fixture(scope="module")
+def equity_grid():
+    return compare(2000, seed=16)
+
+
+def test_equity_grid_prices_match_quantlib_within_half_a_percent_or_a_cent(equity_grid):
+    _, _, _, price_error_over_allowed, _ = equity_grid
+    print(f"worst price error / allowed: {price_error_over_allowed.max():.3f}")
+    assert price_error_over_allowed.max() <= 1.0
+
+
+def test_equity_grid_deltas_match_quantlib(equity_grid):
+    (spot, strike, days, q, sigma, is_call), ours, reference, _, delta_error = equity_grid
+    worst = int(np.argmax(delta_error))
+    print(
+        f"worst delta error {delta_error[worst]:.4f} at K {strike[worst]} {days[worst]} days "
+        f"sigma {sigma[worst]:.3f} q {q[worst]:.4f} call {is_call[worst]}; "
+        f"over 0.01: {int(np.count_nonzero(delta_error > DELTA_TOLERANCE))} of {delta_error.size}"
+    )
+    # A 101-step lattice is a Bermudan option with 101 exercise dates: on deep
+    # in-the-money puts within a hair of the exercise boundary (a strike many
+    # times the spot, where waiting one step costs r K dt) it exercises now,
+    # delta -1, where the American option is still worth ~$0.10 more and its
+    # delta is -0.96 to -0.98. Everywhere else within 0.01.
+    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
+    assert delta_error.max() <= 0.035
+    on_boundary = delta_error > DELTA_TOLERANCE
+    assert np.all(np.abs(ours.delta[on_boundary]) == 1.0)
+
+
+def test_futures_options_match_quantlibs_black_process():
+    _, _, _, price_error_over_allowed, delta_error = compare(300, seed=76, futures=True)
+    print(
+        f"futures: worst price/allowed {price_error_over_allowed.max():.3f}, delta {delta_error.max():.4f}"
+    )
+    assert price_error_over_allowed.max() <= 1.0
+    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
+    assert delta_error.max() <= 0.035
+
+
+def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
+    (spot, strike, days, q, sigma, is_call), ours, _, _, _ = equity_grid
+    years = days / 365.0
+    implied = american.american_implied_volatility(
+        price=ours.price,
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=RATE,
+        carry_offset=q,
+        is_call=is_call,
+    )
+    solved = implied.status == "solved"
+    # Unsolved: exactly at immediate exercise, where every volatility fits.
+    exercised = ours.price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    assert np.all(solved | exercised)
+    assert solved.sum() >= 0.9 * solved.size
+    repriced = american.american_price(
+        spot=spot[solved],
+        strike=strike[solved],
+        years=years[solved],
+        rate=RATE,
+        carry=RATE - q[solved],
+        sigma=implied.sigma[solved],
+        is_call=is_call[solved],
+    )
+    assert np.max(np.abs(repriced - ours.price[solved])) <= 1e-6
+
+
+def test_status_codes_at_the_bounds_are_the_european_ones():
+    # S 100: a call worth more than the stock, a put under intrinsic, a put at
+    # exactly intrinsic, a 4-day call above its price at 500 % volatility,
+    # no quote, no underlying, expired, no strike.
+    implied = american.american_implied_volatility(
+        price=[101.0, 9.0, 10.0, 99.0, np.nan, 2.0, 2.0, 2.0],
+        spot=[100.0, 100.0, 100.0, 100.0, 100.0, np.nan, 100.0, 100.0],
+        strike=[100.0, 110.0, 110.0, 100.0, 100.0, 100.0, 100.0, np.nan],
+        years=[0.5, 0.5, 0.5, 4 / 365, 0.5, 0.5, -0.01, 0.5],
+        rate=RATE,
+        carry_offset=0.0,
+        is_call=[True, False, False, True, False, False, False, False],
+    )
+    assert implied.status.tolist() == [
+        "above_bound",
+        "below_intrinsic",
+        "below_intrinsic",
+        "out_of_range",
+        "no_quote",
+        "no_underlying",
+        "expired",
+        "invalid",
+    ]
+    assert np.isnan(implied.sigma).all()
+
+
+NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=NY)
+
+
+def put_leg(strike, mark, expiry, style):
+    return {
+        "instrument_type": "Equity Option",
+        "option_type": "P",
+        "strike": Decimal(str(strike)),
+        "expiration": expiry,
+        "settlement": "PM",
+        "mark": Decimal(str(mark)),
+        "underlying_price": Decimal("100"),
+        "quantity": 1,
+        "multiplier": 100,
+        "dividend_yield": Decimal("0"),
+        "exercise_style": style,
+    }
+
+
+def test_the_issue_table_rerun_through_price_legs_gives_quantlibs_american_deltas():
+    # Puts 10/20/30/50 % in the money, true volatility 30 %, marks from QuantLib.
+    rows, expected = [], []
+    for strike, days in ((110, 45), (120, 90), (130, 180), (150, 320)):
+        expiry = NOW.date() + dt.timedelta(days=days)
+        years = year_fraction(np.array([expiry], dtype="datetime64[D]"), "PM", NOW)[0]
+        price, delta = quantlib_american(100, strike, years * 365.0, RATE, 0.0, 0.30, False)
+        rows.append(put_leg(strike, round(price, 6), expiry, "American"))
+        expected.append(delta)
+    result = price_legs(LegInputs.from_rows(rows), now=NOW, rate=RATE)
+    print("deltas ours", result.delta.round(4).tolist(), "QuantLib", np.round(expected, 4).tolist())
+    print("IV ours", result.iv.round(4).tolist())
+    assert np.all(np.abs(result.delta - np.array(expected)) <= DELTA_TOLERANCE)
+    assert result.greeks_source.tolist()[:3] == ["implied"] * 3
+    # 50 % in the money for 320 days at 30 %: exercise now, the mark is intrinsic.
+    assert result.greeks_source[3] == "intrinsic" and result.delta[3] == -1.0
+    assert np.all(np.abs(result.iv[:3] - 0.30) <= 0.01)
+
+
+def test_european_legs_are_unchanged_to_1e_10():
+    expiry = dt.date(2026, 6, 19)
+    rows = [put_leg(95, 2.10, expiry, "European"), put_leg(105, 7.40, expiry, "")]
+    result = price_legs(LegInputs.from_rows(rows), now=NOW, rate=RATE)
+    years = year_fraction(np.array([expiry] * 2, dtype="datetime64[D]"), "PM", NOW)
+    direct = black_scholes_merton(
+        spot=100.0,
+        strike=[95.0, 105.0],
+        years=years,
+        rate=RATE,
+        dividend_yield=0.0,
+        sigma=result.iv,
+        is_call=False,
+        with_rho=True,
+    )
+    assert np.max(np.abs(direct.price - [2.10, 7.40])) <= 1e-10
+    for name in ("price", "delta", "gamma", "theta", "vega", "rho"):
+        assert np.max(np.abs(getattr(result, name) - getattr(direct, name))) <= 1e-10
+
+
+def test_rho_is_per_rate_point_and_black_76_rho_is_minus_t_times_price():
+    values = black_scholes_merton(
+        spot=100.0,
+        strike=100.0,
+        years=0.5,
+        rate=RATE,
+        dividend_yield=0.01,
+        sigma=0.3,
+        is_call=True,
+        with_rho=True,
+    )
+    bumped = black_scholes_merton(
+        spot=100.0,
+        strike=100.0,
+        years=0.5,
+        rate=RATE + 1e-6,
+        dividend_yield=0.01,
+        sigma=0.3,
+        is_call=True,
+    )
+    assert values.rho == pytest.approx((bumped.price - values.price) / 1e-6 / 100, rel=1e-5)
+    from metrics.greeks import black_76
+
+    futures = black_76(forward=100.0, strike=95.0, years=0.25, rate=RATE, sigma=0.2, is_call=False)
+    assert futures.rho == pytest.approx(-0.25 * futures.price / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spot=st.floats(20.0, 500.0),
+    moneyness=st.floats(0.5, 1.5),
+    years=st.floats(1 / 365, 2.0),
+    sigma=st.floats(0.05, 1.5),
+    dividend_yield=st.floats(0.0, 0.08),
+    is_call=st.booleans(),
+)
+def test_american_is_at_least_european_and_intrinsic_and_put_delta_in_range(
+    spot, moneyness, years, sigma, dividend_yield, is_call
+):
+    strike = spot * moneyness
+    ours = american.american_greeks(
+        spot=[spot],
+        strike=[strike],
+        years=[years],
+        rate=RATE,
+        carry_offset=[dividend_yield],
+        sigma=[sigma],
+        is_call=[is_call],
+    )
+    european = black_scholes_merton(
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=RATE,
+        dividend_yield=dividend_yield,
+        sigma=sigma,
+        is_call=is_call,
+    )
+    intrinsic = max(spot - strike, 0.0) if is_call else max(strike - spot, 0.0)
+    assert ours.price[0] >= european.price - 1e-12
+    assert ours.price[0] >= intrinsic
+    if is_call:
+        assert 0.0 <= ours.delta[0] <= 1.0
+    else:
+        assert -1.0 <= ours.delta[0] <= 0.0
