@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from brokers.tastytrade import client as tt
 from brokers.tastytrade.symbols import parse_future_option, parse_occ
+from metrics.marks import quote_price
 from metrics.pricing import LegInputs, price_legs
 from portfolios.strategies import LegView, detect_strategies, leg_assignments
 
@@ -77,7 +78,7 @@ class MarketData:
 
     def price(self, symbol: str) -> Decimal | None:
         quote = self.quotes.get(symbol)
-        return quote.price if quote else None
+        return quote_price(quote)[0] if quote else None
 
 
 def _money(value: Decimal | None) -> Decimal | None:
