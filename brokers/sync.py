@@ -310,6 +310,9 @@ def _describe(error: Exception) -> str:
         return "Tastytrade did not answer in time (it may be down or throttling); will retry."
     if isinstance(error, tt.BrokerProtocolError):
         return "Tastytrade sent a response we could not read; will retry."
+    if isinstance(error, tt.BrokerRequestError):
+        # The broker's own code, message and error.errors[] reasons (never a token).
+        return f"Tastytrade refused a request: {error}"
     return f"Tastytrade refused a request: {type(error).__name__}."
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from tastytrade import API_VERSION as SDK_API_VERSION
 
 from brokers.tastytrade.client import (
     SERVER_BACKOFF,
@@ -577,6 +578,10 @@ def test_every_request_carries_the_user_agent(tastytrade_sandbox):
         client.balance("5WT00001")
     entries = sandbox.requests()
     assert entries and all(e.headers["User-Agent"] == USER_AGENT for e in entries)
+    # Pinned to the version the public SDK (the contract suite's oracle) is built for.
+    assert all(
+        e.headers["Accept-Version"] == SDK_API_VERSION for e in entries if e.path != "/oauth/token"
+    )
     api_calls = [e for e in entries if e.path != "/oauth/token"]
     assert all(e.headers["Authorization"] == "Bearer [redacted]" for e in api_calls)
 

@@ -150,6 +150,19 @@ def test_failure_mid_sync_leaves_every_stored_row_as_it_was(sandbox, alice, faul
     assert run.status == "failed" and run.error == connection.last_error
 
 
+def test_the_brokers_error_details_reach_the_run_message(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sandbox.add_fault("status", status=422, path="/accounts/*/positions", times=None)
+
+    outcome = sync(connection)
+
+    assert outcome.status == "failed"
+    with rls.as_user(alice.pk):
+        run = SyncRun.objects.get(pk=outcome.run_id)
+    assert "HTTP 422 sandbox_fault" in run.error
+    assert "sandbox injected_fault: Injected" in run.error
+
+
 def test_retries_429_and_5xx_with_growing_delays(sandbox, alice):
     connection = granted_connection(sandbox, alice)
     sandbox.add_fault("throttle", path="/customers/me/accounts", times=2)
