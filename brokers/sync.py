@@ -96,6 +96,7 @@ def _fees(row: tt.Transaction) -> Decimal:
         row.clearing_fees,
         row.regulatory_fees,
         row.proprietary_index_option_fees,
+        row.other_charge,
     ]
     # Costs arrive signed (a debit < 0); fees are stored as a positive amount paid.
     return -sum((cost for cost in costs if cost is not None), start=Decimal(0))
@@ -406,10 +407,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             owner_id, run, "fetching quotes", [account.account_number for account, *_ in fetched]
         )
         all_legs = [
-            leg
-            for _, _, positions, _ in fetched
-            for leg in map(book_builder.leg_from_position, positions)
-            if leg is not None
+            leg for _, _, positions, _ in fetched for leg in book_builder.read_legs(positions)[0]
         ]
         quotes = client.quotes(book_builder.quote_request(all_legs))
         metrics = client.market_metrics(book_builder.metric_symbols(all_legs))
@@ -438,6 +436,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
         fills = {fill.broker_id: fill for fill in stored_fills.get(account.account_number, [])}
         fills.update((fill.broker_id, fill) for fill in fetched_fills)
         campaigns = book_builder.opening_orders(fills.values())
+        set_aside: list[book_builder.SetAside] = []
         legs = book_builder.build_legs(
             positions,
             market=market,
@@ -446,7 +445,12 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             now=now,
             rate=settings.RISK_FREE_RATE,
             campaigns=campaigns,
+            set_aside=set_aside,
         )
+        for leg in set_aside:
+            logger.warning(
+                "account %s: leg %s set aside: %s", account.account_number, leg.symbol, leg.reason
+            )
         rows = [row for row in map(_transaction_fields, transactions) if row is not None]
         for row in rows:
             if newest_date is None or row["transaction_date"] > newest_date:
@@ -460,6 +464,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
                 spy_price=market.price(book_builder.SPY),
                 balance=_balance_fields(balance),
                 transactions=rows,
+                unsupported_legs=[leg.as_json() for leg in set_aside],
             )
         )
     timer.lap("pricing")
@@ -467,7 +472,14 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:
-    totals = {"accounts": 0, "added": 0, "updated": 0, "closed": 0, "transactions": 0}
+    totals = {
+        "accounts": 0,
+        "added": 0,
+        "updated": 0,
+        "closed": 0,
+        "transactions": 0,
+        "warnings": sum(len(snapshot.unsupported_legs) for snapshot in snapshots),
+    }
     synced_at = timezone.now()
 
     def finish() -> bool:
@@ -521,6 +533,7 @@ def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) 
                 totals["updated"],
                 totals["closed"],
                 totals["transactions"],
+                totals["warnings"],
                 request_count,
                 json.dumps(timer.timings),
                 run.pk,
@@ -541,7 +554,7 @@ def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) 
 _FINISH_SQL = (
     "WITH run AS (UPDATE sync_runs SET status = %s, finished_at = %s, duration_ms = %s, "
     "progress = 'done', accounts_synced = %s, positions_added = %s, positions_updated = %s, "
-    "positions_closed = %s, transactions_added = %s, requests_made = %s, "
+    "positions_closed = %s, transactions_added = %s, warnings = %s, requests_made = %s, "
     "timings = %s::jsonb, error = '' WHERE id = %s) "
     "UPDATE broker_connections SET status = %s, last_synced_at = %s, last_error = '', "
     "consecutive_failures = 0, transactions_cursor = %s, updated_at = %s WHERE id = %s "

@@ -38,7 +38,7 @@ class DemoLeg:
     option_type: str | None = None
     strike: Decimal | None = None
     months_ahead: int = 1
-    multiplier: int = 100
+    multiplier: Decimal = Decimal(100)
     beta: float | None = None
     opening_order_id: str = ""
 

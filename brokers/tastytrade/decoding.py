@@ -231,6 +231,7 @@ def decode_position(item: Record) -> Position:
     if direction not in _DIRECTION_SIGNS:
         raise item.invalid("quantity_direction", direction, "Long, Short or Zero")
     quantity = item.required_decimal("quantity")
+    multiplier = item.decimal("multiplier")
     return Position(
         account_number=item.text("account_number") or "",
         symbol=item.required_text("symbol"),
@@ -238,7 +239,8 @@ def decode_position(item: Record) -> Position:
         underlying_symbol=item.text("underlying_symbol"),
         quantity=abs(quantity) * _DIRECTION_SIGNS[direction],
         quantity_direction=direction,
-        multiplier=item.decimal("multiplier") or Decimal(1),
+        # Absent means one unit; a zero is kept, for the book builder to set aside.
+        multiplier=Decimal(1) if multiplier is None else multiplier,
         average_open_price=item.decimal("average_open_price"),
         close_price=item.decimal("close_price"),
         mark_price=item.decimal("mark_price"),
@@ -271,6 +273,7 @@ def decode_transaction(item: Record) -> Transaction:
         clearing_fees=item.signed("clearing_fees"),
         regulatory_fees=item.signed("regulatory_fees"),
         proprietary_index_option_fees=item.signed("proprietary_index_option_fees"),
+        other_charge=item.signed("other_charge"),
         executed_at=item.timestamp("executed_at"),
         transaction_date=item.day("transaction_date"),
         description=item.text("description"),

@@ -90,6 +90,7 @@ class Transaction:
     clearing_fees: Decimal | None
     regulatory_fees: Decimal | None
     proprietary_index_option_fees: Decimal | None
+    other_charge: Decimal | None  # signed; e.g. an exchange or NFA fee on futures
     executed_at: datetime | None
     transaction_date: date | None  # New York calendar date
     description: str | None

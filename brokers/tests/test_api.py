@@ -192,3 +192,56 @@ def test_anonymous_requests_are_refused(client):
     ]:
         response = getattr(client, method)(path)
         assert response.status_code in (401, 403), path
+
+
+def test_a_leg_the_product_cannot_read_is_set_aside_and_shown_everywhere(
+    sandbox, alice_api, alice_client, alice
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from portfolios.models import Portfolio
+    from tastytrade_sandbox.book import Holding
+
+    bad_symbol = "./MESU6 EX3U6 2609C6450"  # the date is cut short: no parser reads it
+    account = sandbox.book.accounts["5WT00001"]
+    account.holdings.append(
+        Holding(
+            symbol=bad_symbol,
+            instrument_type="Future Option",
+            underlying_symbol="/MESU6",
+            quantity=Decimal(1),
+            direction="Long",
+            multiplier=Decimal(5),
+            average_open_price=Decimal("40.00"),
+            opened_at=sandbox.clock.now() - timedelta(days=3),
+        )
+    )
+    connection = granted_connection(sandbox, alice)
+
+    outcome = connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=fast_client_factory
+    )
+
+    assert outcome.status == "succeeded", outcome.error
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        assert portfolio.positions.count() > 5  # the rest of the book synced
+        assert not portfolio.positions.filter(symbol=bad_symbol).exists()
+    status = alice_api.get("/api/tastytrade/status").json()
+    assert status["connections"][0]["last_run"]["counts"]["warnings"] == 1
+
+    positions = alice_api.get(f"/api/portfolio/{portfolio.pk}/positions/").json()
+    [aside] = positions["legs_unsupported"]
+    assert aside["symbol"] == bad_symbol and aside["quantity"] == "1"
+    assert aside["instrument_type"] == "Future Option"
+    assert aside["reason"].startswith("unreadable symbol: not a futures option symbol")
+    metrics = alice_api.get(f"/api/portfolio/{portfolio.pk}/metrics/").json()
+    assert metrics["legs_unsupported"] == [aside]
+
+    page = alice_client.get(reverse("portfolios:detail", args=[portfolio.pk])).content.decode()
+    assert "Set aside by the last sync" in page and bad_symbol in page
+    connections = alice_client.get(reverse("brokers:connections")).content.decode()
+    assert "1 warning" in connections

@@ -101,7 +101,8 @@ class QuantityField(serializers.DecimalField):
     """A signed quantity: read from a number or decimal string, written as a JSON number."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_digits=18, decimal_places=6, **kwargs)
+        # 8 places: cryptocurrency quantities (0.01234567 BTC).
+        super().__init__(max_digits=20, decimal_places=8, **kwargs)
 
     def to_representation(self, value):
         if value is None:
@@ -110,6 +111,23 @@ class QuantityField(serializers.DecimalField):
         if value == value.to_integral_value():
             return int(value)
         return float(value)
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class MultiplierField(serializers.DecimalField):
+    """Units per contract as a decimal string without padding: "100", "0.5", "0.1"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=6, **kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        value = Decimal(value)
+        # normalize() alone writes 100 as "1E+2"; quantize to an integer keeps digits.
+        if value == value.to_integral_value():
+            return str(value.quantize(Decimal(1)))
+        return format(value.normalize(), "f")
 
 
 class DictListSerializer(serializers.ListSerializer):
@@ -171,7 +189,7 @@ def _row_json(row: Mapping, converters: tuple) -> dict:
 
 
 def _fast_converter(field: serializers.Field, zone):
-    if isinstance(field, QuantityField):
+    if isinstance(field, QuantityField | MultiplierField):
         return field.to_representation
     if isinstance(field, serializers.DecimalField):
         exponent = Decimal(1).scaleb(-field.decimal_places)
@@ -409,7 +427,9 @@ class PositionOutput(DictOutputSerializer):
     dte = serializers.IntegerField(read_only=True, allow_null=True, help_text=HELP["dte"])
     open_date = serializers.DateField(read_only=True, allow_null=True, help_text=HELP["open_date"])
     quantity = QuantityField(read_only=True, help_text=HELP["quantity"] + " A JSON number.")
-    multiplier = serializers.IntegerField(read_only=True, help_text=HELP["multiplier"])
+    multiplier = MultiplierField(
+        read_only=True, help_text=HELP["multiplier"] + ' A decimal string: /MYM is "0.5".'
+    )
     strategy_type = serializers.ChoiceField(
         choices=STRATEGY_CHOICES, read_only=True, help_text=HELP["strategy_type"]
     )
@@ -528,8 +548,8 @@ class PositionCreateInput(StrictInputSerializer):
         help_text="Strike in $ per share, > 0, at most 3 decimals." + POSITION_PART_HELP,
     )
     quantity = QuantityField(help_text=HELP["quantity"] + " Not zero.")
-    multiplier = serializers.IntegerField(
-        min_value=1,
+    multiplier = MultiplierField(
+        min_value=Decimal("0.000001"),
         max_value=MAX_MULTIPLIER,
         required=False,
         help_text=HELP["multiplier"] + " Defaults to 100 for equity options and 1 for stock; "
