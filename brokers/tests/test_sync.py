@@ -398,3 +398,19 @@ def test_a_disabled_connection_starts_no_run(sandbox, alice):
     assert started is None
     with rls.as_user(alice.pk):
         assert not SyncRun.objects.exists()
+
+
+def test_fees_include_the_other_charges_of_a_futures_option_trade(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+
+    assert sync(connection).status == "succeeded"
+
+    with rls.as_user(alice.pk):
+        opened = list(
+            Transaction.objects.filter(instrument_type="Future Option", action__endswith="to Open")
+        )
+    assert opened
+    for row in opened:
+        # per contract: commission 1.25 + clearing 0.30 + NFA 0.02 + exchange 0.70
+        # + other charges 1.70 = 3.97 (2.27 without the other charges)
+        assert row.fees == Decimal("3.97") * row.quantity
