@@ -74,7 +74,7 @@ def _previous_close(market: Market, holding: Holding) -> Decimal:
 
 def _modelled_close(market: Market, holding: Holding) -> Decimal:
     kind = holding.instrument_type
-    if kind == "Equity":
+    if kind in ("Equity", "Cryptocurrency"):
         return to_tick(market.prev_close(holding.symbol), PENNY)
     day_before = cal.trading_days_back(market.market_date, 1)
     at = cal.session_close(day_before)
@@ -109,12 +109,8 @@ def position_item(
     include_marks: bool,
 ) -> dict[str, Any]:
     """Return one /accounts/{acct}/positions item."""
-    quantity: Any = (
-        count_text(holding.quantity) if holding.quantity_as_text else int(holding.quantity)
-    )
-    multiplier: Any = (
-        count_text(holding.multiplier) if holding.multiplier_as_text else int(holding.multiplier)
-    )
+    quantity = _number(holding.quantity, as_text=holding.quantity_as_text)
+    multiplier = _number(holding.multiplier, as_text=holding.multiplier_as_text)
     streamer = _streamer_symbol(holding)
     item: dict[str, Any] = {
         "account-number": account.number,
@@ -128,8 +124,9 @@ def position_item(
         "average-yearly-market-close-price": decimal_text(holding.average_open_price),
         "average-daily-market-close-price": decimal_text(previous_close(market, holding)),
         "multiplier": multiplier,
-        # Undocumented; a captured short showed Debit, so it is not a direction.
-        "cost-effect": "Credit" if holding.direction == "Short" else "Debit",
+        # Undocumented; real captures show Debit on shorts (closing costs) and
+        # Credit on longs. Never a direction: the product ignores it.
+        "cost-effect": "Debit" if holding.direction == "Short" else "Credit",
         "is-suppressed": False,
         "is-frozen": False,
         "restricted-quantity": 0 if not holding.quantity_as_text else "0",
@@ -153,10 +150,17 @@ def position_item(
     return item
 
 
+def _number(value: Decimal, *, as_text: bool) -> Any:
+    """Production writes counts as strings ("0.5") or JSON numbers; a fraction stays exact."""
+    if as_text or value != value.to_integral_value():
+        return count_text(value)
+    return int(value)
+
+
 def _streamer_symbol(holding: Holding) -> str | None:
     if holding.instrument_type == "Equity Option":
         return parse_occ(holding.symbol).streamer_symbol
-    if holding.instrument_type == "Equity":
+    if holding.instrument_type in ("Equity", "Cryptocurrency"):
         return holding.symbol
     return None
 

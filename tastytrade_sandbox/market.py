@@ -287,7 +287,7 @@ class Market:
             return None
 
     def _unit_price(self, symbol: str, instrument_type: str, tick: int) -> Decimal | None:
-        if instrument_type == "Equity":
+        if instrument_type in ("Equity", "Cryptocurrency"):
             return to_tick(self.spot(symbol, tick), PENNY) if symbol in UNDERLYINGS else None
         if instrument_type == "Future":
             price = self.future_price(parse_future(symbol), tick)

@@ -43,6 +43,8 @@ def quote(
             return _equity_quote(market, symbol, tick, now, "Equity")
         if key == "index":
             return _equity_quote(market, symbol, tick, now, "Index")
+        if key == "cryptocurrency":
+            return _equity_quote(market, symbol, tick, now, "Cryptocurrency")
         if key == "future":
             return _future_quote(market, symbol, tick, now)
         if key == "equity-option":
@@ -207,6 +209,7 @@ def market_metric(market: Market, symbol: str, tick: int, now: datetime) -> dict
             "implied-volatility": f"{market.atm_iv(underlying, _years(market, expiry, tick)):.4f}",
         }
         for expiry, _root, settlement, _kind in listed_expirations(market, underlying)
+        if underlying.instrument_type != "Cryptocurrency"  # coins list no options
     ]
     earnings = market.market_date + timedelta(days=20 + rng.randrange(60))
     item: dict[str, Any] = {
@@ -227,7 +230,7 @@ def market_metric(market: Market, symbol: str, tick: int, now: datetime) -> dict
         "lendability": "Easy To Borrow",
         # Price x a plausible share count; indexes send 0, as production does.
         "market-cap": "0.0"
-        if underlying.instrument_type == "Index"
+        if underlying.instrument_type != "Equity"
         else f"{underlying.base_price * 1e9 * (1 + rng.randrange(30)):.1f}",
         "updated-at": iso(now),
     }

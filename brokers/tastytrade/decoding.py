@@ -221,6 +221,8 @@ def decode_balance(data: Record) -> Balance:
         short_equity_value=data.decimal("short_equity_value"),
         long_derivative_value=data.decimal("long_derivative_value"),
         short_derivative_value=data.decimal("short_derivative_value"),
+        long_cryptocurrency_value=data.decimal("long_cryptocurrency_value"),
+        short_cryptocurrency_value=data.decimal("short_cryptocurrency_value"),
         pending_cash=data.signed("pending_cash"),
         updated_at=data.timestamp("updated_at"),
     )

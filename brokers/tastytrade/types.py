@@ -38,6 +38,8 @@ class Balance:
     short_equity_value: Decimal | None
     long_derivative_value: Decimal | None
     short_derivative_value: Decimal | None
+    long_cryptocurrency_value: Decimal | None
+    short_cryptocurrency_value: Decimal | None
     pending_cash: Decimal | None  # signed from pending-cash-effect
     updated_at: datetime | None
 

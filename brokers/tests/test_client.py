@@ -207,14 +207,18 @@ def test_balance_is_decimal_and_net_liq_adds_up(tastytrade_sandbox):
         for p in positions
         if p.instrument_type == "Future"
     )
-    assert balance.net_liquidating_value == (
+    books = (
         balance.cash_balance
         + balance.long_equity_value
         - balance.short_equity_value
         + balance.long_derivative_value
         - balance.short_derivative_value
+        + balance.long_cryptocurrency_value
+        - balance.short_cryptocurrency_value
         + futures_pnl
     )
+    # Net liq is sent to the cent; a /MBT leg (multiplier 0.1) has P/L in tenths of one.
+    assert abs(balance.net_liquidating_value - books) <= Decimal("0.005")
     assert balance.pending_cash == 0
 
 
