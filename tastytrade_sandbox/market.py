@@ -290,8 +290,11 @@ class Market:
         if instrument_type in ("Equity", "Cryptocurrency"):
             return to_tick(self.spot(symbol, tick), PENNY) if symbol in UNDERLYINGS else None
         if instrument_type == "Future":
-            price = self.future_price(parse_future(symbol), tick)
-            return None if price is None else to_tick(price, Decimal("0.25"))
+            future = parse_future(symbol)
+            price, product = self.future_price(future, tick), self.future_product(future)
+            if price is None or product is None:
+                return None
+            return to_tick(price, Decimal(repr(product.tick_size)))  # as its quote is
         if instrument_type == "Equity Option":
             priced = self.equity_option(parse_occ(symbol), tick)
         elif instrument_type == "Future Option":
