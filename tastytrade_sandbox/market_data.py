@@ -391,4 +391,11 @@ def future_instrument(market: Market, symbol: str) -> dict[str, Any] | None:
         "is-tradeable": True,
         "streamer-symbol": f"/{product.code}{future.month_code}{year % 100:02d}:XCME",
         "exchange": "CME",
+        # The rest of what the real endpoint sends (the SDK's Future requires them).
+        "display-factor": "0.01",
+        "stops-trading-at": iso(cal.session_close(expiry)),
+        "next-active-month": False,
+        "is-closing-only": False,
+        "streamer-exchange-code": "XCME",
+        "back-month-first-calendar-symbol": False,
     }

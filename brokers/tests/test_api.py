@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 from django.db import connection as db
 from django.test import override_settings
+from django.urls import reverse
 
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection
 from brokers.token_crypto import decrypt_token
+from portfolios.models import Portfolio
+from tastytrade_sandbox import market_data
+from tastytrade_sandbox.book import Holding
 from thetavue_site import rls
 from thetavue_site.users.models import Consent
 
@@ -195,29 +201,28 @@ def test_anonymous_requests_are_refused(client):
 
 
 def test_a_leg_the_product_cannot_read_is_set_aside_and_shown_everywhere(
-    sandbox, alice_api, alice_client, alice
+    sandbox, alice_api, alice_client, alice, monkeypatch
 ):
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.urls import reverse
-
-    from portfolios.models import Portfolio
-    from tastytrade_sandbox.book import Holding
 
     bad_symbol = "./MESU6 EX3U6 2609C6450"  # the date is cut short: no parser reads it
     account = sandbox.book.accounts["5WT00001"]
-    account.holdings.append(
-        Holding(
-            symbol=bad_symbol,
-            instrument_type="Future Option",
-            underlying_symbol="/MESU6",
-            quantity=Decimal(1),
-            direction="Long",
-            multiplier=Decimal(5),
-            average_open_price=Decimal("40.00"),
-            opened_at=sandbox.clock.now() - timedelta(days=3),
-        )
+    # monkeypatch puts the book back after the test (the sandbox outlives it).
+    monkeypatch.setattr(
+        account,
+        "holdings",
+        [
+            *account.holdings,
+            Holding(
+                symbol=bad_symbol,
+                instrument_type="Future Option",
+                underlying_symbol="/MESU6",
+                quantity=Decimal(1),
+                direction="Long",
+                multiplier=Decimal(5),
+                average_open_price=Decimal("40.00"),
+                opened_at=sandbox.clock.now() - timedelta(days=3),
+            ),
+        ],
     )
     connection = granted_connection(sandbox, alice)
 
@@ -250,10 +255,6 @@ def test_a_leg_the_product_cannot_read_is_set_aside_and_shown_everywhere(
 def test_micro_futures_an_option_in_the_no_space_form_and_a_coin_sync_right(
     sandbox, alice_api, alice
 ):
-    from decimal import Decimal
-
-    from portfolios.models import Portfolio
-    from tastytrade_sandbox import market_data
 
     connection = granted_connection(sandbox, alice)
     outcome = connection_sync(

@@ -113,7 +113,7 @@ class QuantityField(serializers.DecimalField):
         return float(value)
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.5"})
 class MultiplierField(serializers.DecimalField):
     """Units per contract as a decimal string without padding: "100", "0.5", "0.1"."""
 

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from portfolios import selectors, services
 from portfolios.api import serializers as s
-from portfolios.api.pagination import LimitOffsetPagination
+from portfolios.api.pagination import LimitOffsetPagination, PositionsPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
@@ -252,6 +252,7 @@ POSITIONS_CSV = OpenApiParameter(
 class PositionViewSet(PortfolioChildViewSet):
     queryset = Position.objects.none()
     serializer_class = s.PositionOutput
+    pagination_class = PositionsPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_renderers(self):
