@@ -344,7 +344,7 @@ def decimal_or_none(value: object) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, float):
-        value = repr(value)  # only reached for callers outside _decode
+        value = repr(value)  # the wire parses floats as Decimal; other callers may not
     try:
         result = Decimal(value)
     except InvalidOperation:
