@@ -39,6 +39,7 @@ def _fees(row: tt.Transaction) -> Decimal:
         row.clearing_fees,
         row.regulatory_fees,
         row.proprietary_index_option_fees,
+        row.other_charge,
     ]
     # Costs arrive signed (a debit < 0); fees are stored as a positive amount paid.
     return -sum((cost for cost in costs if cost is not None), start=Decimal(0))

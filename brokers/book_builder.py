@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from brokers.tastytrade import client as tt
 from metrics.exercise import exercise_style
+from metrics.marks import quote_price
 from metrics.pricing import LegInputs, price_legs
 from portfolios.strategies import LegView, detect_strategies, leg_assignments
 from portfolios.symbols import parse_future_option, parse_occ
@@ -27,9 +28,42 @@ SPY = "SPY"
 # Index underlyings are quoted under the `index` key, not `equity`.
 INDEX_UNDERLYINGS = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "XEO", "OEX"})
 # Futures have no market-metrics beta (tastytrade-api.md §3.8): configured betas.
-FUTURES_BETA = {"ES": 1.0, "MES": 1.0, "NQ": 1.2, "MNQ": 1.2, "RTY": 1.15, "M2K": 1.15}
+FUTURES_BETA = {
+    "ES": 1.0,
+    "MES": 1.0,
+    "NQ": 1.2,
+    "MNQ": 1.2,
+    "RTY": 1.15,
+    "M2K": 1.15,
+    "YM": 0.9,
+    "MYM": 0.9,
+}
 OPTIONS = frozenset({"Equity Option", "Future Option"})
-SUPPORTED = frozenset({"Equity", "Equity Option", "Future", "Future Option"})
+CRYPTOCURRENCY = "Cryptocurrency"
+SUPPORTED = frozenset({"Equity", "Equity Option", "Future", "Future Option", CRYPTOCURRENCY})
+LINEAR = frozenset({"Equity", "Future", CRYPTOCURRENCY})
+
+
+class UnsupportedLeg(ValueError):
+    """A broker position the product cannot read or price; its reason is shown to the trader."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A leg kept out of the book and its totals, with why (stored and shown, never dropped)."""
+
+    symbol: str
+    instrument_type: str
+    quantity: Decimal
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "symbol": self.symbol,
+            "instrument_type": self.instrument_type,
+            "quantity": format(self.quantity.normalize(), "f"),
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -40,7 +74,7 @@ class LegRow:
     underlying_symbol: str
     instrument_type: str
     quantity: Decimal
-    multiplier: int
+    multiplier: Decimal
     option_type: str | None = None
     strike_price: Decimal | None = None
     expiration_date: dt.date | None = None
@@ -82,7 +116,7 @@ class MarketData:
 
     def price(self, symbol: str) -> Decimal | None:
         quote = self.quotes.get(symbol)
-        return quote.price if quote else None
+        return quote_price(quote)[0] if quote else None
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -112,16 +146,30 @@ def _future_product(underlying: str) -> str:
 
 
 def leg_from_position(position: tt.Position) -> LegRow | None:
-    """Map a broker position to a leg row; None for closed (Zero) or unsupported legs."""
-    if position.quantity == 0 or position.instrument_type not in SUPPORTED:
+    """Map a broker position to a leg row; None for a closed (Zero) leg.
+
+    Raises UnsupportedLeg, naming the reason, for an instrument type the
+    product does not model, a symbol it cannot parse or a multiplier <= 0.
+    """
+    if position.quantity == 0:
         return None
-    multiplier = int(position.multiplier)
+    if position.instrument_type not in SUPPORTED:
+        raise UnsupportedLeg(f"instrument type {position.instrument_type!r} is not supported")
+    if position.multiplier <= 0:
+        raise UnsupportedLeg(f"the broker sent a multiplier of {position.multiplier}")
+    try:
+        return _leg_row(position)
+    except ValueError as error:
+        raise UnsupportedLeg(f"unreadable symbol: {error}") from None
+
+
+def _leg_row(position: tt.Position) -> LegRow:
     row = LegRow(
         symbol=position.symbol,
         underlying_symbol=position.underlying_symbol or position.symbol,
         instrument_type=position.instrument_type,
         quantity=position.quantity,
-        multiplier=max(multiplier, 1),
+        multiplier=position.multiplier,
         average_open_price=_price(position.average_open_price),
         open_date=position.created_at.astimezone(NEW_YORK).date() if position.created_at else None,
         settlement_type=_settlement(position.expires_at),
@@ -154,9 +202,28 @@ def leg_from_position(position: tt.Position) -> LegRow | None:
         )
     elif position.instrument_type == "Future" and position.expires_at:
         row.expiration_date = position.expires_at.astimezone(NEW_YORK).date()
+    if position.instrument_type == CRYPTOCURRENCY:
+        row.underlying_symbol = position.symbol  # a coin is its own underlying
     if row.average_open_price is not None:
         row.premium_received = _money(-row.average_open_price * row.quantity * row.multiplier)
     return row
+
+
+def read_legs(positions: Iterable[tt.Position]) -> tuple[list[LegRow], list[SetAside]]:
+    """Return the legs the product can read and, set aside, the ones it cannot."""
+    legs: list[LegRow] = []
+    aside: list[SetAside] = []
+    for position in positions:
+        try:
+            leg = leg_from_position(position)
+        except UnsupportedLeg as error:
+            aside.append(
+                SetAside(position.symbol, position.instrument_type, position.quantity, str(error))
+            )
+            continue
+        if leg is not None:
+            legs.append(leg)
+    return legs, aside
 
 
 def quote_request(legs: Sequence[LegRow]) -> dict[str, list[str]]:
@@ -170,6 +237,8 @@ def quote_request(legs: Sequence[LegRow]) -> dict[str, list[str]]:
     for leg in legs:
         add(tt.quote_key(leg.instrument_type), leg.symbol)
         underlying = leg.underlying_symbol
+        if leg.instrument_type == CRYPTOCURRENCY:
+            continue  # its own quote is its underlying's
         if underlying.startswith("/"):
             add("future", underlying)
         elif underlying in INDEX_UNDERLYINGS:
@@ -180,6 +249,7 @@ def quote_request(legs: Sequence[LegRow]) -> dict[str, list[str]]:
 
 
 def metric_symbols(legs: Iterable[LegRow]) -> list[str]:
+    # Crypto pairs are asked too: market metrics may carry a beta for them.
     names = {leg.underlying_symbol for leg in legs if not leg.underlying_symbol.startswith("/")}
     return sorted(names | {SPY})
 
@@ -200,7 +270,7 @@ def apply_market_data(legs: Sequence[LegRow], market: MarketData) -> None:
         if leg.mark is not None:
             leg.current_value = _money(leg.mark * leg.quantity * leg.multiplier)
         leg.underlying_price = _price(market.price(leg.underlying_symbol))
-        if leg.instrument_type in ("Equity", "Future") and leg.underlying_price is None:
+        if leg.instrument_type in LINEAR and leg.underlying_price is None:
             leg.underlying_price = leg.mark
         metric = market.metrics.get(leg.underlying_symbol)
         if leg.underlying_symbol.startswith("/"):
@@ -328,17 +398,36 @@ def build_legs(
     now: dt.datetime,
     rate: float,
     campaigns: Mapping[str, str] | None = None,
+    set_aside: list[SetAside] | None = None,
 ) -> list[LegRow]:
-    """Map, price and group one account's open legs (campaigns: symbol → opening order)."""
-    legs = [leg for leg in map(leg_from_position, positions) if leg is not None]
+    """Map, price and group one account's open legs (campaigns: symbol → opening order).
+
+    Legs that cannot be read, or that have no mark before their expiry, are
+    appended to ``set_aside`` (when given) instead of joining the book.
+    """
+    legs, aside = read_legs(positions)
     for leg in legs:
         leg.opening_order_id = (campaigns or {}).get(leg.symbol, "")
     apply_market_data(legs, market)
+    today = now.astimezone(NEW_YORK).date()
+    unmarked = [
+        leg
+        for leg in legs
+        if leg.mark is None and (leg.expiration_date is None or leg.expiration_date >= today)
+    ]
+    if unmarked:
+        aside += [
+            SetAside(leg.symbol, leg.instrument_type, leg.quantity, "no mark in the market data")
+            for leg in unmarked
+        ]
+        legs = [leg for leg in legs if leg not in unmarked]
+    if set_aside is not None:
+        set_aside.extend(aside)
     price_book(legs, now=now, rate=rate)
     group_book(
         legs,
         account=account,
         account_is_cash=account_is_cash,
-        today=now.astimezone(NEW_YORK).date(),
+        today=today,
     )
     return legs

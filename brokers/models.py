@@ -80,6 +80,12 @@ class SyncRun(models.Model):
     positions_updated = models.PositiveIntegerField(default=0)
     positions_closed = models.PositiveIntegerField(default=0)
     transactions_added = models.PositiveIntegerField(default=0)
+    # db_default: the sync creates its run rows in raw SQL.
+    warnings = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Legs set aside (unreadable or unpriced) in a run that succeeded.",
+    )
     requests_made = models.PositiveIntegerField(default=0)
     timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per step.")
     error = models.TextField(blank=True, default="")

@@ -249,6 +249,9 @@ def _describe(error: Exception) -> str:
         return "Tastytrade did not answer in time (it may be down or throttling); will retry."
     if isinstance(error, tt.BrokerProtocolError):
         return "Tastytrade sent a response we could not read; will retry."
+    if isinstance(error, tt.BrokerRequestError):
+        # The broker's own code, message and error.errors[] reasons (never a token).
+        return f"Tastytrade refused a request: {error}"
     return f"Tastytrade refused a request: {type(error).__name__}."
 
 
@@ -342,10 +345,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             owner_id, run, "fetching quotes", [account.account_number for account, *_ in fetched]
         )
         all_legs = [
-            leg
-            for _, _, positions, _ in fetched
-            for leg in map(book_builder.leg_from_position, positions)
-            if leg is not None
+            leg for _, _, positions, _ in fetched for leg in book_builder.read_legs(positions)[0]
         ]
         quotes = client.quotes(book_builder.quote_request(all_legs))
         metrics = client.market_metrics(book_builder.metric_symbols(all_legs))
@@ -374,6 +374,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
         fills = {fill.broker_id: fill for fill in stored_fills.get(account.account_number, [])}
         fills.update((fill.broker_id, fill) for fill in fetched_fills)
         campaigns = book_builder.opening_orders(fills.values())
+        set_aside: list[book_builder.SetAside] = []
         legs = book_builder.build_legs(
             positions,
             market=market,
@@ -382,7 +383,12 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             now=now,
             rate=settings.RISK_FREE_RATE,
             campaigns=campaigns,
+            set_aside=set_aside,
         )
+        for leg in set_aside:
+            logger.warning(
+                "account %s: leg %s set aside: %s", account.account_number, leg.symbol, leg.reason
+            )
         rows = [
             row for row in map(account_fields.transaction_fields, transactions) if row is not None
         ]
@@ -398,6 +404,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
                 spy_price=market.price(book_builder.SPY),
                 balance=account_fields.balance_fields(balance),
                 transactions=rows,
+                unsupported_legs=[leg.as_json() for leg in set_aside],
             )
         )
     timer.lap("pricing")
@@ -405,7 +412,14 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:
-    totals = {"accounts": 0, "added": 0, "updated": 0, "closed": 0, "transactions": 0}
+    totals = {
+        "accounts": 0,
+        "added": 0,
+        "updated": 0,
+        "closed": 0,
+        "transactions": 0,
+        "warnings": sum(len(snapshot.unsupported_legs) for snapshot in snapshots),
+    }
     synced_at = timezone.now()
 
     def finish() -> None:
@@ -453,6 +467,7 @@ def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) 
                 totals["updated"],
                 totals["closed"],
                 totals["transactions"],
+                totals["warnings"],
                 request_count,
                 json.dumps(timer.timings),
                 run.pk,
@@ -469,7 +484,7 @@ def _finish(owner_id, connection_id, run, totals, cursor, request_count, timer) 
 _FINISH_SQL = (
     "WITH run AS (UPDATE sync_runs SET status = %s, finished_at = %s, duration_ms = %s, "
     "progress = 'done', accounts_synced = %s, positions_added = %s, positions_updated = %s, "
-    "positions_closed = %s, transactions_added = %s, requests_made = %s, "
+    "positions_closed = %s, transactions_added = %s, warnings = %s, requests_made = %s, "
     "timings = %s::jsonb, error = '' WHERE id = %s) "
     "UPDATE broker_connections SET status = %s, last_synced_at = %s, last_error = '', "
     "consecutive_failures = 0, transactions_cursor = %s, updated_at = %s WHERE id = %s"

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from metrics.pricing import EQUITY, FUTURE, LegInputs, LegPricing
+from metrics.pricing import CRYPTOCURRENCY, EQUITY, FUTURE, LegInputs, LegPricing
 
 # SPY, or an ES / MES future ("/ES", "/ESZ5", "/MESH26"; "./" option roots excluded).
 _BETA_ONE_SYMBOL = re.compile(r"^(SPY|/?M?ES([FGHJKMNQUVXZ]\d{1,2})?)$")
@@ -93,7 +93,8 @@ def portfolio_exposure(
 
     priced = pricing.priced
     beta, assumed = _effective_beta(legs.beta, underlying)
-    is_linear = (legs.instrument_type == EQUITY) | (legs.instrument_type == FUTURE)
+    kind = legs.instrument_type
+    is_linear = (kind == EQUITY) | (kind == FUTURE) | (kind == CRYPTOCURRENCY)
     underlying_price = np.where(is_linear, pricing.price, legs.underlying_price)
     spy_ok = spy_price is not None and math.isfinite(spy_price) and spy_price > 0.0
     with np.errstate(invalid="ignore"):

@@ -51,6 +51,7 @@ EQUITY = "Equity"
 EQUITY_OPTION = "Equity Option"
 FUTURE = "Future"
 FUTURE_OPTION = "Future Option"
+CRYPTOCURRENCY = "Cryptocurrency"  # a coin held outright: linear, delta 1 per unit
 
 # Above this many (scenario x leg) prices, the what-if grid is priced a few
 # move rows at a time so its inputs stay within tens of megabytes.
@@ -187,7 +188,7 @@ def _default(name: str, instrument_type: str) -> Any:
         return None  # NaT
     if name == "dividend_yield":
         return 0.0
-    if name == "multiplier" and instrument_type == EQUITY:
+    if name == "multiplier" and instrument_type in (EQUITY, CRYPTOCURRENCY):
         return 1.0
     return np.nan
 
@@ -236,16 +237,16 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
     """Price every leg at ``now`` with the continuous annual risk-free ``rate``.
 
     Options: IV solved from the mark with the leg's own model (European:
-    BSM with the dividend yield, Black-76 for futures options; American:
-    Bjerksund-Stensland 2002 with the same carry), else the broker's IV, else
-    intrinsic delta. Expired options take intrinsic value. Stock and futures
-    have delta 1.
+    BSM with the dividend yield, Black-76 for futures options; American: the
+    vectorised lattice of metrics.american with the same carry), else the
+    broker's IV, else intrinsic delta. Expired options take intrinsic value.
+    Stock, futures and coins have delta 1.
     """
     size = len(legs)
     kind = legs.instrument_type
     is_future_option = kind == FUTURE_OPTION
     is_option = (kind == EQUITY_OPTION) | is_future_option
-    is_linear = (kind == EQUITY) | (kind == FUTURE)
+    is_linear = (kind == EQUITY) | (kind == FUTURE) | (kind == CRYPTOCURRENCY)
 
     if size and is_option.all():
         # The bulk case: no gather or scatter, the option arrays are the result.

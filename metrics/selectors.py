@@ -215,6 +215,7 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "unrealized_pnl": _cents(exposure.unrealized_pnl),
         "legs": exposure.legs,
         "legs_unpriced": exposure.legs_unpriced,
+        "legs_unsupported": portfolio.unsupported_legs,
         "legs_beta_missing": exposure.legs_beta_missing,
         "legs_beta_assumed": exposure.legs_beta_assumed,
         "legs_without_value": exposure.legs_without_value,

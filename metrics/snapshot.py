@@ -66,7 +66,7 @@ LEFT JOIN LATERAL (
             pos.beta,
             CASE WHEN pos.underlying_symbol ~ %(beta_one)s THEN 1.0 END
         ) AS beta,
-        CASE WHEN pos.instrument_type IN ('Equity', 'Future')
+        CASE WHEN pos.instrument_type IN ('Equity', 'Future', 'Cryptocurrency')
             THEN COALESCE(pos.mark, pos.underlying_price)
             ELSE pos.underlying_price
         END::double precision AS price

@@ -31,14 +31,14 @@ def monthly_expiry(today: dt.date, months_ahead: int) -> dt.date:
 class DemoLeg:
     underlying: str
     instrument_type: str
-    quantity: int
+    quantity: int | Decimal
     average_open_price: Decimal
     mark: Decimal
     underlying_price: Decimal
     option_type: str | None = None
     strike: Decimal | None = None
     months_ahead: int = 1
-    multiplier: int = 100
+    multiplier: Decimal = Decimal(100)
     beta: float | None = None
     opening_order_id: str = ""
 
@@ -190,7 +190,30 @@ def demo_legs() -> list[DemoLeg]:
         DemoLeg(
             "MSFT", "Equity", 50, D("402.10"), D("415.80"), D("415.80"), multiplier=1, beta=0.9
         ),
+        # What real books hold besides options: a micro future with a fractional
+        # multiplier (symbol from the front quarter, see front_future) and a coin.
+        DemoLeg(
+            "/MYM", "Future", -2, D("44100"), D("44010"), D("44010"), multiplier=D("0.5"), beta=0.9
+        ),
+        DemoLeg(
+            "BTC/USD",
+            "Cryptocurrency",
+            D("0.01234567"),
+            D("95000.00"),
+            D("97000.00"),
+            D("97000.00"),
+            multiplier=D(1),
+            beta=1.8,
+        ),
     ]
+
+
+def front_future(product: str, today: dt.date) -> str:
+    """Return the front quarterly contract of a futures product, e.g. /MYMH7."""
+    month = next(m for m in (3, 6, 9, 12, 15) if m > today.month or (m == today.month))
+    year = today.year + (month > 12)
+    month = (month - 1) % 12 + 1
+    return f"{product}{'FGHJKMNQUVXZ'[month - 1]}{year % 10}"
 
 
 def occ_symbol(underlying: str, expiry: dt.date, option_type: str, strike: Decimal) -> str:

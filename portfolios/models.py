@@ -26,6 +26,7 @@ class InstrumentType(models.TextChoices):
     EQUITY_OPTION = "Equity Option", "Equity option"
     FUTURE = "Future", "Future"
     FUTURE_OPTION = "Future Option", "Future option"
+    CRYPTOCURRENCY = "Cryptocurrency", "Cryptocurrency"
 
 
 class OptionType(models.TextChoices):
@@ -83,6 +84,13 @@ class Portfolio(models.Model):
         **PRICE, null=True, blank=True, help_text="SPY price at the last sync: the BWD benchmark."
     )
     synced_at = models.DateTimeField(null=True, blank=True)
+    # db_default: the sync upserts portfolio rows in raw SQL.
+    unsupported_legs = models.JSONField(
+        default=list,
+        db_default=models.Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text="Broker legs kept out of the book: symbol, instrument_type, quantity, reason.",
+    )
     sync_version = models.PositiveIntegerField(
         default=0, help_text="Bumped by each write of legs; part of the metrics cache key."
     )
@@ -126,9 +134,16 @@ class Position(models.Model):
     strategy_type = models.CharField(max_length=30, choices=STRATEGY_CHOICES, default="other")
     strategy_group_id = models.CharField(max_length=64, blank=True, default="")
     quantity = models.DecimalField(
-        max_digits=18, decimal_places=6, help_text="Contracts or shares, signed: short < 0."
+        max_digits=20,
+        decimal_places=8,
+        help_text="Contracts, shares or coins (to 8 dp), signed: short < 0.",
     )
-    multiplier = models.PositiveIntegerField(default=1)
+    multiplier = models.DecimalField(
+        max_digits=14,
+        decimal_places=6,
+        default=1,
+        help_text="Units per contract: 100 equity options, 50 /ES, 0.5 /MYM, 0.1 /MBT.",
+    )
     open_date = models.DateField(null=True, blank=True)
     expiration_date = models.DateField(null=True, blank=True)
     settlement_type = models.CharField(max_length=2, default="PM")
@@ -189,7 +204,7 @@ class Position(models.Model):
             ),
             models.CheckConstraint(condition=~Q(quantity=0), name="positions_quantity_nonzero"),
             models.CheckConstraint(
-                condition=Q(multiplier__gte=1), name="positions_multiplier_positive"
+                condition=Q(multiplier__gt=0), name="positions_multiplier_positive"
             ),
             models.CheckConstraint(
                 condition=Q(strike_price__isnull=True) | Q(strike_price__gt=0),
@@ -265,7 +280,8 @@ class Transaction(models.Model):
     symbol = models.CharField(max_length=64, blank=True, default="")
     instrument_type = models.CharField(max_length=30, blank=True, default="")
     underlying_symbol = models.CharField(max_length=32, blank=True, default="")
-    quantity = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    # 8 places: cryptocurrency fills (0.01234567 BTC).
+    quantity = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     price = models.DecimalField(**PRICE, null=True, blank=True)
     value = models.DecimalField(**MONEY, help_text="Signed $, credit > 0.")
     net_value = models.DecimalField(**MONEY, help_text="Signed $ after fees, credit > 0.")

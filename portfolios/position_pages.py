@@ -25,7 +25,7 @@ for every filter and ordering.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import orjson
@@ -73,6 +73,8 @@ _EXPRESSIONS = {
         "CASE WHEN p.quantity = trunc(p.quantity) THEN to_json(trunc(p.quantity)) "
         "ELSE to_json(p.quantity::float8) END"
     ),
+    # A decimal string without trailing zeros: "100", "0.5" (numeric(14, 6) at rest).
+    "multiplier": "to_json(rtrim(rtrim(p.multiplier::text, '0'), '.'))",
     # Dates as DRF writes them, whatever the server's DateStyle.
     "expiration_date": "to_char(p.expiration_date, 'YYYY-MM-DD')",
     "open_date": "to_char(p.open_date, 'YYYY-MM-DD')",
@@ -98,6 +100,8 @@ UPDATED_AT_UTC = "utc"  # PositionPage.rows_with(updated_at=…): keep the datab
 class PositionPage:
     results_json: str  # the page's legs: a JSON array in the API's form (module doc)
     count: int  # legs matching the filters, all pages together
+    # The broker legs the last sync set aside: {symbol, instrument_type, quantity, reason}.
+    unsupported: list = field(default_factory=list)
 
     @cached_property
     def rows(self) -> list[dict]:
@@ -141,7 +145,7 @@ def position_page(
     # The aggregate gives one row even for an empty page; no row at all means
     # the portfolio is not the caller's (or is gone): 404.
     statement = (
-        "SELECT page.total, page.results FROM portfolios pf "  # noqa: S608 - whitelisted names only
+        "SELECT page.total, page.results, pf.unsupported_legs FROM portfolios pf "  # noqa: S608 - whitelisted names only
         "CROSS JOIN LATERAL ("
         "SELECT max(ordered.total) AS total, "
         "'[' || string_agg(row_to_json(ordered.leg)::text, ',' ORDER BY ordered.rank) || ']' "
@@ -159,11 +163,13 @@ def position_page(
         found = cursor.fetchone()
     if found is None:
         raise Http404("No such portfolio.")
-    total, results = found
+    total, results, unsupported = found
+    if isinstance(unsupported, str):  # Django leaves jsonb undecoded on a raw cursor
+        unsupported = orjson.loads(unsupported)
     if results is None:  # the portfolio, without a leg on this page
         count = _count(portfolio_id, where, params) if offset else 0
-        return PositionPage(results_json="[]", count=count)
-    return PositionPage(results_json=results, count=total)
+        return PositionPage(results_json="[]", count=count, unsupported=unsupported)
+    return PositionPage(results_json=results, count=total, unsupported=unsupported)
 
 
 def _where(filters: PositionFilters, params: dict) -> str:

@@ -85,7 +85,7 @@ class LegView:
     underlying: str
     instrument_type: str
     quantity: Decimal | int
-    multiplier: int = 1
+    multiplier: Decimal | int = 1
     option_type: str | None = None
     strike: Decimal | None = None
     expiration: date | None = None

@@ -20,12 +20,18 @@ OPTION_TYPES = ("C", "P")
 FUTURES_MONTH_CODES = "FGHJKMNQUVXZ"
 
 # Padding collapsed or not: "AAPL  260116P00172500" and "AAPL 260116P00172500".
-_OCC_RE = re.compile(r"^([A-Z0-9]{1,6}) *(\d{6})([CP])(\d{8})$")
+# A root may hold a class slash, as the broker writes "BRK/B  260116C00500000".
+_OCC_RE = re.compile(r"^([A-Z0-9/]{1,6}) *(\d{6})([CP])(\d{8})$")
 # The product is matched lazily so "/ZNZ5" yields ZN/Z/5, never Z/N/Z5.
 _FUTURE_BODY = r"([A-Z0-9]{1,4}?)([FGHJKMNQUVXZ])(\d{1,2})"
 _FUTURE_RE = re.compile(rf"^/{_FUTURE_BODY}$")
+# Real symbols pad to fixed columns, so the spaces vary with the code lengths:
+# "./ESZ4 EW3U4 240920P5650", "./MESU5EX3M5 250620C6450" (a six-character
+# future leaves no room), "./MNQZ6MN5CU6260930P30675" (none at all), and two
+# spaces after a short option code. The year digits before the YYMMDD are
+# unambiguous: the strike must follow six digits and a C/P.
 _FUTURE_OPTION_RE = re.compile(
-    rf"^\./({_FUTURE_BODY}) +{_FUTURE_BODY} +(\d{{6}})([CP])(\d+(?:\.\d+)?)$"
+    rf"^\./({_FUTURE_BODY}) *{_FUTURE_BODY} *(\d{{6}})([CP])(\d+(?:\.\d+)?)$"
 )
 
 
@@ -126,8 +132,8 @@ def parse_occ(symbol: str) -> OptionSymbol:
 
 def build_occ(root: str, expiration: date, option_type: str, strike: Decimal) -> str:
     """Build the 21-character OCC symbol; the strike is per share."""
-    if not re.fullmatch(r"[A-Z0-9]{1,6}", root or ""):
-        raise ValueError(f"OCC root must be 1-6 characters A-Z/0-9, got {root!r}")
+    if not re.fullmatch(r"[A-Z0-9/]{1,6}", root or ""):
+        raise ValueError(f"OCC root must be 1-6 characters A-Z, 0-9 or /, got {root!r}")
     if option_type not in OPTION_TYPES:
         raise ValueError(f"option type must be 'C' or 'P', got {option_type!r}")
     strike = _as_decimal(strike, "strike")

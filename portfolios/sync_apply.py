@@ -10,6 +10,7 @@ the new ones each; closed legs go in one DELETE.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -94,6 +95,8 @@ class AccountSnapshot:
     spy_price: Decimal | None  # the beta-weighting benchmark's price at this sync
     balance: Mapping | None  # account_balances field dicts
     transactions: Sequence[Mapping]  # transactions-table field dicts
+    # Legs kept out of the book: {symbol, instrument_type, quantity, reason}.
+    unsupported_legs: Sequence[Mapping] = ()
 
 
 @dataclass(frozen=True)
@@ -164,9 +167,12 @@ def account_snapshot_apply(
 def _write_balances(cursor, portfolio_id: int, snapshot: AccountSnapshot, *, synced_at, now):
     """Upsert the balance row (when the broker sent one) and update the portfolio: one statement."""
     balance = snapshot.balance
+    unsupported = json.dumps(list(snapshot.unsupported_legs))
     if balance is None:
         # No balances this time: the portfolio keeps the figures it had.
-        cursor.execute(_TOUCH_PORTFOLIO_SQL, [snapshot.spy_price, synced_at, now, portfolio_id])
+        cursor.execute(
+            _TOUCH_PORTFOLIO_SQL, [snapshot.spy_price, unsupported, synced_at, now, portfolio_id]
+        )
         return
     cursor.execute(
         _BALANCE_AND_PORTFOLIO_SQL,
@@ -181,6 +187,7 @@ def _write_balances(cursor, portfolio_id: int, snapshot: AccountSnapshot, *, syn
             balance["equity_buying_power"],
             balance["maintenance_requirement"],
             snapshot.spy_price,
+            unsupported,
             synced_at,
             now,
             portfolio_id,
@@ -305,7 +312,7 @@ _UPSERT_PORTFOLIO_SQL = (
     "RETURNING id, xmax = 0"
 )
 _PORTFOLIO_SYNCED = (
-    "spy_price = COALESCE(%s::numeric, spy_price), synced_at = %s, "
+    "spy_price = COALESCE(%s::numeric, spy_price), unsupported_legs = %s::jsonb, synced_at = %s, "
     "sync_version = sync_version + 1, updated_at = %s"
 )
 _TOUCH_PORTFOLIO_SQL = f"UPDATE portfolios SET {_PORTFOLIO_SYNCED} WHERE id = %s"  # noqa: S608

@@ -7,12 +7,13 @@ values minus short values at the tick's marks, plus futures' open P/L.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from tastytrade_sandbox import market_calendar as cal
 from tastytrade_sandbox.book import DemoAccount, Holding
+from tastytrade_sandbox.ledger import row_date, signed_net_value
 from tastytrade_sandbox.market import PENNY, Market, to_tick
 from tastytrade_sandbox.symbols import parse_future, parse_future_option, parse_occ
 from tastytrade_sandbox.underlyings import UNDERLYINGS
@@ -65,8 +66,15 @@ def previous_close(market: Market, holding: Holding) -> Decimal:
 
 
 def _previous_close(market: Market, holding: Holding) -> Decimal:
+    try:
+        return _modelled_close(market, holding)
+    except (ValueError, KeyError):  # a symbol or underlying this market does not list
+        return holding.average_open_price
+
+
+def _modelled_close(market: Market, holding: Holding) -> Decimal:
     kind = holding.instrument_type
-    if kind == "Equity":
+    if kind in ("Equity", "Cryptocurrency"):
         return to_tick(market.prev_close(holding.symbol), PENNY)
     day_before = cal.trading_days_back(market.market_date, 1)
     at = cal.session_close(day_before)
@@ -101,12 +109,8 @@ def position_item(
     include_marks: bool,
 ) -> dict[str, Any]:
     """Return one /accounts/{acct}/positions item."""
-    quantity: Any = (
-        count_text(holding.quantity) if holding.quantity_as_text else int(holding.quantity)
-    )
-    multiplier: Any = (
-        count_text(holding.multiplier) if holding.multiplier_as_text else int(holding.multiplier)
-    )
+    quantity = _number(holding.quantity, as_text=holding.quantity_as_text)
+    multiplier = _number(holding.multiplier, as_text=holding.multiplier_as_text)
     streamer = _streamer_symbol(holding)
     item: dict[str, Any] = {
         "account-number": account.number,
@@ -120,8 +124,9 @@ def position_item(
         "average-yearly-market-close-price": decimal_text(holding.average_open_price),
         "average-daily-market-close-price": decimal_text(previous_close(market, holding)),
         "multiplier": multiplier,
-        # Undocumented; a captured short showed Debit, so it is not a direction.
-        "cost-effect": "Credit" if holding.direction == "Short" else "Debit",
+        # Undocumented; real captures show Debit on shorts (closing costs) and
+        # Credit on longs. Never a direction: the product ignores it.
+        "cost-effect": "Debit" if holding.direction == "Short" else "Credit",
         "is-suppressed": False,
         "is-frozen": False,
         "restricted-quantity": 0 if not holding.quantity_as_text else "0",
@@ -145,10 +150,17 @@ def position_item(
     return item
 
 
+def _number(value: Decimal, *, as_text: bool) -> Any:
+    """Production writes counts as strings ("0.5") or JSON numbers; a fraction stays exact."""
+    if as_text or value != value.to_integral_value():
+        return count_text(value)
+    return int(value)
+
+
 def _streamer_symbol(holding: Holding) -> str | None:
     if holding.instrument_type == "Equity Option":
         return parse_occ(holding.symbol).streamer_symbol
-    if holding.instrument_type == "Equity":
+    if holding.instrument_type in ("Equity", "Cryptocurrency"):
         return holding.symbol
     return None
 
@@ -162,8 +174,13 @@ def balance_item(market: Market, account: DemoAccount, tick: int, now: datetime)
         "short-derivative-value": ZERO,
         "long-futures-value": ZERO,
         "short-futures-value": ZERO,
+        "long-futures-derivative-value": ZERO,
+        "short-futures-derivative-value": ZERO,
+        "long-cryptocurrency-value": ZERO,
+        "short-cryptocurrency-value": ZERO,
     }
     futures_pnl = ZERO
+    futures_requirement = ZERO
     requirement = ZERO
     cash_secured = ZERO
     for holding in account.holdings:
@@ -182,8 +199,14 @@ def balance_item(market: Market, account: DemoAccount, tick: int, now: datetime)
                 (mark - holding.average_open_price) * holding.signed_quantity * (holding.multiplier)
             )
             requirement += value * FUTURE_MARGIN_PER_POINT
+            futures_requirement += value * FUTURE_MARGIN_PER_POINT
+        elif holding.instrument_type == "Cryptocurrency":
+            # Coins are held in cash: no margin, their whole value counts.
+            totals[f"{side}-cryptocurrency-value"] += value
         else:
             totals[f"{side}-derivative-value"] += value
+            if holding.instrument_type == "Future Option":
+                totals[f"{side}-futures-derivative-value"] += value
             if side == "short":
                 extra, secured = _short_option_requirement(market, account, holding, tick)
                 requirement += extra + value
@@ -195,6 +218,8 @@ def balance_item(market: Market, account: DemoAccount, tick: int, now: datetime)
         - totals["short-equity-value"]
         + totals["long-derivative-value"]
         - totals["short-derivative-value"]
+        + totals["long-cryptocurrency-value"]
+        - totals["short-cryptocurrency-value"]
         + futures_pnl
     )
     if account.margin_or_cash == "Cash":
@@ -222,6 +247,27 @@ def balance_item(market: Market, account: DemoAccount, tick: int, now: datetime)
         "cash-available-to-withdraw": money(max(ZERO, min(cash, derivative_bp))),
         "pending-cash": "0.0",
         "pending-cash-effect": "None",
+        # The rest of what the real endpoint sends (the SDK's AccountBalance
+        # requires them): figures this sandbox does not model are zero.
+        "long-margineable-value": money(totals["long-equity-value"]),
+        "short-margineable-value": money(totals["short-equity-value"]),
+        "futures-margin-requirement": money(futures_requirement),
+        "futures-overnight-margin-requirement": money(futures_requirement),
+        "futures-intraday-margin-requirement": money(futures_requirement / 4),
+        "reg-t-margin-requirement": money(requirement + cash_secured),
+        "maintenance-call-value": "0.0",
+        "reg-t-call-value": "0.0",
+        "day-trading-call-value": "0.0",
+        "day-equity-call-value": "0.0",
+        "day-trade-excess": money(net_liq - requirement - cash_secured),
+        "cryptocurrency-margin-requirement": "0.0",
+        "effective-cryptocurrency-buying-power": money(max(ZERO, cash)),
+        "unsettled-cryptocurrency-fiat-amount": "0.0",
+        "closed-loop-available-balance": money(max(ZERO, cash)),
+        "equity-offering-margin-requirement": "0.0",
+        "long-bond-value": "0.0",
+        "bond-margin-requirement": "0.0",
+        "pending-margin-interest": "0.0",
         "snapshot-date": market.market_date.isoformat(),
         "updated-at": iso(now),
     }
@@ -286,3 +332,66 @@ def _covered_by_stock(account: DemoAccount, short: Holding) -> bool:
         ZERO,
     )
     return shares >= short.quantity * short.multiplier
+
+
+SNAPSHOT_HISTORY_DAYS = 366  # the broker keeps a year of daily snapshots here
+SNAPSHOTS_WITHOUT_START = 5  # sessions sent when no start-date is given
+
+
+def balance_snapshots(
+    market: Market,
+    account: DemoAccount,
+    tick: int,
+    now: datetime,
+    *,
+    start: date | None,
+    end: date | None,
+    time_of_day: str,
+) -> list[dict[str, Any]]:
+    """Return one end-of-day balance per trading day, newest first.
+
+    Cash is the ledger's as of each day; what the positions were worth
+    follows a seeded walk that ends at today's value, so net liq moves as a
+    real book's does and the newest snapshot equals today's balance.
+    """
+    today = cal.trading_day_on_or_before(market.market_date)
+    end = min(end or today, today)
+    days = [end]
+    while len(days) < SNAPSHOT_HISTORY_DAYS:
+        previous = cal.trading_day_on_or_before(days[-1] - timedelta(days=1))
+        if start is None and len(days) >= SNAPSHOTS_WITHOUT_START:
+            break
+        if start is not None and previous < start:
+            break
+        if (today - previous).days > SNAPSHOT_HISTORY_DAYS:
+            break
+        if previous < account.opened_at.date():
+            break  # no snapshot before the account existed
+        days.append(previous)
+    current = balance_item(market, account, tick, now)
+    holdings_value = Decimal(current["net-liquidating-value"]) - Decimal(current["cash-balance"])
+    rng = market.seeded("balance-snapshots", account.number)
+    walk = {today: Decimal(1)}
+    factor = 1.0
+    day = today
+    while day > days[-1]:
+        factor *= 1 + rng.gauss(0.0, 0.008)
+        day = cal.trading_day_on_or_before(day - timedelta(days=1))
+        walk[day] = Decimal(repr(round(factor, 6)))
+    rows = sorted(account.transactions, key=lambda row: row["transaction-date"])
+    snapshots = []
+    for day in days:
+        cash = sum((signed_net_value(row) for row in rows if row_date(row) <= day), Decimal(0))
+        net_liq = cash + holdings_value * walk.get(day, Decimal(1))
+        snapshot = {key: value for key, value in current.items() if key != "updated-at"}
+        snapshot.update(
+            {
+                "cash-balance": money(cash),
+                "net-liquidating-value": money(net_liq),
+                "margin-equity": money(net_liq),
+                "snapshot-date": day.isoformat(),
+                "time-of-day": time_of_day,
+            }
+        )
+        snapshots.append(snapshot)
+    return snapshots

@@ -65,6 +65,8 @@ class Api:
                 return self.balances, (number,)
             case ("accounts", number, "balances", currency):
                 return self.balance, (number, currency)
+            case ("accounts", number, "balance-snapshots"):
+                return self.balance_snapshots, (number,)
             case ("accounts", number, "positions"):
                 return self.positions, (number,)
             case ("accounts", number, "transactions"):
@@ -141,6 +143,31 @@ class Api:
             sandbox.market, account, sandbox.current_tick, sandbox.clock.now()
         )
 
+    def balance_snapshots(self, request: Request, login: str, number: str) -> dict[str, Any]:
+        """Daily end-of-day balances, newest first, paginated like transactions."""
+        account = self._own_account(login, number)
+        per_page = _int_param(request, "per-page", DEFAULT_PER_PAGE)
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise invalid("per-page")
+        page = _int_param(request, "page-offset", 0)
+        if page < 0:
+            raise invalid("page-offset")
+        time_of_day = request.param("time-of-day") or "EOD"
+        if time_of_day not in ("EOD", "BOD"):
+            raise invalid("time-of-day")
+        sandbox = self.sandbox
+        rows = account_data.balance_snapshots(
+            sandbox.market,
+            account,
+            sandbox.current_tick,
+            sandbox.clock.now(),
+            start=_date_param(request, "start-date"),
+            end=_date_param(request, "end-date") or _date_param(request, "snapshot-date"),
+            time_of_day=time_of_day,
+        )
+        items, pagination = _page(rows, per_page, page)
+        return list_envelope(items, request.path, pagination)
+
     def positions(self, request: Request, login: str, number: str) -> dict[str, Any]:
         account = self._own_account(login, number)
         underlyings = set(request.query.get("underlying-symbol[]", []))
@@ -173,20 +200,7 @@ class Api:
         matches = _TransactionFilter.from_request(request)
         rows = [row for row in account.transactions if matches(row)]
         rows.sort(key=lambda row: (row["executed-at"], row["id"]), reverse=sort == "Desc")
-        total_pages = math.ceil(len(rows) / per_page)
-        start = page * per_page
-        items = rows[start : start + per_page]
-        pagination = {
-            "per-page": per_page,
-            "page-offset": page,
-            "item-offset": start,
-            "total-items": len(rows),
-            "total-pages": total_pages,
-            "current-item-count": len(items),
-            "previous-link": None,
-            "next-link": None,
-            "paging-link-template": None,
-        }
+        items, pagination = _page(rows, per_page, page)
         return list_envelope(items, request.path, pagination)
 
     def transaction(
@@ -253,6 +267,24 @@ class Api:
         if data is None:
             raise not_found("Future")
         return envelope(data, request.path)
+
+
+def _page(rows: list, per_page: int, page: int) -> tuple[list, dict[str, Any]]:
+    """Return one page of rows and the pagination object the real API sends."""
+    start = page * per_page
+    items = rows[start : start + per_page]
+    pagination = {
+        "per-page": per_page,
+        "page-offset": page,
+        "item-offset": start,
+        "total-items": len(rows),
+        "total-pages": math.ceil(len(rows) / per_page),
+        "current-item-count": len(items),
+        "previous-link": None,
+        "next-link": None,
+        "paging-link-template": None,
+    }
+    return items, pagination
 
 
 def _int_param(request: Request, name: str, default: int) -> int:

@@ -144,6 +144,8 @@ def income_account(maker: HistoryMaker) -> DemoAccount:
         "AMZN", quantity=Decimal("2.5"), direction="Long", sessions_ago=40, quantity_as_text=True
     )
     _futures(maker, account, ledger)
+    _micro_futures(maker, account, ledger)
+    _crypto(maker, account, ledger)
     _assigned_put(maker, account, ledger)
     _expired_options(maker, account, ledger)
     maker.dividends(ledger, "KO", shares=Decimal(200), held_since=110, per_share=Decimal("0.485"))
@@ -218,6 +220,128 @@ def _futures(maker: HistoryMaker, account: DemoAccount, ledger: Ledger) -> None:
             opened_at=when,
             expires_at=cal.session_close(maker.future_expiry(mes_future)),
             quantity_as_text=False,
+        )
+    )
+
+
+def _future_holding(
+    maker: HistoryMaker,
+    account: DemoAccount,
+    ledger: Ledger,
+    symbol: str,
+    *,
+    quantity: Decimal,
+    direction: str,
+    sessions_ago: int,
+) -> None:
+    product = FUTURES[symbol[1:-2]]
+    price = maker.future_price(symbol, sessions_ago)
+    when = maker.fill_time(sessions_ago, symbol)
+    ledger.trade(
+        when,
+        action="Buy to Open" if direction == "Long" else "Sell to Open",
+        symbol=symbol,
+        instrument_type="Future",
+        underlying=symbol,
+        quantity=quantity,
+        price=price,
+        multiplier=product.multiplier,
+    )
+    account.holdings.append(
+        Holding(
+            symbol=symbol,
+            instrument_type="Future",
+            underlying_symbol=symbol,
+            quantity=quantity,
+            direction=direction,
+            multiplier=product.multiplier,
+            average_open_price=price,
+            opened_at=when,
+            expires_at=cal.session_close(maker.future_expiry(symbol)),
+            quantity_as_text=False,  # the multiplier still goes out as "0.5": a fraction
+        )
+    )
+
+
+def _micro_futures(maker: HistoryMaker, account: DemoAccount, ledger: Ledger) -> None:
+    """What real micro books hold: −2 /MYM (multiplier 0.5), 3 /MBT (0.1) and a short
+    /MES put whose symbol has no space after the six-character future."""
+    today = maker.market.market_date
+    option_expiry = cal.monthly_expiration(today, 30)
+    year, month, _ = cal.front_quarterly(option_expiry - timedelta(days=1))
+    for code, quantity, direction, sessions_ago in (
+        ("MYM", Decimal(2), "Short", 6),
+        ("MBT", Decimal(3), "Long", 9),
+    ):
+        symbol = build_future(code, month, year)
+        _future_holding(
+            maker,
+            account,
+            ledger,
+            symbol,
+            quantity=quantity,
+            direction=direction,
+            sessions_ago=sessions_ago,
+        )
+    mes = FUTURES["MES"]
+    mes_future = build_future(mes.code, month, year)
+    strike = round_strike(float(maker.future_price(mes_future, 0)) * 0.94, 25)
+    symbol = build_future_option(mes_future, mes.option_product, option_expiry, "P", strike)
+    price = maker.future_option_price(symbol, sessions_ago=5)
+    when = maker.fill_time(5, symbol)
+    ledger.trade(
+        when,
+        action="Sell to Open",
+        symbol=symbol,
+        instrument_type="Future Option",
+        underlying=mes_future,
+        quantity=ONE,
+        price=price,
+        multiplier=mes.option_multiplier,
+    )
+    account.holdings.append(
+        Holding(
+            symbol=symbol,
+            instrument_type="Future Option",
+            underlying_symbol=mes_future,
+            quantity=ONE,
+            direction="Short",
+            multiplier=mes.option_multiplier,
+            average_open_price=price,
+            opened_at=when,
+            expires_at=cal.session_close(option_expiry),
+        )
+    )
+
+
+CRYPTO_HOLDING = Decimal("0.01234567")  # BTC: quantities go to 8 places
+
+
+def _crypto(maker: HistoryMaker, account: DemoAccount, ledger: Ledger) -> None:
+    """A small bitcoin holding, bought three weeks ago."""
+    symbol = "BTC/USD"
+    price = maker.stock_price(symbol, 15)
+    when = maker.fill_time(15, symbol)
+    ledger.trade(
+        when,
+        action="Buy to Open",
+        symbol=symbol,
+        instrument_type="Cryptocurrency",
+        underlying=symbol,
+        quantity=CRYPTO_HOLDING,
+        price=price,
+        multiplier=ONE,
+    )
+    account.holdings.append(
+        Holding(
+            symbol=symbol,
+            instrument_type="Cryptocurrency",
+            underlying_symbol=symbol,
+            quantity=CRYPTO_HOLDING,
+            direction="Long",
+            multiplier=ONE,
+            average_open_price=price,
+            opened_at=when,
         )
     )
 

@@ -20,6 +20,7 @@ FEE_FIELDS = (
     "clearing-fees",
     "regulatory-fees",
     "proprietary-index-option-fees",
+    "other-charge",  # exchange and NFA fees on futures, sent apart from the rest
 )
 
 
@@ -31,10 +32,11 @@ class Fees:
     clearing: Decimal = Decimal(0)
     regulatory: Decimal = Decimal(0)
     proprietary: Decimal = Decimal(0)
+    other: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
-        return self.commission + self.clearing + self.regulatory + self.proprietary
+        return self.commission + self.clearing + self.regulatory + self.proprietary + self.other
 
 
 def fees_for(
@@ -55,6 +57,7 @@ def fees_for(
             clearing=Decimal("0.30") * quantity,
             regulatory=Decimal("0.02") * quantity,
             proprietary=Decimal("0.70") * quantity,
+            other=Decimal("1.70") * quantity,  # a /ES option opening: 2.27 + 1.70 = 3.97
         )
     if instrument_type == "Future":
         return Fees(
@@ -62,6 +65,7 @@ def fees_for(
             clearing=Decimal("0.30") * quantity,
             regulatory=Decimal("0.02") * quantity,
             proprietary=Decimal("1.38") * quantity,
+            other=Decimal("0.85") * quantity,
         )
     selling = action.startswith("Sell")
     return Fees(
@@ -203,13 +207,21 @@ class Ledger:
         }
         net = value
         if fees is not None:
-            amounts = (fees.commission, fees.clearing, fees.regulatory, fees.proprietary)
+            amounts = (
+                fees.commission,
+                fees.clearing,
+                fees.regulatory,
+                fees.proprietary,
+                fees.other,
+            )
             for name, amount in zip(FEE_FIELDS, amounts, strict=True):
                 amount = amount.quantize(CENT, ROUND_HALF_UP)
                 row[name] = money(amount)
                 row[f"{name}-effect"] = effect(-amount)
                 net -= amount
-            row["is-estimated-fee"] = True
+            if fees.other:
+                row["other-charge-description"] = "Exchange and NFA fees"
+        row["is-estimated-fee"] = fees is not None
         row["net-value"] = money(abs(net))
         row["net-value-effect"] = effect(net)
         return row

@@ -276,12 +276,25 @@ class Market:
         return OptionPrice(value, volatility, forward, years, tick_size)
 
     def unit_price(self, symbol: str, instrument_type: str, tick: int) -> Decimal | None:
-        """Return a mark per share/unit for valuing positions (intrinsic if expired)."""
-        if instrument_type == "Equity":
+        """Return a mark per share/unit for valuing positions (intrinsic if expired).
+
+        None for a symbol this market does not list or cannot read (a test's
+        deliberately broken leg): the caller values it at its open price.
+        """
+        try:
+            return self._unit_price(symbol, instrument_type, tick)
+        except ValueError:
+            return None
+
+    def _unit_price(self, symbol: str, instrument_type: str, tick: int) -> Decimal | None:
+        if instrument_type in ("Equity", "Cryptocurrency"):
             return to_tick(self.spot(symbol, tick), PENNY) if symbol in UNDERLYINGS else None
         if instrument_type == "Future":
-            price = self.future_price(parse_future(symbol), tick)
-            return None if price is None else to_tick(price, Decimal("0.25"))
+            future = parse_future(symbol)
+            price, product = self.future_price(future, tick), self.future_product(future)
+            if price is None or product is None:
+                return None
+            return to_tick(price, Decimal(repr(product.tick_size)))  # as its quote is
         if instrument_type == "Equity Option":
             priced = self.equity_option(parse_occ(symbol), tick)
         elif instrument_type == "Future Option":

@@ -43,6 +43,8 @@ def quote(
             return _equity_quote(market, symbol, tick, now, "Equity")
         if key == "index":
             return _equity_quote(market, symbol, tick, now, "Index")
+        if key == "cryptocurrency":
+            return _equity_quote(market, symbol, tick, now, "Cryptocurrency")
         if key == "future":
             return _future_quote(market, symbol, tick, now)
         if key == "equity-option":
@@ -54,6 +56,35 @@ def quote(
     except ValueError:
         return None  # not a symbol of that kind: production simply omits it
     return None
+
+
+def _summary(
+    market: Market, item: dict[str, Any], rng_key: str, *, volume: int | None
+) -> dict[str, Any]:
+    """Add the fields every real quote carries besides the prices (the SDK requires them).
+
+    ``close`` is the last completed session's close, the one ``prev-close``
+    also names during the session; volumes and sizes are decimal strings
+    such as "76.0", as production writes them; -1 halt times mean no halt.
+    """
+    rng = market.seeded("sizes", rng_key)
+    last_session = cal.trading_days_back(market.market_date, 1)
+    item.update(
+        {
+            "bid-size": f"{1 + rng.randrange(400)}.0",
+            "ask-size": f"{1 + rng.randrange(400)}.0",
+            "close": item["prev-close"],
+            "close-price-type": "Regular",
+            "summary-date": last_session.isoformat(),
+            "prev-close-date": last_session.isoformat(),
+            "prev-close-price-type": "Regular",
+            "halt-start-time": -1,
+            "halt-end-time": -1,
+        }
+    )
+    if volume is not None:
+        item["volume"] = f"{volume}.0"
+    return item
 
 
 def _equity_quote(
@@ -81,13 +112,11 @@ def _equity_quote(
         "prev-close": decimal_text(to_tick(market.prev_close(symbol), PENNY)),
         "day-high-price": decimal_text(to_tick(max(highs), PENNY)),
         "day-low-price": decimal_text(to_tick(min(highs), PENNY)),
-        "volume": 1_000_000 + rng.randrange(40_000_000),
         "beta": decimal_text(Decimal(repr(underlying.beta))),
         "is-trading-halted": False,
     }
-    if kind == "Index":
-        item.pop("volume")
-    return item
+    volume = None if kind == "Index" else 1_000_000 + rng.randrange(40_000_000)
+    return _summary(market, item, symbol, volume=volume)
 
 
 def _future_quote(market: Market, symbol: str, tick: int, now: datetime) -> dict[str, Any] | None:
@@ -99,7 +128,7 @@ def _future_quote(market: Market, symbol: str, tick: int, now: datetime) -> dict
     increment = Decimal(repr(product.tick_size))
     mid = to_tick(price, increment)
     bid, ask = mid - increment, mid + increment
-    return {
+    item = {
         "symbol": symbol,
         "instrument-type": "Future",
         "updated-at": iso(now),
@@ -109,8 +138,9 @@ def _future_quote(market: Market, symbol: str, tick: int, now: datetime) -> dict
         "mark": decimal_text(mid),
         "last": decimal_text(mid),
         "prev-close": decimal_text(to_tick(price * 0.997, increment)),
-        "volume": 1_000_000 + market.seeded("volume", symbol, tick).randrange(900_000),
     }
+    volume = 1_000_000 + market.seeded("volume", symbol, tick).randrange(900_000)
+    return _summary(market, item, symbol, volume=volume)
 
 
 def _option_quote(
@@ -136,9 +166,9 @@ def _option_quote(
         "mark": decimal_text(mid),
         "last": decimal_text(bid if rng.random() < 0.5 else ask),
         "prev-close": decimal_text(to_tick(priced.value.price * 1.02, priced.tick_size)),
-        "open-interest": rng.randrange(50, 25_000),
-        "volume": rng.randrange(0, 5_000),
+        "open-interest": f"{rng.randrange(50, 25_000)}.0",
     }
+    _summary(market, item, symbol, volume=rng.randrange(0, 5_000))
     if greeks:
         value = priced.value
         item.update(
@@ -179,6 +209,7 @@ def market_metric(market: Market, symbol: str, tick: int, now: datetime) -> dict
             "implied-volatility": f"{market.atm_iv(underlying, _years(market, expiry, tick)):.4f}",
         }
         for expiry, _root, settlement, _kind in listed_expirations(market, underlying)
+        if underlying.instrument_type != "Cryptocurrency"  # coins list no options
     ]
     earnings = market.market_date + timedelta(days=20 + rng.randrange(60))
     item: dict[str, Any] = {
@@ -197,10 +228,19 @@ def market_metric(market: Market, symbol: str, tick: int, now: datetime) -> dict
         "dividend-yield": f"{underlying.dividend_yield:.4f}",
         "liquidity-rating": 1 + rng.randrange(5),
         "lendability": "Easy To Borrow",
+        # Price x a plausible share count; indexes send 0, as production does.
+        "market-cap": "0.0"
+        if underlying.instrument_type != "Equity"
+        else f"{underlying.base_price * 1e9 * (1 + rng.randrange(30)):.1f}",
         "updated-at": iso(now),
     }
     if underlying.instrument_type == "Equity":
-        item["earnings"] = {"expected-report-date": earnings.isoformat(), "estimated": True}
+        item["earnings"] = {
+            "expected-report-date": earnings.isoformat(),
+            "estimated": True,
+            "late-flag": 0,
+            "visible": True,
+        }
     return item
 
 
@@ -351,4 +391,11 @@ def future_instrument(market: Market, symbol: str) -> dict[str, Any] | None:
         "is-tradeable": True,
         "streamer-symbol": f"/{product.code}{future.month_code}{year % 100:02d}:XCME",
         "exchange": "CME",
+        # The rest of what the real endpoint sends (the SDK's Future requires them).
+        "display-factor": "0.01",
+        "stops-trading-at": iso(cal.session_close(expiry)),
+        "next-active-month": False,
+        "is-closing-only": False,
+        "streamer-exchange-code": "XCME",
+        "back-month-first-calendar-symbol": False,
     }

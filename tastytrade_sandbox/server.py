@@ -304,7 +304,11 @@ class Sandbox:
         if kind == "unavailable":
             return json_response(503, error_body("service_unavailable", "Try again later"))
         if kind == "status":
-            return json_response(rule.status or 500, error_body("sandbox_fault", "Injected"))
+            # The real envelope carries field-level reasons in error.errors[].
+            details = [{"domain": "sandbox", "reason": "injected_fault", "message": "Injected"}]
+            return json_response(
+                rule.status or 500, error_body("sandbox_fault", "Injected", details)
+            )
         if kind == "bad_gateway":
             return Response(status=502, body=BAD_GATEWAY_HTML, content_type="text/html")
         if kind == "malformed_json":

@@ -20,12 +20,12 @@ OPTION_TYPES = ("C", "P")
 FUTURES_MONTH_CODES = "FGHJKMNQUVXZ"
 
 # Padding collapsed or not: "AAPL  260116P00172500" and "AAPL 260116P00172500".
-_OCC_RE = re.compile(r"^([A-Z0-9]{1,6}) *(\d{6})([CP])(\d{8})$")
+_OCC_RE = re.compile(r"^([A-Z0-9/]{1,6}) *(\d{6})([CP])(\d{8})$")
 # The product is matched lazily so "/ZNZ5" yields ZN/Z/5, never Z/N/Z5.
 _FUTURE_BODY = r"([A-Z0-9]{1,4}?)([FGHJKMNQUVXZ])(\d{1,2})"
 _FUTURE_RE = re.compile(rf"^/{_FUTURE_BODY}$")
 _FUTURE_OPTION_RE = re.compile(
-    rf"^\./({_FUTURE_BODY}) +{_FUTURE_BODY} +(\d{{6}})([CP])(\d+(?:\.\d+)?)$"
+    rf"^\./({_FUTURE_BODY}) *{_FUTURE_BODY} *(\d{{6}})([CP])(\d+(?:\.\d+)?)$"
 )
 
 
@@ -212,8 +212,11 @@ def build_future_option(
     option_code = build_future(option_product, option_month or expiration.month, expiration.year)[
         1:
     ]
+    # The broker's columns: the future padded to 5, the option code to 6, so a
+    # micro future leaves no space ("./MESU5EX3M5 250620C6450") and a 6-character
+    # option code none before the date.
     return (
-        f"./{parsed_future.symbol[1:]} {option_code} "
+        f"./{parsed_future.symbol[1:]:<5}{option_code:<6}"
         f"{expiration:%y%m%d}{option_type}{_plain_decimal(strike)}"
     )
 

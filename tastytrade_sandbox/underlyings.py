@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ AMD  Equity  158.0 0.45 1.65 0.0000 0.478 0.05 0.04 0.004 2.5 Advanced Micro Dev
 JPM  Equity  212.0 0.20 1.08 0.0220 0.218 0.08 0.03 0.006 2.5 JPMorgan Chase & Co.
 KO   Equity   68.5 0.14 0.58 0.0290 0.158 0.08 0.03 0.006 1.0 The Coca-Cola Company
 XLE  Equity   92.0 0.22 0.85 0.0320 0.238 0.08 0.03 0.006 1.0 Energy Select Sector SPDR
+DJI  Index  44000.0 0.14 0.90 0.0180 0.150 0.10 0.02 0.010 100.0 Dow Jones Industrial Average
+BTC/USD Cryptocurrency 97000.0 0.55 1.80 0.0 0.550 0.02 0.04 0.004 1000.0 Bitcoin
 """
 # SPY follows the index (one tenth of it); SPX lists AM monthlies and SPXW.
 _EXTRAS: dict[str, dict] = {
@@ -90,15 +93,21 @@ class FutureProduct:
     code: str  # "ES"
     description: str
     index: str  # the underlying index symbol
-    multiplier: int  # $ per point
+    multiplier: Decimal  # $ per point: 0.5 for /MYM, 0.1 for /MBT
     tick_size: float  # points
     option_product: str  # weekly option product for third-Friday expiries
-    option_multiplier: int
+    option_multiplier: Decimal
 
 
 FUTURES: dict[str, FutureProduct] = {
-    "ES": FutureProduct("ES", "E-Mini S&P 500", "SPX", 50, 0.25, "EW3", 50),
-    "MES": FutureProduct("MES", "Micro E-Mini S&P 500", "SPX", 5, 0.25, "MW3", 5),
+    "ES": FutureProduct("ES", "E-Mini S&P 500", "SPX", Decimal(50), 0.25, "EW3", Decimal(50)),
+    "MES": FutureProduct("MES", "Micro E-Mini S&P 500", "SPX", Decimal(5), 0.25, "EX3", Decimal(5)),
+    "MYM": FutureProduct(
+        "MYM", "Micro E-Mini Dow", "DJI", Decimal("0.5"), 1.0, "OYM", Decimal("0.5")
+    ),
+    "MBT": FutureProduct(
+        "MBT", "Micro Bitcoin", "BTC/USD", Decimal("0.1"), 5.0, "WMB", Decimal("0.1")
+    ),
 }
 
 

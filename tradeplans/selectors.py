@@ -67,7 +67,7 @@ from tradeplans.models import TradePlan
 CENT = Decimal("0.01")
 CASH_ACCOUNT_TYPES = frozenset({Portfolio.AccountType.CASH, Portfolio.AccountType.IRA})
 OPTION_INSTRUMENTS = frozenset({"Equity Option", "Future Option"})
-LINEAR_INSTRUMENTS = frozenset({"Equity", "Future"})
+LINEAR_INSTRUMENTS = frozenset({"Equity", "Future", "Cryptocurrency"})
 
 LEG_COLUMNS = (
     "id",

@@ -6,7 +6,8 @@ from thetavue_site.api.serializers import StrictInputSerializer
 
 class SyncRunOutput(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField(
-        help_text="Accounts, positions added/updated/closed, transactions added."
+        help_text="Accounts, positions added/updated/closed, transactions added, and "
+        "warnings: legs set aside (unreadable or unpriced) by a run that succeeded."
     )
     connection_id = serializers.IntegerField(read_only=True)
 
@@ -40,6 +41,7 @@ class SyncRunOutput(serializers.ModelSerializer):
             "positions_updated": run.positions_updated,
             "positions_closed": run.positions_closed,
             "transactions_added": run.transactions_added,
+            "warnings": run.warnings,
             "requests": run.requests_made,
         }
 

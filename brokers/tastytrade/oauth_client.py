@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
-from brokers.tastytrade.client import (
-    DEFAULT_TIMEOUT_SECONDS,
-    DEFAULT_USER_AGENT,
+from brokers.tastytrade.errors import (
     BrokerAuthError,
     BrokerGrantInvalid,
     BrokerProtocolError,
     BrokerUnavailable,
+    TokenSet,
     error_fields,
 )
+from brokers.tastytrade.transport import DEFAULT_TIMEOUT_SECONDS, DEFAULT_USER_AGENT
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +33,6 @@ REDACTED = "[redacted]"
 SECRET_KEYS = frozenset(
     {"authorization", "client_secret", "refresh_token", "access_token", "code", "code_verifier"}
 )
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    """Tokens from the token endpoint; ``repr`` never shows the secrets."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
-    expires_at: datetime  # aware, UTC
-    scopes: tuple[str, ...] = ()
-    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
-
-    def expires_within(self, seconds: float, *, now: datetime | None = None) -> bool:
-        """Return True when fewer than ``seconds`` of validity remain."""
-        now = now or datetime.now(UTC)
-        return self.expires_at - now < timedelta(seconds=seconds)
 
 
 def build_authorize_url(

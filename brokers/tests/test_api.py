@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 from django.db import connection as db
 from django.test import override_settings
+from django.urls import reverse
 
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection
 from brokers.token_crypto import decrypt_token
+from portfolios.models import Portfolio
+from tastytrade_sandbox import market_data
+from tastytrade_sandbox.book import Holding
 from thetavue_site import rls
 from thetavue_site.users.models import Consent
 
@@ -192,3 +198,112 @@ def test_anonymous_requests_are_refused(client):
     ]:
         response = getattr(client, method)(path)
         assert response.status_code in (401, 403), path
+
+
+def test_a_leg_the_product_cannot_read_is_set_aside_and_shown_everywhere(
+    sandbox, alice_api, alice_client, alice, monkeypatch
+):
+
+    bad_symbol = "./MESU6 EX3U6 2609C6450"  # the date is cut short: no parser reads it
+    account = sandbox.book.accounts["5WT00001"]
+    # monkeypatch puts the book back after the test (the sandbox outlives it).
+    monkeypatch.setattr(
+        account,
+        "holdings",
+        [
+            *account.holdings,
+            Holding(
+                symbol=bad_symbol,
+                instrument_type="Future Option",
+                underlying_symbol="/MESU6",
+                quantity=Decimal(1),
+                direction="Long",
+                multiplier=Decimal(5),
+                average_open_price=Decimal("40.00"),
+                opened_at=sandbox.clock.now() - timedelta(days=3),
+            ),
+        ],
+    )
+    connection = granted_connection(sandbox, alice)
+
+    outcome = connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=fast_client_factory
+    )
+
+    assert outcome.status == "succeeded", outcome.error
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        assert portfolio.positions.count() > 5  # the rest of the book synced
+        assert not portfolio.positions.filter(symbol=bad_symbol).exists()
+    status = alice_api.get("/api/tastytrade/status").json()
+    assert status["connections"][0]["last_run"]["counts"]["warnings"] == 1
+
+    positions = alice_api.get(f"/api/portfolio/{portfolio.pk}/positions/").json()
+    [aside] = positions["legs_unsupported"]
+    assert aside["symbol"] == bad_symbol and aside["quantity"] == "1"
+    assert aside["instrument_type"] == "Future Option"
+    assert aside["reason"].startswith("unreadable symbol: not a futures option symbol")
+    metrics = alice_api.get(f"/api/portfolio/{portfolio.pk}/metrics/").json()
+    assert metrics["legs_unsupported"] == [aside]
+
+    page = alice_client.get(reverse("portfolios:detail", args=[portfolio.pk])).content.decode()
+    assert "Set aside by the last sync" in page and bad_symbol in page
+    connections = alice_client.get(reverse("brokers:connections")).content.decode()
+    assert "1 warning" in connections
+
+
+def test_micro_futures_an_option_in_the_no_space_form_and_a_coin_sync_right(
+    sandbox, alice_api, alice
+):
+
+    connection = granted_connection(sandbox, alice)
+    outcome = connection_sync(
+        connection_id=connection.pk, owner_id=alice.pk, client_factory=fast_client_factory
+    )
+    assert outcome.status == "succeeded", outcome.error
+
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        legs = {leg.symbol: leg for leg in portfolio.positions.all()}
+    assert portfolio.unsupported_legs == []
+    cents = Decimal("0.01")
+
+    def sandbox_mark(symbol, key):
+        """The mark the sandbox quotes for the symbol now (what the sync read)."""
+        item = market_data.quote(
+            sandbox.market, key, symbol, sandbox.current_tick, sandbox.clock.now(), True
+        )
+        return Decimal(item["mark"])
+
+    [mym] = [leg for symbol, leg in legs.items() if symbol.startswith("/MYM")]
+    assert (mym.quantity, mym.multiplier) == (Decimal(-2), Decimal("0.5"))
+    assert mym.mark == sandbox_mark(mym.symbol, "future")
+    # value = mark × −2 × 0.5: one contract's worth, negative (not −2 × mark)
+    assert mym.current_value == (mym.mark * -1).quantize(cents)
+    assert mym.delta == pytest.approx(-1.0)
+
+    [mbt] = [leg for symbol, leg in legs.items() if symbol.startswith("/MBT")]
+    assert (mbt.quantity, mbt.multiplier) == (Decimal(3), Decimal("0.1"))
+    assert mbt.current_value == (mbt.mark * Decimal("0.3")).quantize(cents)
+
+    [mes_option] = [leg for symbol, leg in legs.items() if symbol.startswith("./MES")]
+    assert mes_option.symbol[7] != " "  # stored as the broker wrote it
+    assert mes_option.underlying_symbol == "/" + mes_option.symbol[2:7]
+    assert mes_option.option_type == "P" and mes_option.strike_price > 0
+    assert mes_option.multiplier == Decimal(5)
+    assert mes_option.mark == sandbox_mark(mes_option.symbol, "future-option")
+    assert mes_option.current_value == (mes_option.mark * -5).quantize(cents)
+    assert mes_option.greeks_source == "implied" and mes_option.delta > 0  # a short put
+
+    btc = legs["BTC/USD"]
+    assert (btc.instrument_type, btc.quantity) == ("Cryptocurrency", Decimal("0.01234567"))
+    assert btc.mark == sandbox_mark("BTC/USD", "cryptocurrency")
+    assert btc.current_value == (btc.mark * Decimal("0.01234567")).quantize(cents)
+    assert btc.delta == pytest.approx(0.01234567)
+    assert btc.beta == pytest.approx(1.8)  # from market metrics, not assumed
+
+    body = alice_api.get(f"/api/portfolio/{portfolio.pk}/positions/", {"limit": 100}).json()
+    shown = {row["symbol"]: row for row in body["results"]}
+    assert shown[mym.symbol]["multiplier"] == "0.5"
+    assert shown[mbt.symbol]["multiplier"] == "0.1"
+    assert shown["BTC/USD"]["quantity"] == 0.01234567

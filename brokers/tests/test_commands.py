@@ -41,3 +41,11 @@ def test_connect_demo_then_sync_broker(sandbox):
         assert connection.status == "active"
         assert Position.objects.filter(portfolio__broker_connection=connection).count() > 10
         assert SyncRun.objects.filter(status="succeeded").count() == 1
+        # The demo trader holds what real books hold, in both of their books.
+        synced = Position.objects.filter(portfolio__broker_connection=connection)
+        kinds = set(synced.values_list("instrument_type", flat=True))
+        assert kinds == {"Equity", "Equity Option", "Future", "Future Option", "Cryptocurrency"}
+        symbols = set(synced.values_list("symbol", flat=True))
+        assert {symbol[:4] for symbol in symbols} >= {"/MYM", "/MBT", "./ME"}
+        manual = Position.objects.filter(portfolio__broker_connection=None)
+        assert {"Future", "Cryptocurrency"} <= set(manual.values_list("instrument_type", flat=True))

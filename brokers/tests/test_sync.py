@@ -150,6 +150,19 @@ def test_failure_mid_sync_leaves_every_stored_row_as_it_was(sandbox, alice, faul
     assert run.status == "failed" and run.error == connection.last_error
 
 
+def test_the_brokers_error_details_reach_the_run_message(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sandbox.add_fault("status", status=422, path="/accounts/*/positions", times=None)
+
+    outcome = sync(connection)
+
+    assert outcome.status == "failed"
+    with rls.as_user(alice.pk):
+        run = SyncRun.objects.get(pk=outcome.run_id)
+    assert "HTTP 422 sandbox_fault" in run.error
+    assert "sandbox injected_fault: Injected" in run.error
+
+
 def test_retries_429_and_5xx_with_growing_delays(sandbox, alice):
     connection = granted_connection(sandbox, alice)
     sandbox.add_fault("throttle", path="/customers/me/accounts", times=2)
@@ -386,3 +399,19 @@ def test_a_disabled_connection_starts_no_run(sandbox, alice):
     assert started is None
     with rls.as_user(alice.pk):
         assert not SyncRun.objects.exists()
+
+
+def test_fees_include_the_other_charges_of_a_futures_option_trade(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+
+    assert sync(connection).status == "succeeded"
+
+    with rls.as_user(alice.pk):
+        opened = list(
+            Transaction.objects.filter(instrument_type="Future Option", action__endswith="to Open")
+        )
+    assert opened
+    for row in opened:
+        # per contract: commission 1.25 + clearing 0.30 + NFA 0.02 + exchange 0.70
+        # + other charges 1.70 = 3.97 (2.27 without the other charges)
+        assert row.fees == Decimal("3.97") * row.quantity

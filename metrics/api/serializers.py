@@ -101,6 +101,13 @@ class NetLiqReconciliationOutput(serializers.Serializer):
     flagged = serializers.BooleanField(help_text="True when |difference_fraction| > 0.5 %.")
 
 
+class UnsupportedLegOutput(serializers.Serializer):
+    symbol = serializers.CharField(help_text="The broker's symbol, as sent.")
+    instrument_type = serializers.CharField(help_text="The broker's instrument type, as sent.")
+    quantity = serializers.CharField(help_text="Signed quantity as a decimal string.")
+    reason = serializers.CharField(help_text="Why the leg is kept out of the book.")
+
+
 class PortfolioMetricsOutput(serializers.Serializer):
     portfolio_id = serializers.IntegerField()
     portfolio_name = serializers.CharField()
@@ -159,6 +166,11 @@ class PortfolioMetricsOutput(serializers.Serializer):
     unrealized_pnl = serializers.DecimalField(**MONEY, help_text=HELP["unrealized_pnl"])
     legs = serializers.IntegerField(help_text="Legs in the portfolio.")
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
+    legs_unsupported = UnsupportedLegOutput(
+        many=True,
+        help_text="Broker legs the last sync could not read or price (unknown instrument "
+        "type, unparseable symbol, no mark, zero multiplier): left out of every total.",
+    )
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])
     legs_beta_assumed = serializers.IntegerField(
         help_text="Legs on SPY, /ES or /MES without a beta, weighted with beta 1.0."

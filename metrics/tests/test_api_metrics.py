@@ -108,6 +108,7 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "unrealized_pnl": "50.00",
         "legs": 1,
         "legs_unpriced": 0,
+        "legs_unsupported": [],
         "legs_beta_missing": 0,
         "legs_beta_assumed": 0,
         "legs_without_value": 0,

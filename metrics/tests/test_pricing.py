@@ -208,7 +208,7 @@ def test_expired_leg_is_worth_intrinsic_with_delta_one_and_no_decay():
 
 def test_unsupported_and_malformed_legs_are_unpriced_not_errors():
     result = priced(
-        {"instrument_type": "Cryptocurrency", "mark": 90_000, "quantity": 1, "multiplier": 1},
+        {"instrument_type": "Bond", "mark": 101, "quantity": 1, "multiplier": 1},
         option(option_type=None),
         option(expiration=None),
         option(multiplier=None),
@@ -217,6 +217,15 @@ def test_unsupported_and_malformed_legs_are_unpriced_not_errors():
     assert result.iv_status.tolist() == ["unsupported", "invalid", "invalid", "solved"]
     assert not result.priced.any()
     assert result.greeks_source.tolist() == ["none"] * 4
+
+
+def test_a_coin_is_linear_with_delta_one_per_unit():
+    result = priced(
+        {"instrument_type": "Cryptocurrency", "mark": 97_000, "quantity": 0.5, "multiplier": 1}
+    )
+    assert result.greeks_source.tolist() == ["linear"]
+    assert result.position_delta.tolist() == [0.5]
+    assert (result.position_theta.tolist(), result.position_vega.tolist()) == ([0.0], [0.0])
 
 
 def test_position_vega_is_the_position_value_change_per_vol_point():

@@ -25,6 +25,7 @@ from portfolios.selectors import POSITION_ORDERING_FIELDS, PositionFilters
 from portfolios.strategy_types import STRATEGY_CHOICES
 from thetavue_site.api.serializers import (
     DictOutputSerializer,
+    MultiplierField,
     QuantityField,
     StrictInputSerializer,
 )
@@ -111,7 +112,9 @@ class PositionOutput(DictOutputSerializer):
     dte = serializers.IntegerField(read_only=True, allow_null=True, help_text=HELP["dte"])
     open_date = serializers.DateField(read_only=True, allow_null=True, help_text=HELP["open_date"])
     quantity = QuantityField(read_only=True, help_text=HELP["quantity"] + " A JSON number.")
-    multiplier = serializers.IntegerField(read_only=True, help_text=HELP["multiplier"])
+    multiplier = MultiplierField(
+        read_only=True, help_text=HELP["multiplier"] + ' A decimal string: /MYM is "0.5".'
+    )
     strategy_type = serializers.ChoiceField(
         choices=STRATEGY_CHOICES, read_only=True, help_text=HELP["strategy_type"]
     )
@@ -238,8 +241,8 @@ class PositionCreateInput(StrictInputSerializer):
         help_text="Strike in $ per share, > 0, at most 3 decimals." + POSITION_PART_HELP,
     )
     quantity = QuantityField(help_text=HELP["quantity"] + " Not zero.")
-    multiplier = serializers.IntegerField(
-        min_value=1,
+    multiplier = MultiplierField(
+        min_value=Decimal("0.000001"),
         max_value=MAX_MULTIPLIER,
         required=False,
         help_text=HELP["multiplier"] + " Defaults to 100 for equity options and 1 for stock; "

@@ -267,9 +267,12 @@ class PositionViewSet(PortfolioChildViewSet):
             results = RawJSON(page.results_json)  # copied into the response as it is
         else:
             results = page.rows_with(updated_at=updated_at)
-        return self.paginator.respond_precounted(
+        response = self.paginator.respond_precounted(
             request, rows=results, count=page.count, limit=limit, offset=offset
         )
+        # Legs the last sync could not read or price: out of the page and every total.
+        response.data["legs_unsupported"] = page.unsupported
+        return response
 
     def retrieve(self, request, portfolio_id=None, pk=None):
         return Response(self._row(pk))

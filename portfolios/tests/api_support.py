@@ -112,7 +112,8 @@ def position_json(position: Position, *, today: dt.date | None = None) -> dict:
         "dte": (position.expiration_date - today).days if position.expiration_date else None,
         "open_date": position.open_date and position.open_date.isoformat(),
         "quantity": int(quantity) if quantity == quantity.to_integral_value() else float(quantity),
-        "multiplier": position.multiplier,
+        # A decimal string without trailing zeros: "100", "0.5".
+        "multiplier": format(position.multiplier.normalize(), "f"),
         "strategy_type": position.strategy_type,
         "strategy_group_id": position.strategy_group_id,
         "average_open_price": _money(position.average_open_price, 6),

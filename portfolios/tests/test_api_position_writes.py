@@ -82,7 +82,7 @@ def test_add_a_leg_by_occ_symbol(manual, alice_api, expiry):
         "dte": 40,
         "open_date": "2026-11-01",
         "quantity": -2,
-        "multiplier": 100,
+        "multiplier": "100",
         "strategy_type": "short_put",
         "average_open_price": "3.100000",
         "mark": "2.050000",
@@ -216,7 +216,7 @@ def test_a_stock_leg_has_delta_equal_to_its_shares(manual, alice_api):
     body = response.json()
     assert body["symbol"] == "BRK/B"
     assert body["instrument_type"] == "Equity"
-    assert body["multiplier"] == 1
+    assert body["multiplier"] == "1"
     assert body["quantity"] == 12.5
     assert body["delta"] == 12.5
     assert (body["gamma"], body["theta"], body["vega"]) == (0.0, 0.0, 0.0)

@@ -167,3 +167,38 @@ def test_build_future_option_matches_the_documented_example():
 def test_bad_futures_option_symbols_raise(symbol):
     with pytest.raises(ValueError, match="not a futures option symbol"):
         parse_future_option(symbol)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "future", "option_code", "expiration", "option_type", "strike"),
+    [
+        # A six-character future leaves no room for the space before the option code.
+        ("./MESU5EX3M5 250620C6450", "/MESU5", "EX3M5", date(2025, 6, 20), "C", "6450"),
+        ("./MESM6EX3H6 260320P6450", "/MESM6", "EX3H6", date(2026, 3, 20), "P", "6450"),
+        # No space at all when the option code is long too.
+        ("./MNQZ6MN5CU6260930P30675", "/MNQZ6", "MN5CU6", date(2026, 9, 30), "P", "30675"),
+        # One space each, and two before the date after a short option code.
+        ("./ESZ4 EW3U4 240920P5650", "/ESZ4", "EW3U4", date(2024, 9, 20), "P", "5650"),
+        ("./ZNZ5 OZNF6  251226C112.5", "/ZNZ5", "OZNF6", date(2025, 12, 26), "C", "112.5"),
+        ("./MYMH7 OYMH7  270319P44010.5", "/MYMH7", "OYMH7", date(2027, 3, 19), "P", "44010.5"),
+        ("./MCLZ6LO1Z6 261119C65.25", "/MCLZ6", "LO1Z6", date(2026, 11, 19), "C", "65.25"),
+    ],
+)
+def test_futures_options_parse_in_every_real_spacing(
+    symbol, future, option_code, expiration, option_type, strike
+):
+    parsed = parse_future_option(symbol)
+    assert parsed.future.symbol == future
+    code = f"{parsed.option_product}{parsed.option_month_code}{parsed.option_year_digits}"
+    assert code == option_code
+    assert (parsed.expiration, parsed.option_type, parsed.strike) == (
+        expiration,
+        option_type,
+        Decimal(strike),
+    )
+
+
+def test_a_class_share_root_keeps_its_slash():
+    parsed = parse_occ("BRK/B 260116C00500000")
+    assert (parsed.root, parsed.strike) == ("BRK/B", Decimal(500))
+    assert build_occ("BRK/B", date(2026, 1, 16), "C", Decimal(500)) == "BRK/B 260116C00500000"

@@ -229,7 +229,7 @@ def test_demo_positions_cover_every_strategy_and_wire_form(tastytrade_sandbox):
     items = Api(tastytrade_sandbox).data("/accounts/5WT00001/positions")["items"]
     by_symbol = {item["symbol"]: item for item in items}
     kinds = {item["instrument-type"] for item in items}
-    assert kinds == {"Equity", "Equity Option", "Future", "Future Option"}
+    assert kinds == {"Equity", "Equity Option", "Future", "Future Option", "Cryptocurrency"}
     assert {type(item["quantity"]) for item in items} == {str, int}
     spxw = [item for item in items if item["symbol"].startswith("SPXW ")]
     assert len(spxw) == 4 and {item["underlying-symbol"] for item in spxw} == {"SPX"}
@@ -242,6 +242,17 @@ def test_demo_positions_cover_every_strategy_and_wire_form(tastytrade_sandbox):
     assert es_option["symbol"].startswith("./ES")
     mes = next(item for item in items if item["instrument-type"] == "Future")
     assert (mes["symbol"][:4], mes["multiplier"], mes["quantity"]) == ("/MES", 5, 2)
+    # What real micro books hold: fractional multipliers as strings, the
+    # no-space futures-option form, and a coin to 8 places.
+    by_product = {item["symbol"][:4]: item for item in items if item["symbol"].startswith("/")}
+    mym, mbt = by_product["/MYM"], by_product["/MBT"]
+    assert (mym["multiplier"], mym["quantity"], mym["quantity-direction"]) == ("0.5", 2, "Short")
+    assert (mbt["multiplier"], mbt["quantity"], mbt["quantity-direction"]) == ("0.1", 3, "Long")
+    [micro_option] = [item for item in items if item["symbol"].startswith("./MES")]
+    assert micro_option["symbol"][2:7] == micro_option["underlying-symbol"][1:]
+    assert micro_option["symbol"][7] != " "  # no space after a six-character future
+    btc = by_symbol["BTC/USD"]
+    assert (btc["instrument-type"], btc["quantity"]) == ("Cryptocurrency", "0.01234567")
     zero = [item for item in items if item["quantity-direction"] == "Zero"]
     assert len(zero) == 1 and zero[0]["quantity"] == "0"
     today = tastytrade_sandbox.market.market_date

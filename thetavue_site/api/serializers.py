@@ -56,7 +56,8 @@ class QuantityField(serializers.DecimalField):
     """A signed quantity: read from a number or decimal string, written as a JSON number."""
 
     def __init__(self, **kwargs):
-        super().__init__(max_digits=18, decimal_places=6, **kwargs)
+        # 8 places: cryptocurrency quantities (0.01234567 BTC).
+        super().__init__(max_digits=20, decimal_places=8, **kwargs)
 
     def to_representation(self, value):
         if value is None:
@@ -65,6 +66,23 @@ class QuantityField(serializers.DecimalField):
         if value == value.to_integral_value():
             return int(value)
         return float(value)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "0.5"})
+class MultiplierField(serializers.DecimalField):
+    """Units per contract as a decimal string without padding: "100", "0.5", "0.1"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=6, **kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        value = Decimal(value)
+        # normalize() alone writes 100 as "1E+2"; quantize to an integer keeps digits.
+        if value == value.to_integral_value():
+            return str(value.quantize(Decimal(1)))
+        return format(value.normalize(), "f")
 
 
 class DictListSerializer(serializers.ListSerializer):
@@ -126,7 +144,7 @@ def _row_json(row: Mapping, converters: tuple) -> dict:
 
 
 def _fast_converter(field: serializers.Field, zone):
-    if isinstance(field, QuantityField):
+    if isinstance(field, QuantityField | MultiplierField):
         return field.to_representation
     if isinstance(field, serializers.DecimalField):
         exponent = Decimal(1).scaleb(-field.decimal_places)

@@ -76,11 +76,13 @@ class Command(BaseCommand):
                 if leg.option_type
                 else leg.underlying
             )
+            if leg.instrument_type == "Future":
+                symbol = demo.front_future(leg.underlying, today)
             legs.append(
                 Position(
                     portfolio=portfolio,
                     symbol=symbol,
-                    underlying_symbol=leg.underlying,
+                    underlying_symbol=symbol if leg.instrument_type == "Future" else leg.underlying,
                     instrument_type=leg.instrument_type,
                     option_type=leg.option_type,
                     strike_price=leg.strike,
