@@ -68,6 +68,10 @@ BOOK_COLUMNS = (
     "strategy_type",
     "strategy_group_id",
 )
+# Detection costs about n³ in the legs of one underlying (100 legs ≈ 0.4 s):
+# a manual edit regroups its underlying only up to this size.
+MAX_LEGS_TO_REGROUP = 80
+
 # LegInputs column → positions column.
 PRICING_COLUMNS = {
     "instrument_type": "instrument_type",
@@ -207,6 +211,22 @@ def digest(
             )
         )
     return Book(portfolio=portfolio, rows=rows, groups=tuple(groups), buying_power=buying_power)
+
+
+def leg_owners(
+    *, rows: Sequence[Mapping[str, Any]], portfolio: Portfolio, today: dt.date | None
+) -> dict[int, tuple[str, str]] | None:
+    """Return each leg id's own (strategy type, group id): the group holding most of it.
+
+    None past MAX_LEGS_TO_REGROUP legs (then the legs keep their stored types).
+    """
+    if len(rows) > MAX_LEGS_TO_REGROUP:
+        return None
+    groups = detect_strategies([leg_view(row, portfolio=portfolio) for row in rows], today=today)
+    return {
+        int(leg_id): (group.strategy_type.value, group.group_id)
+        for leg_id, group in leg_assignments(groups=groups).items()
+    }
 
 
 def leg_view(row: Mapping[str, Any], *, portfolio: Portfolio) -> LegView:

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from portfolios import detection
 from portfolios.models import Portfolio, Position
 from portfolios.selectors import market_today
 from portfolios.tests.api_support import db_state, make_connection, make_synced, position_json
@@ -281,28 +280,6 @@ def test_strategy_detection_groups_a_new_spread(manual, alice_api, expiry):
     [short] = stored(manual)
     assert short.strategy_type == "short_put"
     assert version(manual) == 3
-
-
-def test_without_detection_the_given_strategy_is_kept(manual, alice_api, expiry, monkeypatch):
-    monkeypatch.setattr(detection, "_strategies", lambda: None)
-    for strike, quantity in (("540", -1), ("530", 1)):
-        alice_api.post(
-            list_url(manual),
-            {
-                "underlying_symbol": "SPY",
-                "expiration_date": expiry.isoformat(),
-                "option_type": "P",
-                "strike_price": strike,
-                "quantity": quantity,
-                "strategy_type": "put_credit_spread",
-                "strategy_group_id": "mine-1",
-            },
-            format="json",
-        )
-    assert [(leg.strategy_type, leg.strategy_group_id) for leg in stored(manual)] == [
-        ("put_credit_spread", "mine-1"),
-        ("put_credit_spread", "mine-1"),
-    ]
 
 
 # Validation ------------------------------------------------------------------------
