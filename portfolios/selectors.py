@@ -276,8 +276,7 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "underlying_symbol": group.underlying_symbol,
                 "legs_count": len(legs),
                 "leg_quantities": [
-                    {"position_id": part.position_id, "quantity": part.quantity}
-                    for part in parts
+                    {"position_id": part.position_id, "quantity": part.quantity} for part in parts
                 ],
                 "net_credit": _cents(net_credit),
                 "current_value": _cents(current_value),
