@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from brokers.tastytrade import client as tt
 from brokers.tastytrade.symbols import parse_future_option, parse_occ
 from metrics.pricing import LegInputs, price_legs
+from portfolios.instruments import OPTION_INSTRUMENTS, UNDERLYING_INSTRUMENTS
 from portfolios.strategies import LegView, detect_strategies, leg_assignments
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -27,8 +28,8 @@ SPY = "SPY"
 INDEX_UNDERLYINGS = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "XEO", "OEX"})
 # Futures have no market-metrics beta (tastytrade-api.md §3.8): configured betas.
 FUTURES_BETA = {"ES": 1.0, "MES": 1.0, "NQ": 1.2, "MNQ": 1.2, "RTY": 1.15, "M2K": 1.15}
-OPTIONS = frozenset({"Equity Option", "Future Option"})
-SUPPORTED = frozenset({"Equity", "Equity Option", "Future", "Future Option"})
+OPTIONS = OPTION_INSTRUMENTS
+SUPPORTED = OPTION_INSTRUMENTS | UNDERLYING_INSTRUMENTS
 
 
 @dataclass

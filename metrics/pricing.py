@@ -30,14 +30,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from metrics import greeks
 from metrics.greeks import IVStatus
+from portfolios.instruments import EQUITY, EQUITY_OPTION, FUTURE, FUTURE_OPTION
 
 Floats = NDArray[np.float64]
 Strings = NDArray[np.str_]
-
-EQUITY = "Equity"
-EQUITY_OPTION = "Equity Option"
-FUTURE = "Future"
-FUTURE_OPTION = "Future Option"
 
 # Above this many (scenario x leg) prices, the what-if grid is priced a few
 # move rows at a time so its inputs stay within tens of megabytes.

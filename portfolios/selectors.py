@@ -87,7 +87,6 @@ DEFAULT_POSITION_ORDERING: tuple[str, ...] = (
     "strike_price",
     "symbol",
 )
-OPTION_INSTRUMENTS = ("Equity Option", "Future Option")
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from brokers.models import BrokerConnection
-from metrics.pricing import LegInputs, price_legs
-from portfolios.book import BOOK_COLUMNS, leg_owners
+from metrics.pricing import price_legs
+from portfolios.book import BOOK_COLUMNS, PRICING_COLUMNS, leg_inputs, leg_owners
 from portfolios.leg_identity import leg_identity
 from portfolios.models import InstrumentType, Portfolio, Position
 from portfolios.selectors import market_today
@@ -350,24 +350,8 @@ def _price(position: Position) -> None:
     price, no mark or IV) gets null greeks and greeks_source "none". The same
     rules as metrics.services.positions_reprice, which re-prices whole books.
     """
-    inputs = LegInputs.from_rows(
-        [
-            {
-                "instrument_type": position.instrument_type,
-                "option_type": position.option_type or "",
-                "strike": position.strike_price,
-                "expiration": position.expiration_date,
-                "settlement": position.settlement_type,
-                "mark": position.mark,
-                "underlying_price": position.underlying_price,
-                "quantity": position.quantity,
-                "multiplier": position.multiplier,
-                "dividend_yield": position.dividend_yield,
-                "broker_iv": position.implied_volatility,
-                "beta": position.beta,
-            }
-        ]
-    )
+    row = {column: getattr(position, column) for column in PRICING_COLUMNS.values()}
+    inputs = leg_inputs([row])
     priced = price_legs(inputs, now=timezone.now(), rate=settings.RISK_FREE_RATE)
     ok = bool(priced.priced[0])
     position.greeks_source = str(priced.greeks_source[0])

@@ -44,16 +44,17 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from math import gcd
 
+from portfolios.instruments import (
+    EQUITY,
+    FUTURE,
+    FUTURE_OPTION,
+    OPTION_INSTRUMENTS,
+    UNDERLYING_INSTRUMENTS,
+)
 from portfolios.strategy_types import StrategyType
 
 LegId = int | str
 
-EQUITY = "Equity"
-EQUITY_OPTION = "Equity Option"
-FUTURE = "Future"
-FUTURE_OPTION = "Future Option"
-OPTION_INSTRUMENTS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
-UNDERLYING_INSTRUMENTS = frozenset({EQUITY, FUTURE})
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
