@@ -21,9 +21,10 @@ lizard, reverse jade lizard (short call + a put credit spread below it),
 collar (stock + short call + long put), synthetic long / short (long call and
 short put at one strike, or the reverse), ratio spread (the only two legs of
 one type and expiry, 1:2 or 2:1, opposite signs), vertical, covered call,
-short straddle, short strangle, calendar, diagonal. After matching, a put
-credit spread and a call credit spread of one expiry and size from different
-orders (legged in) become the iron condor (or iron butterfly) they form. A pattern is
+short straddle, short strangle, calendar, diagonal. After matching, parts
+opened in different orders (legged in) are joined by expiry, size and
+strikes into the iron condor, iron butterfly, jade or reverse jade lizard
+they form. A pattern is
 scaled by the largest common number of copies its legs hold (2/−4/2 is one
 butterfly ×2). When several leg choices fit, the one that uses up the most legs
 wholly wins, then the narrowest (strike span, then expiry span), then the
@@ -316,44 +317,64 @@ def _detect_bucket(units: list[_Unit]) -> list[_Found]:
             continue
         _match(members, found)
     _match(units, found)
-    found = _merge_legged_in(found)
     for unit in units:
         if unit.remaining != 0:
             stype = _single_type(unit.leg)
             contracts = abs(unit.remaining)
             found.append(_Found(stype, (unit,), (unit.take(unit.remaining),), contracts))
-    return found
+    return _merge_legged_in(found)
 
 
 def _merge_legged_in(found: list[_Found]) -> list[_Found]:
-    """Join a put and a call credit spread of one expiry and size into their condor.
+    """Join spreads and singles opened in different orders into the structure they form.
 
-    Within an order or the pool an iron condor is matched before verticals, so
-    two credit spreads still apart here were opened in different orders: a
-    condor legged in. The closest short strikes pair first.
+    Within an order or the pool a condor or lizard is matched before its
+    parts, so parts still apart here were opened in different orders (legged
+    in). Matched by expiry, size and strikes, the closest short strikes first:
+    put credit spread + call credit spread → iron condor (iron butterfly at
+    one short strike); short put + call credit spread above it → jade lizard;
+    short call + put credit spread below it → reverse jade lizard.
     """
-    puts = [f for f in found if f.strategy_type == StrategyType.PUT_CREDIT_SPREAD]
-    calls = [f for f in found if f.strategy_type == StrategyType.CALL_CREDIT_SPREAD]
+    joins = (
+        (StrategyType.PUT_CREDIT_SPREAD, StrategyType.CALL_CREDIT_SPREAD, None),
+        (StrategyType.SHORT_PUT, StrategyType.CALL_CREDIT_SPREAD, StrategyType.JADE_LIZARD),
+        (
+            StrategyType.PUT_CREDIT_SPREAD,
+            StrategyType.SHORT_CALL,
+            StrategyType.REVERSE_JADE_LIZARD,
+        ),
+    )
+    for put_type, call_type, joined in joins:
+        found = _join(found, put_type, call_type, joined)
+    return found
+
+
+def _join(
+    found: list[_Found],
+    put_type: StrategyType,
+    call_type: StrategyType,
+    joined: StrategyType | None,
+) -> list[_Found]:
+    puts = [f for f in found if f.strategy_type == put_type]
+    calls = [f for f in found if f.strategy_type == call_type]
     if not puts or not calls:
         return found
 
     def short_strike(group: _Found) -> Decimal:
-        return next(
-            u.strike for u, part in zip(group.units, group.legs, strict=True) if part.quantity < 0
-        )
+        pairs = zip(group.units, group.legs, strict=True)
+        return next(unit.strike for unit, part in pairs if part.quantity < 0)
 
     def expiry(group: _Found) -> date:
         return _expiry_of(group.units[0].leg)
 
     pairs = sorted(
-        (
-            (short_strike(c) - short_strike(p), index_p, index_c)
-            for index_p, p in enumerate(puts)
-            for index_c, c in enumerate(calls)
-            if expiry(p) == expiry(c)
-            and p.contracts == c.contracts
-            and short_strike(p) <= short_strike(c)
-        ),
+        (short_strike(c) - short_strike(p), index_p, index_c)
+        for index_p, p in enumerate(puts)
+        for index_c, c in enumerate(calls)
+        if expiry(p) == expiry(c)
+        and p.contracts == c.contracts
+        and short_strike(p) <= short_strike(c)
+        and (joined is None or short_strike(p) < short_strike(c))
     )
     merged: list[_Found] = []
     used_puts: set[int] = set()
@@ -364,7 +385,7 @@ def _merge_legged_in(found: list[_Found]) -> list[_Found]:
         used_puts.add(index_p)
         used_calls.add(index_c)
         p, c = puts[index_p], calls[index_c]
-        stype = StrategyType.IRON_BUTTERFLY if gap == 0 else StrategyType.IRON_CONDOR
+        stype = joined or (StrategyType.IRON_BUTTERFLY if gap == 0 else StrategyType.IRON_CONDOR)
         merged.append(_Found(stype, p.units + c.units, p.legs + c.legs, p.contracts))
     gone = {id(puts[i]) for i in used_puts} | {id(calls[i]) for i in used_calls}
     return [f for f in found if id(f) not in gone] + merged
