@@ -339,6 +339,30 @@ class WhatIfScenarioOutput(serializers.Serializer):
     vega = serializers.FloatField(help_text=HELP["vega"])
 
 
+class GroupLegOutput(serializers.Serializer):
+    position_id = serializers.IntegerField()
+    quantity = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        help_text="Contracts or shares of the leg in this group, signed (short < 0).",
+    )
+
+
+class BookGroupOutput(serializers.Serializer):
+    group_id = serializers.CharField(help_text="The same id the strategies endpoint shows.")
+    strategy_type = serializers.CharField(help_text="Detected strategy, e.g. short_put.")
+    underlying_symbol = serializers.CharField()
+    legs = GroupLegOutput(many=True, help_text="The part of each leg the group holds.")
+    buying_power_requirement = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="Margin requirement at the current marks, $."
+    )
+    buying_power_reduction = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Requirement − premium received at open, $ (the metrics' figure).",
+    )
+
+
 class WhatIfOutput(serializers.Serializer):
     portfolio_id = serializers.IntegerField()
     as_of = serializers.DateTimeField(
@@ -358,6 +382,15 @@ class WhatIfOutput(serializers.Serializer):
         help_text="Legs that could not be priced (no mark/IV or underlying price): left out "
         "of every scenario."
     )
+    buying_power_used = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Buying power in use today in $, the metrics endpoint's figure.",
+    )
+    buying_power_source = serializers.ChoiceField(
+        choices=["broker", "reg_t", "estimate"], allow_null=True
+    )
+    groups = BookGroupOutput(many=True, help_text="The book's strategy groups today.")
     scenarios = WhatIfScenarioOutput(
         many=True,
         help_text="One cell per (move, shift), moves outer, both in the order given.",
