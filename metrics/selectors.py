@@ -9,7 +9,9 @@ $ as Decimal (premium received > 0 is a credit, a short's value < 0).
 Real-time totals are sums of the greeks stored on each leg by the sync that
 priced it (or by ``services.positions_reprice`` for a manual book), the same
 figures the positions endpoint shows and the nightly snapshot aggregates. A
-leg without stored greeks is left out of the totals and counted.
+leg without every greek in ``PRICED_GREEKS`` is left out of the totals and
+counted. Legs, groups and buying power come from ``portfolios.book``, the
+adapter compliance, the pages and the what-if read too.
 """
 
 from __future__ import annotations

@@ -4,13 +4,13 @@ The book comes from the database in a fixed number of queries whatever the
 number of legs (the scope's portfolios, their legs, this New York month's
 transactions), then is digested in memory:
 
-- groups: strategy detection (``portfolios.strategies``) over each
-  portfolio's legs, so a leg split between two groups is judged in both; a
-  group keeps the ``strategy_group_id`` its legs carry when that is
-  unambiguous, so subjects match the positions API, else detection's own id;
+- groups: each portfolio's book from ``portfolios.book`` (the adapter every
+  surface reads), so a leg split between two groups is judged in both and
+  the group ids are the strategies endpoint's;
 - each group's max loss and undefined risk from detection; its buying-power
-  effect from ``metrics.buying_power`` (Reg-T, at the stored marks; None when
-  those rules do not cover the shape or a price is missing);
+  effect is the book's reduction by Tastytrade's rules (requirement −
+  premium received at open; None when the rules do not cover the shape or a
+  price is missing), the figure the metrics endpoint sums;
 - short legs' per-contract delta = stored position delta / (quantity ×
   multiplier): the option's own Δ (puts < 0, calls > 0);
 - |BWD| in $ from ``metrics.exposure`` over the stored position deltas, betas
