@@ -222,18 +222,39 @@ def leg_owners(
     """
     if len(rows) > MAX_LEGS_TO_REGROUP:
         return None
-    groups = detect_strategies([leg_view(row, portfolio=portfolio) for row in rows], today=today)
+    return group_owners([leg_view(row, portfolio=portfolio) for row in rows], today=today)
+
+
+def group_owners(views: Sequence[LegView], *, today: dt.date | None) -> dict[Any, tuple[str, str]]:
+    """Return each leg's (strategy type, group id) of the group holding most of it.
+
+    What the sync and manual edits store on positions.strategy_type and
+    strategy_group_id.
+    """
+    groups = detect_strategies(views, today=today)
     return {
-        int(leg_id): (group.strategy_type.value, group.group_id)
+        leg_id: (group.strategy_type.value, group.group_id)
         for leg_id, group in leg_assignments(groups=groups).items()
     }
 
 
 def leg_view(row: Mapping[str, Any], *, portfolio: Portfolio) -> LegView:
     """Return a stored leg as strategy detection reads it."""
-    return LegView(
-        id=row["id"],
+    return detection_leg(
+        row,
+        leg_id=row["id"],
         account=str(portfolio.pk),
+        account_is_cash=portfolio.account_type in CASH_ACCOUNT_TYPES,
+    )
+
+
+def detection_leg(
+    row: Mapping[str, Any], *, leg_id: Any, account: str, account_is_cash: bool
+) -> LegView:
+    """Return a leg (positions column names) as strategy detection reads it."""
+    return LegView(
+        id=leg_id,
+        account=account,
         underlying=row["underlying_symbol"],
         instrument_type=row["instrument_type"],
         quantity=row["quantity"],
@@ -245,7 +266,7 @@ def leg_view(row: Mapping[str, Any], *, portfolio: Portfolio) -> LegView:
         premium_received=row.get("premium_received"),
         # A blank order id is "no order", not one order shared by every leg.
         opening_order_id=row.get("opening_order_id") or None,
-        account_is_cash=portfolio.account_type in CASH_ACCOUNT_TYPES,
+        account_is_cash=account_is_cash,
     )
 
 

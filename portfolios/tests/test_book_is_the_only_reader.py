@@ -16,15 +16,12 @@ INPUT_BUILDERS = re.compile(
     r"\bLegView\(|\bdetect_strategies\(|\bleg_assignments\(|\bMarginLeg\("
     r"|LegInputs\.from_rows\(|LegInputs\.from_columns\("
 )
-# The broker payload is turned into legs before anything is stored: the sync
-# prices and groups those (not position rows) in book_builder.
 ALLOWED = {
     "portfolios/book.py",  # the adapter
     "portfolios/strategies.py",  # detection itself
     "metrics/buying_power.py",  # the rules themselves
     "metrics/pricing.py",  # LegInputs itself
     "metrics/stored_legs.py",  # the column read the nightly re-pricing uses
-    "brokers/book_builder.py",  # broker payloads, before they are rows
 }
 INSTRUMENT_SETS = re.compile(r"frozenset\(\{\s*\"(Equity|Future)")
 
