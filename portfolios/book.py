@@ -37,19 +37,21 @@ from portfolios.instruments import (
 from portfolios.models import Portfolio, Position
 from portfolios.strategies import LegView, StrategyGroup, detect_strategies, leg_assignments
 
-# Every column a reader of the book needs, read in one statement.
-BOOK_COLUMNS = (
-    "id",
-    "portfolio_id",
-    "symbol",
+# The leg columns: what the sync writes (with updated_at) and, with the row's
+# identity, what every reader of the book reads. Adding a column to positions
+# means adding it here.
+LEG_COLUMNS = (
     "underlying_symbol",
     "instrument_type",
     "option_type",
-    "strike_price",
-    "expiration_date",
-    "settlement_type",
+    "strategy_type",
+    "strategy_group_id",
     "quantity",
     "multiplier",
+    "open_date",
+    "expiration_date",
+    "settlement_type",
+    "strike_price",
     "average_open_price",
     "premium_received",
     "current_value",
@@ -57,17 +59,17 @@ BOOK_COLUMNS = (
     "underlying_price",
     "implied_volatility",
     "iv_status",
-    "dividend_yield",
     "delta",
     "gamma",
     "theta",
     "vega",
     "greeks_source",
     "beta",
+    "dividend_yield",
     "opening_order_id",
-    "strategy_type",
-    "strategy_group_id",
 )
+# Every column a reader of the book needs, read in one statement.
+BOOK_COLUMNS = ("id", "portfolio_id", "symbol", *LEG_COLUMNS)
 # Detection costs about n³ in the legs of one underlying (100 legs ≈ 0.4 s):
 # a manual edit regroups its underlying only up to this size.
 MAX_LEGS_TO_REGROUP = 80
