@@ -16,6 +16,7 @@ adapter compliance, the pages and the what-if read too.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -87,18 +88,13 @@ def portfolio_metrics_many(*, portfolios: Sequence[Portfolio]) -> list[dict[str,
 def _metrics(book: Book) -> dict[str, Any]:
     portfolio, rows = book.portfolio, book.rows
     legs = book.leg_inputs()
-    group_ids = [
-        group_id or f"position-{row['id']}"
-        for row, group_id in zip(rows, book.leg_group_ids(), strict=True)
-    ]
-    strategy_of = {group.group_id: group.strategy_type for group in book.groups}
+    pricing = stored_pricing(rows, legs)
     spy_price = _spy_price(portfolio, rows)
     exposure = portfolio_exposure(
         legs,
-        stored_pricing(rows, legs),
+        pricing,
         underlying=[row["underlying_symbol"] for row in rows],
-        group_ids=group_ids,
-        strategy_types=[strategy_of.get(group_id, "other") for group_id in group_ids],
+        group_ids=book.leg_group_ids(),
         spy_price=None if spy_price is None else float(spy_price),
         net_liquidation_value=portfolio.net_liquidation_value,
         premium_received=[row["premium_received"] for row in rows],
@@ -112,7 +108,7 @@ def _metrics(book: Book) -> dict[str, Any]:
             "buying_power_used": _group_figure(per_group, row["group_id"], "reduction"),
             "buying_power_requirement": _group_figure(per_group, row["group_id"], "requirement"),
         }
-        for row in exposure.by_strategy
+        for row in _by_group(book, legs, pricing, spy_price)
     ]
     return {
         "portfolio_id": portfolio.pk,
@@ -145,6 +141,60 @@ def _metrics(book: Book) -> dict[str, Any]:
         "by_strategy": [_with_cents(row) for row in by_strategy],
         "net_liq_reconciliation": _reconciliation(portfolio, rows),
     }
+
+
+def _by_group(
+    book: Book, legs: LegInputs, pricing: LegPricing, spy_price: Decimal | None
+) -> list[dict[str, Any]]:
+    """Break the book down by its groups, a split leg's figures shared pro rata.
+
+    Each (group, leg) part becomes one row of the breakdown with the leg's
+    greeks, value and premium scaled by the part's share of the leg, so the
+    groups add up to the totals and every group (a short put split from a
+    strangle too) has its row.
+    """
+    index = {row["id"]: position for position, row in enumerate(book.rows)}
+    part_rows, fractions, group_ids, strategy_types = [], [], [], []
+    for group in book.groups:
+        for part in group.parts:
+            position = index[part.position_id]
+            part_rows.append(position)
+            fractions.append(part.quantity / book.rows[position]["quantity"])
+            group_ids.append(group.group_id)
+            strategy_types.append(group.strategy_type)
+    take = np.array(part_rows, dtype=np.intp)
+    share = np.array([float(fraction) for fraction in fractions], dtype=np.float64)
+    scaled = {"quantity", "position_delta", "position_gamma", "position_theta"}
+    scaled |= {"position_vega", "position_value"}
+
+    def pick(source):
+        return {
+            field.name: (
+                getattr(source, field.name)[take] * share
+                if field.name in scaled
+                else getattr(source, field.name)[take]
+            )
+            for field in dataclasses.fields(source)
+        }
+
+    def money(values: list[Decimal | None]) -> list[Decimal | None]:
+        return [
+            None if values[row] is None else values[row] * fraction
+            for row, fraction in zip(part_rows, fractions, strict=True)
+        ]
+
+    exposure = portfolio_exposure(
+        LegInputs(**pick(legs)),
+        LegPricing(**pick(pricing)),
+        underlying=[book.rows[row]["underlying_symbol"] for row in part_rows],
+        group_ids=group_ids,
+        strategy_types=strategy_types,
+        spy_price=None if spy_price is None else float(spy_price),
+        net_liquidation_value=None,
+        premium_received=money([row["premium_received"] for row in book.rows]),
+        current_value=money([row["current_value"] for row in book.rows]),
+    )
+    return exposure.by_strategy
 
 
 def _group_figure(per_group, group_id: str, name: str) -> Decimal | None:

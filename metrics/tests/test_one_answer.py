@@ -130,6 +130,13 @@ def test_every_surface_gives_the_same_buying_power_delta_and_groups(
         == used
     )
 
+    # the per-strategy breakdown shares split legs out and adds up to the totals
+    by_strategy = metrics["by_strategy"]
+    assert sum((_money(row["buying_power_used"]) or 0 for row in by_strategy), Decimal(0)) == used
+    assert sum(row["delta"] for row in by_strategy) == pytest.approx(
+        metrics["total_delta"], abs=1e-6
+    )
+
     # delta: the stored greeks' total, and the model at zero move re-prices to it
     total_delta = metrics["total_delta"]
     assert page.context["m"]["total_delta"] == total_delta
@@ -143,6 +150,9 @@ def test_every_surface_gives_the_same_buying_power_delta_and_groups(
     def quantities(rows):
         return frozenset((row["position_id"], Decimal(str(row["quantity"]))) for row in rows)
 
+    assert {row["group_id"] for row in by_strategy} == {
+        g["group_id"] for g in strategies["results"]
+    }
     by_api = {
         (g["group_id"], g["strategy_type"], quantities(g["leg_quantities"]))
         for g in strategies["results"]
