@@ -69,7 +69,7 @@ LEG_COLUMNS = (
     "opening_order_id",
 )
 # Every column a reader of the book needs, read in one statement.
-BOOK_COLUMNS = ("id", "portfolio_id", "symbol", *LEG_COLUMNS)
+BOOK_COLUMNS = ("id", "portfolio_id", "symbol", *LEG_COLUMNS, "updated_at")
 # Detection costs about n³ in the legs of one underlying (100 legs ≈ 0.4 s):
 # a manual edit regroups its underlying only up to this size.
 MAX_LEGS_TO_REGROUP = 80

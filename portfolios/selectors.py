@@ -248,8 +248,20 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
     """
     today = today or market_today()
     book = portfolio_book(portfolio=portfolio, today=today)
-    rows = {row["id"]: row for row in position_rows(portfolio=portfolio, today=today)}
-    order = {position_id: index for index, position_id in enumerate(rows)}
+    # The book's one read gives the legs too: the positions endpoint's columns
+    # are computed here, in its default order (underlying, expiry, strike).
+    rows = {row["id"]: _position_row(row, today) for row in book.rows}
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (
+            row["underlying_symbol"],
+            row["expiration_date"] or dt.date.max,
+            row["strike_price"] if row["strike_price"] is not None else Decimal("Infinity"),
+            row["symbol"],
+            row["id"],
+        ),
+    )
+    order = {row["id"]: index for index, row in enumerate(ordered)}
     groups = []
     for group in book.groups:
         # Legs in the positions endpoint's order (underlying, expiry, strike).
@@ -310,6 +322,17 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         )
     )
     return groups
+
+
+def _position_row(row: dict, today: dt.date) -> dict:
+    """Return a book row with the positions endpoint's computed columns."""
+    known = row["premium_received"] is not None and row["current_value"] is not None
+    expiry = row["expiration_date"]
+    return {
+        **row,
+        "dte": (expiry - today).days if expiry is not None else None,
+        "unrealized_pnl": row["premium_received"] + row["current_value"] if known else None,
+    }
 
 
 def _cents(value: Decimal | None) -> Decimal | None:
