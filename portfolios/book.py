@@ -123,6 +123,7 @@ class Book:
     rows: list[dict[str, Any]]
     groups: tuple[BookGroup, ...]
     buying_power: BookBuyingPower
+    owners: Mapping[int, str]  # leg id → its own group's id, as the sync stores it
 
     def leg_inputs(self) -> LegInputs:
         """Return pricing inputs for the legs, in row order."""
@@ -130,14 +131,7 @@ class Book:
 
     def leg_group_ids(self) -> list[str]:
         """Return each leg's own group id (the group holding most of it), in row order."""
-        owner: dict[int, tuple[Decimal, str]] = {}
-        for group in self.groups:
-            for part in group.parts:
-                key = (abs(part.quantity), group.group_id)
-                current = owner.get(part.position_id)
-                if current is None or key[0] > current[0]:
-                    owner[part.position_id] = key
-        return [owner[row["id"]][1] if row["id"] in owner else "" for row in self.rows]
+        return [self.owners.get(row["id"], "") for row in self.rows]
 
 
 def leg_inputs(rows: Sequence[Mapping[str, Any]]) -> LegInputs:
@@ -212,7 +206,17 @@ def digest(
                 buying_power_note=figures.note,
             )
         )
-    return Book(portfolio=portfolio, rows=rows, groups=tuple(groups), buying_power=buying_power)
+    owners = {
+        int(leg_id): names[group.group_id]
+        for leg_id, group in leg_assignments(groups=detected).items()
+    }
+    return Book(
+        portfolio=portfolio,
+        rows=rows,
+        groups=tuple(groups),
+        buying_power=buying_power,
+        owners=owners,
+    )
 
 
 def leg_owners(
