@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from brokers.tastytrade import client as tt
 from metrics.exercise import exercise_style
 from metrics.marks import quote_price
-from metrics.pricing import LegInputs, price_legs
-from portfolios.strategies import LegView, detect_strategies, leg_assignments
+from metrics.pricing import price_legs
+from portfolios.book import detection_leg, group_owners, leg_inputs
+from portfolios.instruments import CRYPTOCURRENCY, LINEAR_INSTRUMENTS, OPTION_INSTRUMENTS
 from portfolios.symbols import parse_future_option, parse_occ
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -38,10 +39,9 @@ FUTURES_BETA = {
     "YM": 0.9,
     "MYM": 0.9,
 }
-OPTIONS = frozenset({"Equity Option", "Future Option"})
-CRYPTOCURRENCY = "Cryptocurrency"
-SUPPORTED = frozenset({"Equity", "Equity Option", "Future", "Future Option", CRYPTOCURRENCY})
-LINEAR = frozenset({"Equity", "Future", CRYPTOCURRENCY})
+OPTIONS = OPTION_INSTRUMENTS
+SUPPORTED = OPTION_INSTRUMENTS | LINEAR_INSTRUMENTS
+LINEAR = LINEAR_INSTRUMENTS
 
 
 class UnsupportedLeg(ValueError):
@@ -290,24 +290,8 @@ def price_book(legs: Sequence[LegRow], *, now: dt.datetime, rate: float) -> None
     """Price every leg of the book in one vectorised call and store the results."""
     if not legs:
         return
-    inputs = LegInputs.from_rows(
-        {
-            "instrument_type": leg.instrument_type,
-            "option_type": leg.option_type or "",
-            "strike": leg.strike_price,
-            "expiration": leg.expiration_date,
-            "settlement": leg.settlement_type,
-            "mark": leg.mark,
-            "underlying_price": leg.underlying_price,
-            "quantity": leg.quantity,
-            "multiplier": leg.multiplier,
-            "dividend_yield": leg.dividend_yield,
-            "broker_iv": leg.broker_iv,
-            "beta": leg.beta,
-            "exercise_style": leg.exercise_style,
-        }
-        for leg in legs
-    )
+    # The broker's IV is the fallback the stored implied_volatility is for a stored leg.
+    inputs = leg_inputs([{**leg.__dict__, "implied_volatility": leg.broker_iv} for leg in legs])
     priced = price_legs(inputs, now=now, rate=rate)
     for index, leg in enumerate(legs):
         ok = bool(priced.priced[index])
@@ -326,29 +310,16 @@ def group_book(
 ) -> None:
     """Detect strategies and store each leg's strategy type and group id."""
     views = [
-        LegView(
-            id=leg.symbol,
-            account=account,
-            underlying=leg.underlying_symbol,
-            instrument_type=leg.instrument_type,
-            quantity=leg.quantity,
-            multiplier=leg.multiplier,
-            option_type=leg.option_type,
-            strike=leg.strike_price,
-            expiration=leg.expiration_date,
-            average_open_price=leg.average_open_price,
-            premium_received=leg.premium_received,
-            opening_order_id=leg.opening_order_id or None,
-            account_is_cash=account_is_cash,
+        detection_leg(
+            leg.__dict__, leg_id=leg.symbol, account=account, account_is_cash=account_is_cash
         )
         for leg in legs
     ]
-    assignments = leg_assignments(groups=detect_strategies(views, today=today))
+    owners = group_owners(views, today=today)
     for leg in legs:
-        group = assignments.get(leg.symbol)
-        if group is not None:
-            leg.strategy_type = group.strategy_type.value
-            leg.strategy_group_id = group.group_id
+        owner = owners.get(leg.symbol)
+        if owner is not None:
+            leg.strategy_type, leg.strategy_group_id = owner
 
 
 @dataclass(frozen=True)

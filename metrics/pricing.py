@@ -43,15 +43,10 @@ from numpy.typing import ArrayLike, NDArray
 from metrics import american, greeks
 from metrics.exercise import ExerciseStyle
 from metrics.greeks import IVStatus
+from portfolios.instruments import CRYPTOCURRENCY, EQUITY, EQUITY_OPTION, FUTURE, FUTURE_OPTION
 
 Floats = NDArray[np.float64]
 Strings = NDArray[np.str_]
-
-EQUITY = "Equity"
-EQUITY_OPTION = "Equity Option"
-FUTURE = "Future"
-FUTURE_OPTION = "Future Option"
-CRYPTOCURRENCY = "Cryptocurrency"  # a coin held outright: linear, delta 1 per unit
 
 # Above this many (scenario x leg) prices, the what-if grid is priced a few
 # move rows at a time so its inputs stay within tens of megabytes.

@@ -9,15 +9,17 @@ $ as Decimal (premium received > 0 is a credit, a short's value < 0).
 Real-time totals are sums of the greeks stored on each leg by the sync that
 priced it (or by ``services.positions_reprice`` for a manual book), the same
 figures the positions endpoint shows and the nightly snapshot aggregates. A
-leg without stored greeks is left out of the totals and counted.
+leg without every greek in ``PRICED_GREEKS`` is left out of the totals and
+counted. Legs, groups and buying power come from ``portfolios.book``, the
+adapter compliance, the pages and the what-if read too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,27 +28,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from metrics.buying_power import (
-    CASH,
-    MARGIN,
-    BuyingPowerLeg,
-    UnsupportedGroupError,
-    group_buying_power,
-    reconcile_net_liq,
-)
+from metrics.buying_power import reconcile_net_liq
 from metrics.cache import metrics_get_many, metrics_set_many
 from metrics.exposure import portfolio_exposure
 from metrics.models import HistoricalMetric
-from metrics.pricing import (
-    EQUITY,
-    EQUITY_OPTION,
-    FUTURE,
-    FUTURE_OPTION,
-    LegInputs,
-    LegPricing,
-    price_scenarios,
-)
-from portfolios.models import Portfolio, Position
+from metrics.pricing import LegInputs, LegPricing, price_scenarios
+from portfolios.book import BOOK_COLUMNS, Book, book_rows, digest, leg_inputs, portfolio_book
+from portfolios.instruments import FUTURE, LINEAR_INSTRUMENTS, PRICED_GREEKS
+from portfolios.models import Portfolio
 from portfolios.selectors import market_today as new_york_today
 
 CENT = Decimal("0.01")
@@ -54,49 +43,8 @@ SPY = "SPY"
 HISTORY_DEFAULT_DAYS = 365
 HISTORY_MAX_DAYS = 3660  # ten years and a little: about 2,520 rows at most
 
-LEG_FIELDS = (
-    "id",
-    "portfolio_id",
-    "underlying_symbol",
-    "instrument_type",
-    "option_type",
-    "strike_price",
-    "expiration_date",
-    "settlement_type",
-    "quantity",
-    "multiplier",
-    "mark",
-    "underlying_price",
-    "implied_volatility",
-    "iv_status",
-    "greeks_source",
-    "dividend_yield",
-    "beta",
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "rho",
-    "exercise_style",
-    "iv_rank",
-    "iv_percentile",
-    "premium_received",
-    "current_value",
-    "strategy_type",
-    "strategy_group_id",
-)
-GREEKS = ("delta", "gamma", "theta", "vega")
-OPTIONS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
-LINEAR = frozenset({EQUITY, FUTURE})
-
-# Reg-T applies to margin and cash accounts (an IRA is cash for this purpose);
-# a manual book is taken as a margin account. Portfolio margin: broker only.
-REG_T_ACCOUNT = {
-    Portfolio.AccountType.MARGIN: MARGIN,
-    Portfolio.AccountType.CASH: CASH,
-    Portfolio.AccountType.IRA: CASH,
-    Portfolio.AccountType.MANUAL: MARGIN,
-}
+# The columns the metrics read: the book's (kept under this name for callers).
+LEG_FIELDS = BOOK_COLUMNS
 
 
 # Scope -------------------------------------------------------------------------
@@ -105,45 +53,6 @@ REG_T_ACCOUNT = {
 def metrics_as_of(portfolio: Portfolio) -> dt.datetime | None:
     """Return when the stored figures were produced: the last sync, or a manual edit."""
     return portfolio.updated_at if portfolio.is_manual else portfolio.synced_at
-
-
-def leg_inputs(positions: Iterable[Any]) -> LegInputs:
-    """Return pricing inputs for stored legs (Position rows or ``.values()`` dicts).
-
-    The stored implied volatility is the fallback when the mark gives none: for
-    a manual leg it is the trader's own IV, for a synced one the last good IV.
-    """
-    legs = list(positions)
-    fields = {
-        "instrument_type": "instrument_type",
-        "option_type": "option_type",
-        "strike": "strike_price",
-        "expiration": "expiration_date",
-        "settlement": "settlement_type",
-        "mark": "mark",
-        "underlying_price": "underlying_price",
-        "quantity": "quantity",
-        "multiplier": "multiplier",
-        "dividend_yield": "dividend_yield",
-        "broker_iv": "implied_volatility",
-        "beta": "beta",
-        "exercise_style": "exercise_style",
-    }
-    if legs and isinstance(legs[0], Mapping):
-        columns = {name: [leg[source] for leg in legs] for name, source in fields.items()}
-    else:
-        columns = {name: [getattr(leg, source) for leg in legs] for name, source in fields.items()}
-    return LegInputs.from_columns(columns)
-
-
-def _leg_rows(portfolio_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Return the legs of the portfolios by portfolio id, in one query."""
-    rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in (
-        Position.objects.filter(portfolio_id__in=portfolio_ids).order_by("pk").values(*LEG_FIELDS)
-    ):
-        rows[row["portfolio_id"]].append(row)
-    return rows
 
 
 # Real-time metrics ---------------------------------------------------------------
@@ -163,25 +72,29 @@ def portfolio_metrics_many(*, portfolios: Sequence[Portfolio]) -> list[dict[str,
     payloads = metrics_get_many(portfolios)
     missing = [portfolio for portfolio in portfolios if portfolio.pk not in payloads]
     if missing:
-        rows = _leg_rows([portfolio.pk for portfolio in missing])
+        rows = book_rows(portfolio_ids=[portfolio.pk for portfolio in missing])
+        today = new_york_today()
         fresh = {
-            portfolio: _metrics(portfolio, rows.get(portfolio.pk, [])) for portfolio in missing
+            portfolio: _metrics(
+                digest(portfolio=portfolio, rows=rows.get(portfolio.pk, []), today=today)
+            )
+            for portfolio in missing
         }
         metrics_set_many(fresh)
         payloads.update({portfolio.pk: payload for portfolio, payload in fresh.items()})
     return [payloads[portfolio.pk] for portfolio in portfolios]
 
 
-def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    legs = leg_inputs(rows)
-    group_ids = [_group_id(row) for row in rows]
+def _metrics(book: Book) -> dict[str, Any]:
+    portfolio, rows = book.portfolio, book.rows
+    legs = book.leg_inputs()
+    pricing = stored_pricing(rows, legs)
     spy_price = _spy_price(portfolio, rows)
     exposure = portfolio_exposure(
         legs,
-        _stored_pricing(rows, legs),
+        pricing,
         underlying=[row["underlying_symbol"] for row in rows],
-        group_ids=group_ids,
-        strategy_types=[row["strategy_type"] for row in rows],
+        group_ids=book.leg_group_ids(),
         spy_price=None if spy_price is None else float(spy_price),
         net_liquidation_value=portfolio.net_liquidation_value,
         premium_received=[row["premium_received"] for row in rows],
@@ -189,9 +102,15 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         iv_rank=[row["iv_rank"] for row in rows],
         iv_percentile=[row["iv_percentile"] for row in rows],
     )
-    buying_power, source, unsupported, per_group = _buying_power(portfolio, rows, group_ids)
+    buying_power = book.buying_power
+    per_group = buying_power.groups
     by_strategy = [
-        {**row, "buying_power_used": per_group.get(row["group_id"])} for row in exposure.by_strategy
+        {
+            **row,
+            "buying_power_used": _group_figure(per_group, row["group_id"], "reduction"),
+            "buying_power_requirement": _group_figure(per_group, row["group_id"], "requirement"),
+        }
+        for row in _by_group(book, legs, pricing, spy_price)
     ]
     return {
         "portfolio_id": portfolio.pk,
@@ -209,9 +128,12 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "beta_weighted_delta": exposure.beta_weighted_delta,
         "beta_weighted_delta_dollars": exposure.beta_weighted_delta_dollars,
         "theta_over_net_liq": exposure.theta_over_net_liq,
-        "buying_power_used": buying_power,
-        "buying_power_source": source,
-        "buying_power_unsupported_groups": unsupported,
+        "buying_power_used": buying_power.used,
+        "buying_power_source": buying_power.source,
+        "buying_power_requirement": buying_power.requirement,
+        "buying_power_reduction": buying_power.reduction,
+        "buying_power_unsupported_groups": buying_power.unsupported,
+        "buying_power_estimated_groups": buying_power.estimated,
         "unrealized_pnl": _cents(exposure.unrealized_pnl),
         "legs": exposure.legs,
         "legs_unpriced": exposure.legs_unpriced,
@@ -225,9 +147,63 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
     }
 
 
-def _group_id(row: Mapping[str, Any]) -> str:
-    # A leg outside any detected group is a strategy of its own.
-    return row["strategy_group_id"] or f"position-{row['id']}"
+def _by_group(
+    book: Book, legs: LegInputs, pricing: LegPricing, spy_price: Decimal | None
+) -> list[dict[str, Any]]:
+    """Break the book down by its groups, a split leg's figures shared pro rata.
+
+    Each (group, leg) part becomes one row of the breakdown with the leg's
+    greeks, value and premium scaled by the part's share of the leg, so the
+    groups add up to the totals and every group (a short put split from a
+    strangle too) has its row.
+    """
+    index = {row["id"]: position for position, row in enumerate(book.rows)}
+    part_rows, fractions, group_ids, strategy_types = [], [], [], []
+    for group in book.groups:
+        for part in group.parts:
+            position = index[part.position_id]
+            part_rows.append(position)
+            fractions.append(part.quantity / book.rows[position]["quantity"])
+            group_ids.append(group.group_id)
+            strategy_types.append(group.strategy_type)
+    take = np.array(part_rows, dtype=np.intp)
+    share = np.array([float(fraction) for fraction in fractions], dtype=np.float64)
+    scaled = {"quantity", "position_delta", "position_gamma", "position_theta"}
+    scaled |= {"position_vega", "position_value"}
+
+    def pick(source):
+        return {
+            field.name: (
+                getattr(source, field.name)[take] * share
+                if field.name in scaled
+                else getattr(source, field.name)[take]
+            )
+            for field in dataclasses.fields(source)
+        }
+
+    def money(values: list[Decimal | None]) -> list[Decimal | None]:
+        return [
+            None if values[row] is None else values[row] * fraction
+            for row, fraction in zip(part_rows, fractions, strict=True)
+        ]
+
+    exposure = portfolio_exposure(
+        LegInputs(**pick(legs)),
+        LegPricing(**pick(pricing)),
+        underlying=[book.rows[row]["underlying_symbol"] for row in part_rows],
+        group_ids=group_ids,
+        strategy_types=strategy_types,
+        spy_price=None if spy_price is None else float(spy_price),
+        net_liquidation_value=None,
+        premium_received=money([row["premium_received"] for row in book.rows]),
+        current_value=money([row["current_value"] for row in book.rows]),
+    )
+    return exposure.by_strategy
+
+
+def _group_figure(per_group, group_id: str, name: str) -> Decimal | None:
+    figures = per_group.get(group_id)
+    return None if figures is None else getattr(figures, name)
 
 
 def _spy_price(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> Decimal | None:
@@ -243,10 +219,10 @@ def _spy_price(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> Decim
     return max(prices) if prices else None
 
 
-def _stored_pricing(rows: Sequence[Mapping[str, Any]], legs: LegInputs) -> LegPricing:
+def stored_pricing(rows: Sequence[Mapping[str, Any]], legs: LegInputs) -> LegPricing:
     """Wrap the stored per-position greeks as a LegPricing for ``portfolio_exposure``.
 
-    A leg counts as priced when all four stored greeks are present.
+    A leg counts as priced when every greek in ``PRICED_GREEKS`` is stored.
     """
     size = len(rows)
 
@@ -255,9 +231,9 @@ def _stored_pricing(rows: Sequence[Mapping[str, Any]], legs: LegInputs) -> LegPr
             [np.nan if row[name] is None else float(row[name]) for row in rows], dtype=np.float64
         )
 
-    delta, gamma, theta, vega = (column(name) for name in GREEKS)
+    delta, gamma, theta, vega = (column(name) for name in PRICED_GREEKS)
     priced = np.isfinite(delta) & np.isfinite(gamma) & np.isfinite(theta) & np.isfinite(vega)
-    is_linear = np.isin(legs.instrument_type, list(LINEAR))
+    is_linear = np.isin(legs.instrument_type, list(LINEAR_INSTRUMENTS))
     # A stock's or future's own price: its mark, else the quoted underlying.
     price = np.where(is_linear & np.isnan(legs.mark), legs.underlying_price, legs.mark)
     units = legs.quantity * legs.multiplier
@@ -280,64 +256,6 @@ def _stored_pricing(rows: Sequence[Mapping[str, Any]], legs: LegInputs) -> LegPr
         priced=priced,
         rho=column("rho") / units,
         position_rho=column("rho"),
-    )
-
-
-def _buying_power(
-    portfolio: Portfolio, rows: Sequence[Mapping[str, Any]], group_ids: Sequence[str]
-) -> tuple[Decimal | None, str | None, int, dict[str, Decimal | None]]:
-    """Return (buying power used $, its source, unsupported groups, $ per group).
-
-    The broker's maintenance requirement when a sync gave one; otherwise the
-    sum of each strategy group's Reg-T requirement, leaving out (and counting)
-    groups whose shape the rules do not cover or that lack a price.
-    """
-    account = REG_T_ACCOUNT.get(portfolio.account_type)
-    members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row, group_id in zip(rows, group_ids, strict=True):
-        members[group_id].append(row)
-    per_group: dict[str, Decimal | None] = {}
-    unsupported = 0
-    for group_id, group in members.items():
-        if account is None:
-            per_group[group_id] = None
-            continue
-        try:
-            per_group[group_id] = group_buying_power(
-                [_buying_power_leg(row) for row in group],
-                account_type=account,
-                strategy_type=group[0]["strategy_type"],
-            )
-        except UnsupportedGroupError:
-            per_group[group_id] = None
-            unsupported += 1
-
-    if not portfolio.is_manual and portfolio.maintenance_requirement is not None:
-        return portfolio.maintenance_requirement, "broker", unsupported, per_group
-    if account is None:
-        return None, None, unsupported, per_group
-    total = sum((value for value in per_group.values() if value is not None), Decimal(0))
-    return _cents(total), "reg_t", unsupported, per_group
-
-
-def _buying_power_leg(row: Mapping[str, Any]) -> BuyingPowerLeg:
-    is_option = row["instrument_type"] in OPTIONS
-    price = row["mark"]
-    underlying = row["underlying_price"]
-    if not is_option:
-        price = price if price is not None else underlying
-        underlying = underlying if underlying is not None else price
-    if price is None or underlying is None:
-        raise UnsupportedGroupError("a leg without a price")
-    return BuyingPowerLeg(
-        instrument_type=row["instrument_type"],
-        quantity=row["quantity"],
-        multiplier=Decimal(row["multiplier"]),
-        price=price,
-        underlying_price=underlying,
-        option_type=row["option_type"] or "",
-        strike=row["strike_price"],
-        expiration=row["expiration_date"],
     )
 
 
@@ -463,7 +381,8 @@ def portfolio_what_if(
     calendar days, in one vectorised call. Each cell: total model value and
     its P/L against today's model value ($, Decimal), and the greek totals.
     """
-    rows = _leg_rows([portfolio.pk]).get(portfolio.pk, [])
+    book = portfolio_book(portfolio=portfolio, today=new_york_today())
+    rows = book.rows
     as_of = metrics_as_of(portfolio) or timezone.now()
     grid = price_scenarios(
         leg_inputs(rows),
@@ -498,8 +417,28 @@ def portfolio_what_if(
         "model_value": _money(model_value),
         "legs": len(rows),
         "legs_unpriced": grid.legs_unpriced,
+        "buying_power_used": book.buying_power.used,
+        "buying_power_source": book.buying_power.source,
+        "groups": book_group_summaries(book),
         "scenarios": scenarios,
     }
+
+
+def book_group_summaries(book: Book) -> list[dict[str, Any]]:
+    """Return each group's id, type, per-leg quantities and buying power ($)."""
+    return [
+        {
+            "group_id": group.group_id,
+            "strategy_type": group.strategy_type,
+            "underlying_symbol": group.underlying_symbol,
+            "legs": [
+                {"position_id": part.position_id, "quantity": part.quantity} for part in group.parts
+            ],
+            "buying_power_requirement": group.requirement,
+            "buying_power_reduction": group.buying_power_reduction,
+        }
+        for group in book.groups
+    ]
 
 
 def _money(value: float) -> Decimal | None:

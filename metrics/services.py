@@ -17,11 +17,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from metrics.pricing import EQUITY_OPTION, FUTURE_OPTION, price_legs
+from metrics.pricing import price_legs
 from metrics.stored_legs import stored_legs
+from portfolios.instruments import OPTION_INSTRUMENTS
 from portfolios.models import Portfolio
 
-_OPTIONS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
+_OPTIONS = OPTION_INSTRUMENTS
 
 
 # One statement writes every leg's pricing: the arrays are unnested into rows.

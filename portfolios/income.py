@@ -28,10 +28,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from portfolios.instruments import OPTION_INSTRUMENTS
+
 NEW_YORK = "America/New_York"
 CENT = Decimal("0.01")
 
-OPTION_INSTRUMENTS = frozenset({"Equity Option", "Future Option"})
 INCOME_MONEY_MOVEMENTS = frozenset({"dividend", "credit interest", "debit interest", "fee"})
 
 Month = tuple[int, int]

@@ -15,9 +15,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from portfolios import symbols
+from portfolios.instruments import OPTION_INSTRUMENTS
 from portfolios.models import InstrumentType
 
-OPTION_INSTRUMENTS = frozenset({InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE_OPTION})
 # Tickers as brokers write them: "SPY", "BRK/B", "BF.B".
 TICKER_RE = re.compile(r"^[A-Z][A-Z0-9./-]{0,11}$")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from portfolios import detection
+from portfolios.book import portfolio_book
 from portfolios.models import MONEY, Portfolio, Position
 
 # Legs as the API and CSV show them, in DESIGN.md §11 order; `dte` and
@@ -91,7 +91,6 @@ DEFAULT_POSITION_ORDERING: tuple[str, ...] = (
     "strike_price",
     "symbol",
 )
-OPTION_INSTRUMENTS = ("Equity Option", "Future Option")
 
 
 @dataclass(frozen=True)
@@ -239,50 +238,82 @@ def position_row_get(*, portfolio: Portfolio, position_id: int, today: dt.date |
 
 
 def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> list[dict]:
-    """Return the portfolio's legs grouped by strategy_group_id, in one query.
+    """Return the portfolio's strategy groups as detection splits the whole book.
 
-    Legs without a group id are a group of their own ("leg-<id>"). Money in $
-    for the whole group: `net_credit` = Σ premium_received (credit > 0; None
-    when a leg's premium is unknown), `current_value` and `unrealized_pnl`
-    likewise. `max_profit` / `max_loss` (> 0 is a loss) and `undefined_risk`
-    come from strategy detection run on the group's own legs; None when
-    detection is not installed, does not see the legs as one strategy, or the
-    figure is unbounded (then `undefined_risk` is True). `dte` is days to the
-    nearest expiry (None for stock-only groups). Greeks are summed over the
-    legs that have them.
+    A leg's quantity may be split across groups (3 short puts: 2 in a
+    strangle, 1 short put): each group lists the legs it holds part or all of
+    and ``leg_quantities``, the signed quantity of each it holds. Money in $
+    for the group's share of its legs: `net_credit` = Σ premium at open
+    (credit > 0; None when a leg's premium is unknown), `current_value` and
+    `unrealized_pnl` pro rata, likewise greeks (summed over the legs that have
+    them). `max_profit` / `max_loss` (> 0 is a loss) and `undefined_risk` from
+    detection; buying power (requirement and reduction, $) from the one
+    buying-power function. `dte` is days to the nearest expiry.
     """
     today = today or market_today()
-    rows = list(position_rows(portfolio=portfolio, today=today))
-    grouped: dict[str, list[dict]] = {}
-    for row in rows:
-        key = row["strategy_group_id"] or f"leg-{row['id']}"
-        grouped.setdefault(key, []).append(row)
-
-    risks = detection.group_risks(groups=grouped, portfolio=portfolio, today=today)
+    book = portfolio_book(portfolio=portfolio, today=today)
+    # The book's one read gives the legs too: the positions endpoint's columns
+    # are computed here, in its default order (underlying, expiry, strike).
+    rows = {row["id"]: _position_row(row, today) for row in book.rows}
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (
+            row["underlying_symbol"],
+            row["expiration_date"] or dt.date.max,
+            row["strike_price"] if row["strike_price"] is not None else Decimal("Infinity"),
+            row["symbol"],
+            row["id"],
+        ),
+    )
+    order = {row["id"]: index for index, row in enumerate(ordered)}
     groups = []
-    for group_id, legs in grouped.items():
+    for group in book.groups:
+        # Legs in the positions endpoint's order (underlying, expiry, strike).
+        parts = sorted(group.parts, key=lambda part: order[part.position_id])
+        legs = [rows[part.position_id] for part in parts]
+        shares = [part.quantity / rows[part.position_id]["quantity"] for part in parts]
         expirations = [leg["expiration_date"] for leg in legs if leg["expiration_date"]]
         nearest = min(expirations) if expirations else None
-        risk = risks[group_id]
+        detected = group.detected
+        premium_known = all(
+            leg["premium_received"] is not None or leg["average_open_price"] is not None
+            for leg in legs
+        )
+        net_credit = detected.net_credit if premium_known else None
+        current_value = _sum_money(
+            None if leg["current_value"] is None else leg["current_value"] * share
+            for leg, share in zip(legs, shares, strict=True)
+        )
         groups.append(
             {
-                "group_id": group_id,
-                "strategy_type": legs[0]["strategy_type"],
-                "underlying_symbol": legs[0]["underlying_symbol"],
+                "group_id": group.group_id,
+                "strategy_type": group.strategy_type,
+                "underlying_symbol": group.underlying_symbol,
                 "legs_count": len(legs),
-                "net_credit": _sum_money(leg["premium_received"] for leg in legs),
-                "current_value": _sum_money(leg["current_value"] for leg in legs),
-                "unrealized_pnl": _sum_money(leg["unrealized_pnl"] for leg in legs),
-                "max_profit": risk.max_profit if risk else None,
-                "max_loss": risk.max_loss if risk else None,
-                "undefined_risk": risk.undefined_risk if risk else None,
+                "leg_quantities": [
+                    {"position_id": part.position_id, "quantity": part.quantity} for part in parts
+                ],
+                "net_credit": _cents(net_credit),
+                "current_value": _cents(current_value),
+                "unrealized_pnl": (
+                    None
+                    if net_credit is None or current_value is None
+                    else _cents(net_credit + current_value)
+                ),
+                "max_profit": detected.max_profit,
+                "max_loss": detected.max_loss,
+                "undefined_risk": detected.undefined_risk,
+                "buying_power_requirement": group.requirement,
+                "buying_power_reduction": group.buying_power_reduction,
                 "expiration_date": nearest,
                 "dte": (nearest - today).days if nearest else None,
-                "delta": _sum_floats(leg["delta"] for leg in legs),
-                "gamma": _sum_floats(leg["gamma"] for leg in legs),
-                "theta": _sum_floats(leg["theta"] for leg in legs),
-                "vega": _sum_floats(leg["vega"] for leg in legs),
-                "rho": _sum_floats(leg["rho"] for leg in legs),
+                **{
+                    greek: _sum_floats(
+                        None if leg[greek] is None else leg[greek] * float(share)
+                        for leg, share in zip(legs, shares, strict=True)
+                    )
+                    for greek in ("delta", "gamma", "theta", "vega", "rho")
+                },
                 # The broker's figures for the underlying: any leg's (they share it).
                 "iv_rank": next(
                     (leg["iv_rank"] for leg in legs if leg["iv_rank"] is not None), None
@@ -302,6 +333,21 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         )
     )
     return groups
+
+
+def _position_row(row: dict, today: dt.date) -> dict:
+    """Return a book row with the positions endpoint's computed columns."""
+    known = row["premium_received"] is not None and row["current_value"] is not None
+    expiry = row["expiration_date"]
+    return {
+        **row,
+        "dte": (expiry - today).days if expiry is not None else None,
+        "unrealized_pnl": row["premium_received"] + row["current_value"] if known else None,
+    }
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _sum_money(values) -> Decimal | None:

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from brokers.connections import connection_account_exclude
 from metrics.exercise import exercise_style
-from metrics.pricing import LegInputs, price_legs
-from portfolios import detection
+from metrics.pricing import price_legs
+from portfolios.book import BOOK_COLUMNS, PRICING_COLUMNS, leg_inputs, leg_owners
 from portfolios.leg_identity import leg_identity
 from portfolios.models import InstrumentType, Portfolio, Position
 from portfolios.selectors import market_today
@@ -265,49 +265,25 @@ def positions_regroup(*, portfolio: Portfolio, underlying_symbol: str | None = N
     """Store detected strategy types and group ids on the portfolio's legs; return changes.
 
     Detection never groups legs of different underlyings, so after an edit only
-    that leg's underlying is regrouped. Without strategy detection installed
-    (or past detection.MAX_LEGS_TO_REGROUP legs) the legs keep the types they
-    were given, or the single-leg type inferred when they were added.
+    that leg's underlying is regrouped. Past book.MAX_LEGS_TO_REGROUP legs the
+    legs keep the types they were given, or the single-leg type inferred when
+    they were added.
     """
     legs = Position.objects.filter(portfolio=portfolio)
     if underlying_symbol is not None:
         legs = legs.filter(underlying_symbol=underlying_symbol)
-    legs = list(
-        legs.values(
-            "id",
-            "underlying_symbol",
-            "instrument_type",
-            "quantity",
-            "multiplier",
-            "option_type",
-            "strike_price",
-            "expiration_date",
-            "average_open_price",
-            "premium_received",
-            "opening_order_id",
-            "strategy_type",
-            "strategy_group_id",
-        )
-    )
-    found = detection.assignments(legs=legs, portfolio=portfolio, today=market_today())
+    legs = list(legs.values(*BOOK_COLUMNS))
+    found = leg_owners(rows=legs, portfolio=portfolio, today=market_today())
     if found is None:
         return 0
-    changed = []
-    for leg in legs:
-        assignment = found.get(leg["id"])
-        if assignment is None:
-            continue
-        if (leg["strategy_type"], leg["strategy_group_id"]) != (
-            assignment.strategy_type,
-            assignment.strategy_group_id,
-        ):
-            changed.append(
-                Position(
-                    pk=leg["id"],
-                    strategy_type=assignment.strategy_type,
-                    strategy_group_id=assignment.strategy_group_id,
-                )
-            )
+    changed = [
+        Position(
+            pk=leg["id"], strategy_type=found[leg["id"]][0], strategy_group_id=found[leg["id"]][1]
+        )
+        for leg in legs
+        if leg["id"] in found
+        and (leg["strategy_type"], leg["strategy_group_id"]) != found[leg["id"]]
+    ]
     if changed:
         Position.objects.bulk_update(changed, ["strategy_type", "strategy_group_id"])
     return len(changed)
@@ -374,25 +350,8 @@ def _price(position: Position) -> None:
         root=position.symbol.split(" ", 1)[0] if position.symbol else "",
         stated=position.exercise_style or None,
     )
-    inputs = LegInputs.from_rows(
-        [
-            {
-                "exercise_style": position.exercise_style,
-                "instrument_type": position.instrument_type,
-                "option_type": position.option_type or "",
-                "strike": position.strike_price,
-                "expiration": position.expiration_date,
-                "settlement": position.settlement_type,
-                "mark": position.mark,
-                "underlying_price": position.underlying_price,
-                "quantity": position.quantity,
-                "multiplier": position.multiplier,
-                "dividend_yield": position.dividend_yield,
-                "broker_iv": position.implied_volatility,
-                "beta": position.beta,
-            }
-        ]
-    )
+    row = {column: getattr(position, column) for column in PRICING_COLUMNS.values()}
+    inputs = leg_inputs([row])
     priced = price_legs(inputs, now=timezone.now(), rate=settings.RISK_FREE_RATE)
     ok = bool(priced.priced[0])
     position.greeks_source = str(priced.greeks_source[0])

@@ -15,8 +15,16 @@ Grouping runs in this order:
    per leg (3 short puts + 1 long put = put credit spread ×1 + short put ×2).
 
 Patterns are tried in this order, each as often as it matches: iron butterfly,
-iron condor, butterfly (1-2-1, one expiry, equal wings), jade lizard, vertical,
-covered call, short straddle, short strangle, calendar, diagonal. A pattern is
+iron condor, butterfly (1-2-1, one expiry, equal wings), broken-wing butterfly
+(1-2-1, unequal wings), big lizard (short straddle + a higher long call), jade
+lizard, reverse jade lizard (short call + a put credit spread below it),
+collar (stock + short call + long put), synthetic long / short (long call and
+short put at one strike, or the reverse), ratio spread (the only two legs of
+one type and expiry, 1:2 or 2:1, opposite signs), vertical, covered call,
+short straddle, short strangle, calendar, diagonal. After matching, parts
+opened in different orders (legged in) are joined by expiry, size and
+strikes into the iron condor, iron butterfly, jade or reverse jade lizard
+they form. A pattern is
 scaled by the largest common number of copies its legs hold (2/−4/2 is one
 butterfly ×2). When several leg choices fit, the one that uses up the most legs
 wholly wins, then the narrowest (strike span, then expiry span), then the
@@ -37,16 +45,17 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from math import gcd
 
+from portfolios.instruments import (
+    EQUITY,
+    FUTURE,
+    FUTURE_OPTION,
+    OPTION_INSTRUMENTS,
+    UNDERLYING_INSTRUMENTS,
+)
 from portfolios.strategy_types import StrategyType
 
 LegId = int | str
 
-EQUITY = "Equity"
-EQUITY_OPTION = "Equity Option"
-FUTURE = "Future"
-FUTURE_OPTION = "Future Option"
-OPTION_INSTRUMENTS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
-UNDERLYING_INSTRUMENTS = frozenset({EQUITY, FUTURE})
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -313,7 +322,73 @@ def _detect_bucket(units: list[_Unit]) -> list[_Found]:
             stype = _single_type(unit.leg)
             contracts = abs(unit.remaining)
             found.append(_Found(stype, (unit,), (unit.take(unit.remaining),), contracts))
+    return _merge_legged_in(found)
+
+
+def _merge_legged_in(found: list[_Found]) -> list[_Found]:
+    """Join spreads and singles opened in different orders into the structure they form.
+
+    Within an order or the pool a condor or lizard is matched before its
+    parts, so parts still apart here were opened in different orders (legged
+    in). Matched by expiry, size and strikes, the closest short strikes first:
+    put credit spread + call credit spread → iron condor (iron butterfly at
+    one short strike); short put + call credit spread above it → jade lizard;
+    short call + put credit spread below it → reverse jade lizard.
+    """
+    joins = (
+        (StrategyType.PUT_CREDIT_SPREAD, StrategyType.CALL_CREDIT_SPREAD, None),
+        (StrategyType.SHORT_PUT, StrategyType.CALL_CREDIT_SPREAD, StrategyType.JADE_LIZARD),
+        (
+            StrategyType.PUT_CREDIT_SPREAD,
+            StrategyType.SHORT_CALL,
+            StrategyType.REVERSE_JADE_LIZARD,
+        ),
+    )
+    for put_type, call_type, joined in joins:
+        found = _join(found, put_type, call_type, joined)
     return found
+
+
+def _join(
+    found: list[_Found],
+    put_type: StrategyType,
+    call_type: StrategyType,
+    joined: StrategyType | None,
+) -> list[_Found]:
+    puts = [f for f in found if f.strategy_type == put_type]
+    calls = [f for f in found if f.strategy_type == call_type]
+    if not puts or not calls:
+        return found
+
+    def short_strike(group: _Found) -> Decimal:
+        pairs = zip(group.units, group.legs, strict=True)
+        return next(unit.strike for unit, part in pairs if part.quantity < 0)
+
+    def expiry(group: _Found) -> date:
+        return _expiry_of(group.units[0].leg)
+
+    pairs = sorted(
+        (short_strike(c) - short_strike(p), index_p, index_c)
+        for index_p, p in enumerate(puts)
+        for index_c, c in enumerate(calls)
+        if expiry(p) == expiry(c)
+        and p.contracts == c.contracts
+        and short_strike(p) <= short_strike(c)
+        and (joined is None or short_strike(p) < short_strike(c))
+    )
+    merged: list[_Found] = []
+    used_puts: set[int] = set()
+    used_calls: set[int] = set()
+    for gap, index_p, index_c in pairs:
+        if index_p in used_puts or index_c in used_calls:
+            continue
+        used_puts.add(index_p)
+        used_calls.add(index_c)
+        p, c = puts[index_p], calls[index_c]
+        stype = joined or (StrategyType.IRON_BUTTERFLY if gap == 0 else StrategyType.IRON_CONDOR)
+        merged.append(_Found(stype, p.units + c.units, p.legs + c.legs, p.contracts))
+    gone = {id(puts[i]) for i in used_puts} | {id(calls[i]) for i in used_calls}
+    return [f for f in found if id(f) not in gone] + merged
 
 
 def _whole_order_ratio(members: list[_Unit]) -> _Found | None:
@@ -434,6 +509,81 @@ def _butterflies(units: list[_Unit]) -> Iterator[_Candidate]:
                     yield StrategyType.BUTTERFLY, parts
 
 
+def _broken_wing_butterflies(units: list[_Unit]) -> Iterator[_Candidate]:
+    for same in _by_expiry(units):
+        for kind in ("P", "C"):
+            legs = sorted((u for u in same if u.leg.option_type == kind), key=_strike)
+            for low, mid, high in itertools.combinations(legs, 3):
+                if (
+                    low.strike < mid.strike < high.strike
+                    and mid.strike - low.strike != high.strike - mid.strike
+                    and low.remaining > 0
+                    and high.remaining > 0
+                    and mid.remaining < 0
+                ):
+                    parts = ((low, ONE), (mid, -2 * ONE), (high, ONE))
+                    yield StrategyType.BROKEN_WING_BUTTERFLY, parts
+
+
+def _big_lizards(units: list[_Unit]) -> Iterator[_Candidate]:
+    for same in _by_expiry(units):
+        _, sp, sc, lc = _split(same)
+        for a, b, c in itertools.product(sp, sc, lc):
+            if a.strike == b.strike < c.strike:
+                yield StrategyType.BIG_LIZARD, ((a, -ONE), (b, -ONE), (c, ONE))
+
+
+def _reverse_jade_lizards(units: list[_Unit]) -> Iterator[_Candidate]:
+    for same in _by_expiry(units):
+        lp, sp, sc, _ = _split(same)
+        for a, b, c in itertools.product(lp, sp, sc):
+            if a.strike < b.strike < c.strike:
+                yield StrategyType.REVERSE_JADE_LIZARD, ((a, ONE), (b, -ONE), (c, -ONE))
+
+
+def _collars(units: list[_Unit]) -> Iterator[_Candidate]:
+    stocks = [u for u in units if u.is_underlying and u.remaining > 0]
+    for same in _by_expiry(units):
+        lp, _, sc, _ = _split(same)
+        for stock, put, call in itertools.product(stocks, lp, sc):
+            if put.strike <= call.strike:
+                per_call = Decimal(call.leg.multiplier) / Decimal(stock.leg.multiplier)
+                yield StrategyType.COLLAR, ((stock, per_call), (put, ONE), (call, -ONE))
+
+
+def _synthetics(units: list[_Unit]) -> Iterator[_Candidate]:
+    for same in _by_expiry(units):
+        lp, sp, sc, lc = _split(same)
+        for call, put in itertools.product(lc, sp):
+            if call.strike == put.strike:
+                yield StrategyType.SYNTHETIC_LONG, ((call, ONE), (put, -ONE))
+        for call, put in itertools.product(sc, lp):
+            if call.strike == put.strike:
+                yield StrategyType.SYNTHETIC_SHORT, ((call, -ONE), (put, ONE))
+
+
+def _pool_ratios(units: list[_Unit]) -> Iterator[_Candidate]:
+    """A 1:2 or 2:1 pair that is all that is left of one type and expiry."""
+    for same in _by_expiry(units):
+        for kind in ("P", "C"):
+            legs = [u for u in same if u.leg.option_type == kind]
+            if len(legs) != 2:
+                continue
+            a, b = legs
+            small, large = sorted((abs(a.remaining), abs(b.remaining)))
+            if (a.remaining > 0) == (b.remaining > 0) or large != 2 * small:
+                continue
+            if any(u.remaining != u.remaining.to_integral_value() for u in legs):
+                continue
+            yield (
+                StrategyType.RATIO_SPREAD,
+                (
+                    (a, a.remaining / small),
+                    (b, b.remaining / small),
+                ),
+            )
+
+
 def _jade_lizards(units: list[_Unit]) -> Iterator[_Candidate]:
     for same in _by_expiry(units):
         _, sp, sc, lc = _split(same)
@@ -502,7 +652,13 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _iron_butterflies,
     _iron_condors,
     _butterflies,
+    _broken_wing_butterflies,
+    _big_lizards,
     _jade_lizards,
+    _reverse_jade_lizards,
+    _collars,
+    _synthetics,
+    _pool_ratios,
     _verticals,
     _covered_calls,
     _straddles_and_strangles(same_strike=True),
@@ -666,6 +822,15 @@ def _width(stype: StrategyType, options: list[tuple[LegView, Decimal]]) -> Decim
         return all_strikes[-1] - all_strikes[0]
     if stype == StrategyType.BUTTERFLY:
         return all_strikes[1] - all_strikes[0]
+    if stype == StrategyType.BROKEN_WING_BUTTERFLY:
+        low, mid, high = sorted(set(all_strikes))
+        return max(mid - low, high - mid)
+    if stype == StrategyType.BIG_LIZARD:
+        calls = strikes("C")
+        return calls[-1] - calls[0]
+    if stype == StrategyType.REVERSE_JADE_LIZARD:
+        puts = strikes("P")
+        return puts[-1] - puts[0]
     if stype in (StrategyType.IRON_CONDOR, StrategyType.IRON_BUTTERFLY):
         puts, calls = strikes("P"), strikes("C")
         return max(puts[-1] - puts[0], calls[-1] - calls[0])

@@ -19,41 +19,10 @@ from operator import itemgetter
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from portfolios.book import LEG_COLUMNS
 from portfolios.models import Position, Transaction
 
-LEG_FIELDS = [
-    "underlying_symbol",
-    "instrument_type",
-    "option_type",
-    "strategy_type",
-    "strategy_group_id",
-    "quantity",
-    "multiplier",
-    "open_date",
-    "expiration_date",
-    "settlement_type",
-    "strike_price",
-    "average_open_price",
-    "premium_received",
-    "current_value",
-    "mark",
-    "underlying_price",
-    "implied_volatility",
-    "iv_status",
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "greeks_source",
-    "beta",
-    "dividend_yield",
-    "opening_order_id",
-    "rho",
-    "exercise_style",
-    "iv_rank",
-    "iv_percentile",
-    "updated_at",
-]
+LEG_FIELDS = [*LEG_COLUMNS, "updated_at"]
 BALANCE_FIELDS = [
     "net_liquidating_value",
     "cash_balance",

@@ -4,13 +4,13 @@ The book comes from the database in a fixed number of queries whatever the
 number of legs (the scope's portfolios, their legs, this New York month's
 transactions), then is digested in memory:
 
-- groups: strategy detection (``portfolios.strategies``) over each
-  portfolio's legs, so a leg split between two groups is judged in both; a
-  group keeps the ``strategy_group_id`` its legs carry when that is
-  unambiguous, so subjects match the positions API, else detection's own id;
+- groups: each portfolio's book from ``portfolios.book`` (the adapter every
+  surface reads), so a leg split between two groups is judged in both and
+  the group ids are the strategies endpoint's;
 - each group's max loss and undefined risk from detection; its buying-power
-  effect from ``metrics.buying_power`` (Reg-T, at the stored marks; None when
-  those rules do not cover the shape or a price is missing);
+  effect is the book's reduction by Tastytrade's rules (requirement −
+  premium received at open; None when the rules do not cover the shape or a
+  price is missing), the figure the metrics endpoint sums;
 - short legs' per-contract delta = stored position delta / (quantity ×
   multiplier): the option's own Δ (puts < 0, calls > 0);
 - |BWD| in $ from ``metrics.exposure`` over the stored position deltas, betas
@@ -33,23 +33,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
-from metrics.buying_power import BuyingPowerLeg, UnsupportedGroupError, group_buying_power
 from metrics.exposure import portfolio_exposure
-from metrics.pricing import LegInputs, LegPricing
+from metrics.selectors import stored_pricing
+from portfolios.book import Book, BookGroup, book_rows, digest
 from portfolios.income import MonthPace, TransactionView, income_month_to_date, month_pace
-from portfolios.models import Portfolio, Position, Transaction
-from portfolios.strategies import (
-    FLAG_PREMIUM_UNKNOWN,
-    LegView,
-    StrategyGroup,
-    detect_strategies,
-    leg_assignments,
-)
+from portfolios.instruments import OPTION_INSTRUMENTS
+from portfolios.models import Portfolio, Transaction
+from portfolios.strategies import FLAG_PREMIUM_UNKNOWN
 from portfolios.strategy_types import StrategyType
 from tradeplans.compliance import (
     BookFacts,
@@ -65,39 +59,6 @@ from tradeplans.compliance import (
 from tradeplans.models import TradePlan
 
 CENT = Decimal("0.01")
-CASH_ACCOUNT_TYPES = frozenset({Portfolio.AccountType.CASH, Portfolio.AccountType.IRA})
-OPTION_INSTRUMENTS = frozenset({"Equity Option", "Future Option"})
-LINEAR_INSTRUMENTS = frozenset({"Equity", "Future", "Cryptocurrency"})
-
-LEG_COLUMNS = (
-    "id",
-    "portfolio_id",
-    "symbol",
-    "underlying_symbol",
-    "instrument_type",
-    "option_type",
-    "strike_price",
-    "expiration_date",
-    "settlement_type",
-    "quantity",
-    "multiplier",
-    "average_open_price",
-    "premium_received",
-    "current_value",
-    "mark",
-    "underlying_price",
-    "implied_volatility",
-    "dividend_yield",
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "greeks_source",
-    "iv_status",
-    "beta",
-    "opening_order_id",
-    "strategy_group_id",
-)
 TRANSACTION_COLUMNS = (
     "portfolio_id",
     "transaction_type",
@@ -222,32 +183,25 @@ def portfolio_books(
     portfolios = Portfolio.objects.filter(user_id=user_id).order_by("pk")
     if portfolio_ids is not None:
         portfolios = portfolios.filter(pk__in=list(portfolio_ids))
-    portfolios = list(
-        portfolios.only(
-            "id", "account_type", "net_liquidation_value", "spy_price", "synced_at", "user_id"
-        )
-    )
+    portfolios = list(portfolios)
     if not portfolios:
         return {}
     ids = [portfolio.pk for portfolio in portfolios]
-    legs_by_portfolio: dict[int, list[dict]] = defaultdict(list)
-    for row in Position.objects.filter(portfolio_id__in=ids).order_by("id").values(*LEG_COLUMNS):
-        legs_by_portfolio[row["portfolio_id"]].append(row)
+    rows = book_rows(portfolio_ids=ids)
     income = _income_by_portfolio(portfolio_ids=ids, now=now)
 
     today = now.astimezone(ZoneInfo(settings.MARKET_TIME_ZONE)).date()
-    groups = _groups_by_portfolio(portfolios=portfolios, legs=legs_by_portfolio, today=today)
     books = {}
     for portfolio in portfolios:
-        legs = legs_by_portfolio[portfolio.pk]
-        bwd, unpriced, beta_missing = _beta_weighted_delta_dollars(legs, portfolio.spy_price)
+        book = digest(portfolio=portfolio, rows=rows.get(portfolio.pk, []), today=today)
+        bwd, unpriced, beta_missing = _beta_weighted_delta_dollars(book)
         books[portfolio.pk] = PortfolioBook(
             portfolio_id=portfolio.pk,
             synced_at=portfolio.synced_at,
             net_liquidation_value=portfolio.net_liquidation_value,
-            groups=groups[portfolio.pk],
+            groups=_summaries(book),
             income_mtd=income[portfolio.pk],
-            legs=len(legs),
+            legs=len(book.rows),
             legs_unpriced=unpriced,
             legs_beta_missing=beta_missing,
             beta_weighted_delta_dollars=bwd,
@@ -371,91 +325,35 @@ def _income_by_portfolio(*, portfolio_ids: Sequence[int], now: dt.datetime) -> d
     )
 
 
-def _groups_by_portfolio(
-    *, portfolios: Sequence[Portfolio], legs: Mapping[int, list[dict]], today: dt.date
-) -> dict[int, tuple[GroupSummary, ...]]:
-    """Detect every portfolio's strategies in one call and summarise each group."""
-    is_cash = {p.pk: p.account_type in CASH_ACCOUNT_TYPES for p in portfolios}
-    rows = {row["id"]: row for book in legs.values() for row in book}
-    views = [
-        LegView(
-            id=row["id"],
-            account=str(row["portfolio_id"]),
-            underlying=row["underlying_symbol"],
-            instrument_type=row["instrument_type"],
-            quantity=row["quantity"],
-            multiplier=row["multiplier"],
-            option_type=row["option_type"],
-            strike=row["strike_price"],
-            expiration=row["expiration_date"],
-            average_open_price=row["average_open_price"],
-            premium_received=row["premium_received"],
-            # A blank order id is "no order", not one order shared by every leg.
-            opening_order_id=row["opening_order_id"] or None,
-            account_is_cash=is_cash[row["portfolio_id"]],
-        )
-        for row in rows.values()
-    ]
-    groups = detect_strategies(views, today=today)
-    subjects = _subjects(groups, rows)
-    summaries: dict[int, list[GroupSummary]] = {p.pk: [] for p in portfolios}
-    for group in groups:
-        portfolio_id = int(group.account)
-        account_type = "cash" if is_cash[portfolio_id] else "margin"
-        summaries[portfolio_id].append(
-            _summarise(group, subjects[group.group_id], rows, account_type)
-        )
-    return {key: tuple(value) for key, value in summaries.items()}
+def _summaries(book: Book) -> tuple[GroupSummary, ...]:
+    """Summarise each of the book's groups as compliance judges it."""
+    rows = {row["id"]: row for row in book.rows}
+    return tuple(_summarise(group, rows, book.portfolio.pk) for group in book.groups)
 
 
-def _subjects(groups: Sequence[StrategyGroup], rows: Mapping[int, dict]) -> dict[str, str]:
-    """Name each group by the strategy_group_id its own legs carry, when that is unambiguous.
-
-    Each leg's own group is chosen as the sync chose it (``leg_assignments``);
-    a group whose owned legs carry exactly one stored id, claimed by no other
-    group, is named by it; any other group keeps detection's id.
-    """
-    stored_by_group: dict[str, set[str]] = defaultdict(set)
-    for leg_id, group in leg_assignments(groups=groups).items():
-        stored = rows[leg_id]["strategy_group_id"]
-        if stored:
-            stored_by_group[group.group_id].add(stored)
-    claims: dict[str, int] = defaultdict(int)
-    for stored in stored_by_group.values():
-        for name in stored:
-            claims[name] += 1
-    names = {}
-    for group in groups:
-        stored = sorted(stored_by_group.get(group.group_id, ()))
-        unique = len(stored) == 1 and claims[stored[0]] == 1
-        names[group.group_id] = stored[0] if unique else group.group_id
-    return names
-
-
-def _summarise(
-    group: StrategyGroup, subject: str, rows: Mapping[int, dict], account_type: str
-) -> GroupSummary:
+def _summarise(group: BookGroup, rows: Mapping[int, dict], portfolio_id: int) -> GroupSummary:
+    detected = group.detected
     short_deltas = [
-        _per_contract_delta(rows[part.leg_id])
-        for part in group.legs
-        if part.quantity < 0 and rows[part.leg_id]["instrument_type"] in OPTION_INSTRUMENTS
+        _per_contract_delta(rows[part.position_id])
+        for part in group.parts
+        if part.quantity < 0 and rows[part.position_id]["instrument_type"] in OPTION_INSTRUMENTS
     ]
-    buying_power = _buying_power(group, rows, account_type)
+    buying_power = group.buying_power_reduction
     facts = group_facts(
-        group=dataclasses.replace(group, group_id=subject),
+        group=dataclasses.replace(detected, group_id=group.group_id),
         buying_power_effect=buying_power if buying_power is not None else Decimal(0),
         short_leg_deltas=short_deltas,
     )
-    if FLAG_PREMIUM_UNKNOWN in group.flags:
+    if FLAG_PREMIUM_UNKNOWN in detected.flags:
         # A leg without a premium would count as $0 and understate the credit.
         facts = dataclasses.replace(facts, credit_per_contract=None)
     return GroupSummary(
         facts=facts,
-        portfolio_id=int(group.account),
-        position_ids=tuple(int(part.leg_id) for part in group.legs),
-        contracts=group.contracts,
-        net_credit=group.net_credit,
-        max_profit=group.max_profit,
+        portfolio_id=portfolio_id,
+        position_ids=tuple(part.position_id for part in group.parts),
+        contracts=detected.contracts,
+        net_credit=detected.net_credit,
+        max_profit=detected.max_profit,
         buying_power_effect=buying_power,
     )
 
@@ -468,77 +366,28 @@ def _per_contract_delta(row: Mapping) -> Decimal | None:
     return Decimal(str(row["delta"])) / (Decimal(row["quantity"]) * row["multiplier"])
 
 
-def _buying_power(group: StrategyGroup, rows: Mapping[int, dict], account_type: str):
-    """Return the group's Reg-T buying-power reduction in $, or None when not computable."""
-    legs = []
-    for part in group.legs:
-        row = rows[part.leg_id]
-        is_option = row["instrument_type"] in OPTION_INSTRUMENTS
-        mark, underlying = row["mark"], row["underlying_price"]
-        if not is_option:
-            # A stock's price is its mark, else the quoted underlying (as pricing reads it).
-            mark = mark if mark is not None else underlying
-            underlying = underlying if underlying is not None else mark
-        if mark is None or underlying is None:
-            return None
-        legs.append(
-            BuyingPowerLeg(
-                instrument_type=row["instrument_type"],
-                quantity=part.quantity,
-                multiplier=Decimal(row["multiplier"]),
-                price=mark,
-                underlying_price=underlying,
-                option_type=row["option_type"] or "",
-                strike=row["strike_price"],
-                expiration=row["expiration_date"],
-            )
-        )
-    try:
-        return group_buying_power(
-            legs, account_type=account_type, strategy_type=group.strategy_type.value
-        )
-    except UnsupportedGroupError:
-        return None
-
-
-def _beta_weighted_delta_dollars(
-    legs: Sequence[Mapping], spy_price: Decimal | None
-) -> tuple[Decimal | None, int, int]:
-    """Return (BWD in $, legs without a delta, legs with a delta but no usable beta).
+def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:
+    """Return (BWD in $, legs unpriced, legs with a delta but no usable beta).
 
     BWD $ = Σ delta × beta × underlying price: the SPY price cancels out of the
     dollar figure, so a book without a stored SPY price (a manual portfolio)
-    is weighted against 1 and still gets its dollars.
+    is weighted against 1 and still gets its dollars. The same stored greeks
+    and the same "priced" rule as the metrics endpoint.
     """
-    if not legs:
+    rows = book.rows
+    if not rows:
         return Decimal("0.00"), 0, 0
-    inputs = LegInputs.from_rows(
-        {
-            "instrument_type": row["instrument_type"],
-            "option_type": row["option_type"],
-            "strike": row["strike_price"],
-            "expiration": row["expiration_date"],
-            "settlement": row["settlement_type"],
-            "mark": row["mark"],
-            "underlying_price": row["underlying_price"],
-            "quantity": row["quantity"],
-            "multiplier": row["multiplier"],
-            "dividend_yield": row["dividend_yield"],
-            "broker_iv": row["implied_volatility"],
-            "beta": row["beta"],
-        }
-        for row in legs
-    )
-    benchmark = float(spy_price) if spy_price else 1.0
+    inputs = book.leg_inputs()
+    spy_price = book.portfolio.spy_price
     exposure = portfolio_exposure(
         inputs,
-        _stored_pricing(legs, inputs),
-        underlying=[row["underlying_symbol"] for row in legs],
-        group_ids=[row["strategy_group_id"] for row in legs],
-        spy_price=benchmark,
+        stored_pricing(rows, inputs),
+        underlying=[row["underlying_symbol"] for row in rows],
+        group_ids=book.leg_group_ids(),
+        spy_price=float(spy_price) if spy_price else 1.0,
         net_liquidation_value=None,
-        premium_received=[row["premium_received"] for row in legs],
-        current_value=[row["current_value"] for row in legs],
+        premium_received=[row["premium_received"] for row in rows],
+        current_value=[row["current_value"] for row in rows],
     )
     weighted = exposure.legs - exposure.legs_unpriced - exposure.legs_beta_missing
     dollars = exposure.beta_weighted_delta_dollars
@@ -548,42 +397,4 @@ def _beta_weighted_delta_dollars(
         Decimal(repr(dollars)).quantize(CENT, ROUND_HALF_UP),
         exposure.legs_unpriced,
         exposure.legs_beta_missing,
-    )
-
-
-def _stored_pricing(legs: Sequence[Mapping], inputs: LegInputs) -> LegPricing:
-    """Wrap the stored per-position greeks as a LegPricing for metrics.exposure.
-
-    A leg counts as priced when it has a stored delta: BWD reads only the
-    position delta and, for stock and futures, the leg's own price.
-    """
-    size = len(legs)
-
-    def column(name: str) -> np.ndarray:
-        return np.array(
-            [np.nan if row[name] is None else float(row[name]) for row in legs], dtype=np.float64
-        )
-
-    position_delta = column("delta")
-    units = inputs.quantity * inputs.multiplier
-    is_linear = np.isin(inputs.instrument_type, list(LINEAR_INSTRUMENTS))
-    price = np.where(is_linear & np.isnan(inputs.mark), inputs.underlying_price, inputs.mark)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_unit = position_delta / units
-    return LegPricing(
-        years=np.full(size, np.nan),
-        iv=inputs.broker_iv,
-        iv_status=np.array([row["iv_status"] or "" for row in legs], dtype=np.str_),
-        greeks_source=np.array([row["greeks_source"] for row in legs], dtype=np.str_),
-        price=price,
-        delta=per_unit,
-        gamma=np.full(size, np.nan),
-        theta=np.full(size, np.nan),
-        vega=np.full(size, np.nan),
-        position_delta=position_delta,
-        position_gamma=column("gamma"),
-        position_theta=column("theta"),
-        position_vega=column("vega"),
-        position_value=column("current_value"),
-        priced=np.isfinite(position_delta),
     )

@@ -79,9 +79,15 @@ class StrategyBreakdownOutput(BreakdownFields):
     buying_power_used = serializers.DecimalField(
         **MONEY,
         allow_null=True,
-        help_text="Reg-T buying-power reduction of this group in $ (decimal string, ≥ 0); "
-        "null for shapes the rules do not cover, legs without a price, and portfolio-margin "
-        "accounts.",
+        help_text="Buying-power reduction of this group by Tastytrade's rules in $ (decimal "
+        "string): requirement − premium received at open; null for shapes the rules do not "
+        "cover, legs without a price, and portfolio-margin accounts.",
+    )
+    buying_power_requirement = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Margin requirement of this group at the current marks in $ (decimal "
+        "string, ≥ 0); null where buying_power_used is.",
     )
 
 
@@ -150,14 +156,28 @@ class PortfolioMetricsOutput(serializers.Serializer):
     buying_power_used = serializers.DecimalField(
         **MONEY,
         allow_null=True,
-        help_text="Buying power in use in $ (decimal string, ≥ 0): the broker's maintenance "
-        "requirement for a synced account, else Σ of each strategy group's Reg-T "
-        "requirement; null for a portfolio-margin account the broker gave no figure for.",
+        help_text="Buying power in use in $ (decimal string): the broker's maintenance "
+        "requirement for a synced account, else buying_power_reduction; null for a "
+        "portfolio-margin account the broker gave no figure for.",
     )
     buying_power_source = serializers.ChoiceField(
-        choices=["broker", "reg_t"],
+        choices=["broker", "reg_t", "estimate"],
         allow_null=True,
-        help_text="Where buying_power_used comes from.",
+        help_text='Where buying_power_used comes from; "estimate" when futures groups '
+        "(SPAN margined) were estimated by the Reg-T rules.",
+    )
+    buying_power_requirement = serializers.DecimalField(
+        **MONEY,
+        help_text="Σ of the groups' margin requirements by Tastytrade's rules at the current "
+        "marks, in $ (decimal string, ≥ 0).",
+    )
+    buying_power_reduction = serializers.DecimalField(
+        **MONEY,
+        help_text="Σ of the groups' buying-power reductions in $ (decimal string): each "
+        "group's requirement − premium received at open, constant for a defined-risk trade.",
+    )
+    buying_power_estimated_groups = serializers.IntegerField(
+        help_text="Futures groups whose figures are estimates (no broker figure per group)."
     )
     buying_power_unsupported_groups = serializers.IntegerField(
         help_text="Strategy groups whose Reg-T requirement could not be computed (shape not "
@@ -345,6 +365,30 @@ class WhatIfScenarioOutput(serializers.Serializer):
     vega = serializers.FloatField(help_text=HELP["vega"])
 
 
+class GroupLegOutput(serializers.Serializer):
+    position_id = serializers.IntegerField()
+    quantity = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        help_text="Contracts or shares of the leg in this group, signed (short < 0).",
+    )
+
+
+class BookGroupOutput(serializers.Serializer):
+    group_id = serializers.CharField(help_text="The same id the strategies endpoint shows.")
+    strategy_type = serializers.CharField(help_text="Detected strategy, e.g. short_put.")
+    underlying_symbol = serializers.CharField()
+    legs = GroupLegOutput(many=True, help_text="The part of each leg the group holds.")
+    buying_power_requirement = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="Margin requirement at the current marks, $."
+    )
+    buying_power_reduction = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Requirement − premium received at open, $ (the metrics' figure).",
+    )
+
+
 class WhatIfOutput(serializers.Serializer):
     portfolio_id = serializers.IntegerField()
     as_of = serializers.DateTimeField(
@@ -364,6 +408,15 @@ class WhatIfOutput(serializers.Serializer):
         help_text="Legs that could not be priced (no mark/IV or underlying price): left out "
         "of every scenario."
     )
+    buying_power_used = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Buying power in use today in $, the metrics endpoint's figure.",
+    )
+    buying_power_source = serializers.ChoiceField(
+        choices=["broker", "reg_t", "estimate"], allow_null=True
+    )
+    groups = BookGroupOutput(many=True, help_text="The book's strategy groups today.")
     scenarios = WhatIfScenarioOutput(
         many=True,
         help_text="One cell per (move, shift), moves outer, both in the order given.",

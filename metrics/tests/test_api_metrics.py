@@ -72,7 +72,8 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
     # when
     response = alice_api.get(metrics_url(portfolio.pk))
     # then: +30 deltas × beta 1.2 × $50 / $500 = +3.6 SPY deltas = $1,800 of SPY.
-    # Reg-T naked put: max(20 % × 50 − 5 OTM + 1.00, 10 % × 45 + 1.00, 2.50) × 100 = $600.
+    # Naked put requirement: max(20 % × 50 − 5 OTM + 1.00, 10 % × 45 + 1.00, 2.50) × 100
+    # = $600; BPR 600 − 150 received at open = $450.
     assert response.status_code == HTTPStatus.OK
     strategy_totals = {
         "delta": 30.0,
@@ -102,9 +103,12 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "beta_weighted_delta": 3.6,
         "beta_weighted_delta_dollars": 1800.0,
         "theta_over_net_liq": 2.0 / 100000,
-        "buying_power_used": "600.00",
+        "buying_power_used": "450.00",
         "buying_power_source": "reg_t",
+        "buying_power_requirement": "600.00",
+        "buying_power_reduction": "450.00",
         "buying_power_unsupported_groups": 0,
+        "buying_power_estimated_groups": 0,
         "unrealized_pnl": "50.00",
         "legs": 1,
         "legs_unpriced": 0,
@@ -121,7 +125,8 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
                 "strategy_type": "short_put",
                 "underlying": "XYZ",
                 **strategy_totals,
-                "buying_power_used": "600.00",
+                "buying_power_used": "450.00",
+                "buying_power_requirement": "600.00",
             }
         ],
         "net_liq_reconciliation": {
@@ -146,7 +151,7 @@ def test_broker_figures_win_and_a_net_liq_gap_over_half_a_percent_is_flagged(ali
     body = alice_api.get(metrics_url(portfolio.pk)).json()
     # then
     assert (body["buying_power_used"], body["buying_power_source"]) == ("2000.00", "broker")
-    assert body["by_strategy"][0]["buying_power_used"] == "600.00"
+    assert body["by_strategy"][0]["buying_power_used"] == "450.00"
     reconciliation = body["net_liq_reconciliation"]
     assert reconciliation == {
         "ours": "100000.00",
@@ -158,7 +163,7 @@ def test_broker_figures_win_and_a_net_liq_gap_over_half_a_percent_is_flagged(ali
 
 
 def test_unpriced_and_unsupported_legs_are_counted_not_zeroed(alice, alice_api):
-    # given: a priced short put, an unpriced one, and a ratio of two shorts to one long
+    # given: a priced short put, an unpriced one, and two short puts under one long
     with rls.as_service():
         portfolio = make_hand_book(alice)
         make_short_put(
@@ -190,9 +195,11 @@ def test_unpriced_and_unsupported_legs_are_counted_not_zeroed(alice, alice_api):
     assert body["legs"] == 4
     assert body["legs_unpriced"] == 1
     assert body["total_delta"] == 30.0 + 10.0 + 10.0
-    assert body["buying_power_unsupported_groups"] == 2  # no mark; a ratio
-    assert body["buying_power_used"] == "600.00"
-    assert [row["buying_power_used"] for row in body["by_strategy"]] == ["600.00", None, None]
+    # RAT splits into a 95/90 put debit spread (requirement 0, debit 0 at equal
+    # open prices) and one naked 90P: (20 − 10 + 3.10) × 100 = 1,310 − 435 = 875.
+    assert body["buying_power_unsupported_groups"] == 1  # the put without a mark
+    assert body["buying_power_used"] == str(Decimal("450.00") + Decimal("875.00"))
+    assert body["buying_power_requirement"] == "1910.00"
     assert [row["legs_unpriced"] for row in body["by_underlying"]] == [1, 0, 0]
 
 

@@ -93,7 +93,9 @@ def test_stock_only_grid_is_exact(alice, alice_api):
             "vega": 0.0,
         }
 
-    assert response.json() == {
+    body = response.json()
+    (group,) = body["groups"]
+    assert body == {
         "portfolio_id": portfolio.pk,
         "as_of": "2026-11-24T20:00:00Z",
         "days_forward": 3,
@@ -102,6 +104,19 @@ def test_stock_only_grid_is_exact(alice, alice_api):
         "model_value": "5000.00",
         "legs": 1,
         "legs_unpriced": 0,
+        # the book today, as the metrics endpoint reads it: 50 % of $5,000 of stock
+        "buying_power_used": "2500.00",
+        "buying_power_source": "reg_t",
+        "groups": [
+            {
+                "group_id": group["group_id"],
+                "strategy_type": "stock",
+                "underlying_symbol": "XYZ",
+                "legs": [{"position_id": portfolio.positions.get().pk, "quantity": "100.000000"}],
+                "buying_power_requirement": "2500.00",
+                "buying_power_reduction": "2500.00",
+            }
+        ],
         "scenarios": [
             stock_cell(-10.0, "4500.00", "-500.00"),
             stock_cell(0.0, "5000.00", "0.00"),

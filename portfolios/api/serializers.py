@@ -424,10 +424,22 @@ class PositionListQuery(serializers.Serializer):
 # Strategies ------------------------------------------------------------------
 
 
+class GroupLegQuantityOutput(DictOutputSerializer):
+    position_id = serializers.IntegerField(read_only=True)
+    quantity = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        read_only=True,
+        help_text="Contracts or shares of the leg in this group, signed (short < 0).",
+    )
+
+
 @extend_schema_serializer(component_name="StrategyGroup")
 class StrategyGroupOutput(DictOutputSerializer):
     group_id = serializers.CharField(
-        read_only=True, help_text="strategy_group_id of its legs, or leg-<id> for a lone leg."
+        read_only=True,
+        help_text="strategy_group_id its legs carry (the group holding most of each leg), "
+        "else detection's id.",
     )
     strategy_type = serializers.ChoiceField(choices=STRATEGY_CHOICES, read_only=True)
     underlying_symbol = serializers.CharField(read_only=True)
@@ -484,5 +496,25 @@ class StrategyGroupOutput(DictOutputSerializer):
     )
     vega = serializers.FloatField(
         read_only=True, allow_null=True, help_text="Σ vega in $ per +1 vol point."
+    )
+    leg_quantities = GroupLegQuantityOutput(
+        many=True,
+        read_only=True,
+        help_text="The signed quantity of each leg this group holds: a leg may be split "
+        "across groups (3 short puts: 2 in a strangle, 1 short put).",
+    )
+    buying_power_requirement = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        help_text="Margin requirement by Tastytrade's rules at the current marks, in $; null "
+        "where the rules do not cover the group or the account is portfolio margin.",
+    )
+    buying_power_reduction = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        help_text="Buying-power reduction in $: requirement − premium received at open "
+        "(constant for a defined-risk group); null where the requirement is.",
     )
     legs = PositionOutput(many=True, read_only=True)

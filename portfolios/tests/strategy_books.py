@@ -493,17 +493,19 @@ BOOKS: tuple[Book, ...] = (
             D(10),
         ),
     ),
-    # The same four legs opened as two unrelated orders stay two verticals.
+    # The same four legs opened as two orders (legged in) are still the condor:
+    # 200 + 100 = 300; 10 × 100 − 300 = 700.
     book(
         "iron_condor_legged_in_over_two_orders",
         [
-            (opt(1, "P", 520, 1, "1.50", order="P1"), ST.PUT_CREDIT_SPREAD),
-            (opt(2, "P", 530, -1, "3.50", order="P1"), ST.PUT_CREDIT_SPREAD),
-            (opt(3, "C", 600, -1, "2.00", order="C1"), ST.CALL_CREDIT_SPREAD),
-            (opt(4, "C", 610, 1, "1.00", order="C1"), ST.CALL_CREDIT_SPREAD),
+            (opt(1, "P", 520, 1, "1.50", order="P1"), ST.IRON_CONDOR),
+            (opt(2, "P", 530, -1, "3.50", order="P1"), ST.IRON_CONDOR),
+            (opt(3, "C", 600, -1, "2.00", order="C1"), ST.IRON_CONDOR),
+            (opt(4, "C", 610, 1, "1.00", order="C1"), ST.IRON_CONDOR),
         ],
-        Expected(ST.PUT_CREDIT_SPREAD, {1: 1, 2: -1}, 1, D(200), D(200), D(800), False, D(10)),
-        Expected(ST.CALL_CREDIT_SPREAD, {3: -1, 4: 1}, 1, D(100), D(100), D(900), False, D(10)),
+        Expected(
+            ST.IRON_CONDOR, {1: 1, 2: -1, 3: -1, 4: 1}, 1, D(300), D(300), D(700), False, D(10)
+        ),
     ),
     # A roll in one order (closed the old strangle for −50, opened this one):
     # 300 + 150 − 50 = 400.
@@ -558,17 +560,78 @@ BOOKS: tuple[Book, ...] = (
         ),
         Expected(ST.LONG_PUT, {1: 1}, 1, D(-100), D(52900), D(100), False),
     ),
-    # Unequal wings are no butterfly: narrowest first, 545/540 debit spread
-    # (−500 + 300; 500 − 200 = 300), then 540/530 credit (300 − 100; 800).
+    # Unequal wings: a broken-wing butterfly. Credit −100 + 600 − 500 = 0; at
+    # 540: +500; below 530: 15 − 20 = −5 × 100 = −500. Wider wing 10.
     book(
-        "broken_wing_splits_into_verticals",
+        "broken_wing_butterfly",
         [
-            (opt(1, "P", 530, 1, "1.00"), ST.PUT_CREDIT_SPREAD),
-            (opt(2, "P", 540, -2, "3.00"), ST.PUT_CREDIT_SPREAD),
-            (opt(3, "P", 545, 1, "5.00"), ST.PUT_DEBIT_SPREAD),
+            (opt(1, "P", 530, 1, "1.00"), ST.BROKEN_WING_BUTTERFLY),
+            (opt(2, "P", 540, -2, "3.00"), ST.BROKEN_WING_BUTTERFLY),
+            (opt(3, "P", 545, 1, "5.00"), ST.BROKEN_WING_BUTTERFLY),
         ],
-        Expected(ST.PUT_DEBIT_SPREAD, {2: -1, 3: 1}, 1, D(-200), D(300), D(200), False, D(5)),
-        Expected(ST.PUT_CREDIT_SPREAD, {1: 1, 2: -1}, 1, D(200), D(200), D(800), False, D(10)),
+        Expected(
+            ST.BROKEN_WING_BUTTERFLY, {1: 1, 2: -2, 3: 1}, 1, D(0), D(500), D(500), False, D(10)
+        ),
+    ),
+    # Short 100 straddle + long 105 call: credit 350 + 450 − 100 = 700 (max
+    # profit at 100); above 105: 700 − 500 = 200; to zero: 700 − 10000.
+    book(
+        "big_lizard",
+        [
+            (opt(1, "P", 100, -1, "3.50", underlying="XYZ"), ST.BIG_LIZARD),
+            (opt(2, "C", 100, -1, "4.50", underlying="XYZ"), ST.BIG_LIZARD),
+            (opt(3, "C", 105, 1, "1.00", underlying="XYZ"), ST.BIG_LIZARD),
+        ],
+        Expected(ST.BIG_LIZARD, {1: -1, 2: -1, 3: 1}, 1, D(700), D(700), D(9300), True, D(5)),
+    ),
+    # Short 110 call + 95/90 put credit spread: credit −100 + 200 + 250 = 350;
+    # below 90: 350 − 500; the naked call's loss is unbounded.
+    book(
+        "reverse_jade_lizard",
+        [
+            (opt(1, "P", 90, 1, "1.00", underlying="XYZ"), ST.REVERSE_JADE_LIZARD),
+            (opt(2, "P", 95, -1, "2.00", underlying="XYZ"), ST.REVERSE_JADE_LIZARD),
+            (opt(3, "C", 110, -1, "2.50", underlying="XYZ"), ST.REVERSE_JADE_LIZARD),
+        ],
+        Expected(ST.REVERSE_JADE_LIZARD, {1: 1, 2: -1, 3: -1}, 1, D(350), D(350), None, True, D(5)),
+    ),
+    # 100 KO at 60, short 65 call 1.00, long 55 put 0.80: −6000 + 100 − 80 =
+    # −5980; called away at 65: +520; put at 55: −480.
+    book(
+        "collar",
+        [
+            (shares(1, 100, "60"), ST.COLLAR),
+            (opt(2, "C", 65, -1, "1.00", underlying="KO"), ST.COLLAR),
+            (opt(3, "P", 55, 1, "0.80", underlying="KO"), ST.COLLAR),
+        ],
+        Expected(ST.COLLAR, {1: 100, 2: -1, 3: 1}, 1, D(-5980), D(520), D(480), False),
+    ),
+    # Long 100 call 5.00, short 100 put 4.00: −100; like 100 shares bought at 101.
+    book(
+        "synthetic_long",
+        [
+            (opt(1, "C", 100, 1, "5.00", underlying="XYZ"), ST.SYNTHETIC_LONG),
+            (opt(2, "P", 100, -1, "4.00", underlying="XYZ"), ST.SYNTHETIC_LONG),
+        ],
+        Expected(ST.SYNTHETIC_LONG, {1: 1, 2: -1}, 1, D(-100), None, D(10100), True),
+    ),
+    # Short 100 call 5.00, long 100 put 4.00: +100; like 100 shares sold at 101.
+    book(
+        "synthetic_short",
+        [
+            (opt(1, "C", 100, -1, "5.00", underlying="XYZ"), ST.SYNTHETIC_SHORT),
+            (opt(2, "P", 100, 1, "4.00", underlying="XYZ"), ST.SYNTHETIC_SHORT),
+        ],
+        Expected(ST.SYNTHETIC_SHORT, {1: -1, 2: 1}, 1, D(100), D(10100), None, True),
+    ),
+    # A 1:2 put ratio without an opening order (a manual book): as in one order.
+    book(
+        "put_ratio_spread_without_order",
+        [
+            (opt(1, "P", 540, -2, "3.00"), ST.RATIO_SPREAD),
+            (opt(2, "P", 550, 1, "6.00"), ST.RATIO_SPREAD),
+        ],
+        Expected(ST.RATIO_SPREAD, {1: -2, 2: 1}, 1, D(0), D(1000), D(53000), True, D(10)),
     ),
     # /ES options: multiplier 50; 40 × 50 = 2000; 5200 × 50 − 2000 = 258000.
     book(

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from portfolios import detection
 from portfolios.models import Portfolio, Position
 from portfolios.selectors import market_today
 from portfolios.tests.api_support import db_state, make_connection, make_synced, position_json
@@ -285,29 +284,6 @@ def test_strategy_detection_groups_a_new_spread(manual, alice_api, expiry):
     [short] = stored(manual)
     assert short.strategy_type == "short_put"
     assert version(manual) == 3
-
-
-def test_past_the_regroup_limit_the_given_strategy_is_kept(manual, alice_api, expiry, monkeypatch):
-    # Detection does not run on a book above MAX_LEGS_TO_REGROUP legs.
-    monkeypatch.setattr(detection, "MAX_LEGS_TO_REGROUP", 0)
-    for strike, quantity in (("540", -1), ("530", 1)):
-        alice_api.post(
-            list_url(manual),
-            {
-                "underlying_symbol": "SPY",
-                "expiration_date": expiry.isoformat(),
-                "option_type": "P",
-                "strike_price": strike,
-                "quantity": quantity,
-                "strategy_type": "put_credit_spread",
-                "strategy_group_id": "mine-1",
-            },
-            format="json",
-        )
-    assert [(leg.strategy_type, leg.strategy_group_id) for leg in stored(manual)] == [
-        ("put_credit_spread", "mine-1"),
-        ("put_credit_spread", "mine-1"),
-    ]
 
 
 # Validation ------------------------------------------------------------------------

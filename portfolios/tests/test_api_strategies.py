@@ -85,16 +85,20 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
     portfolio, short, long, stock, expiry = spread_and_stock
     response = alice_api.get(url(portfolio))
     assert response.status_code == 200
+    # The ungrouped stock is named by detection (stable across reads of the same legs).
+    stock_group_id = response.json()["results"][0]["group_id"]
+    assert stock_group_id.startswith("sg_")
     assert response.json() == {
         "count": 2,
         "next": None,
         "previous": None,
         "results": [
             {
-                "group_id": f"leg-{stock.pk}",
+                "group_id": stock_group_id,
                 "strategy_type": "stock",
                 "underlying_symbol": "KO",
                 "legs_count": 1,
+                "leg_quantities": [{"position_id": stock.pk, "quantity": "100.000000"}],
                 "net_credit": "-6000.00",
                 "current_value": "6250.00",
                 "unrealized_pnl": "250.00",
@@ -102,6 +106,9 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
                 "max_profit": None,
                 "max_loss": "6000.00",
                 "undefined_risk": False,
+                # 50 % of 100 × 62.50; stock's cost is not premium received
+                "buying_power_requirement": "3125.00",
+                "buying_power_reduction": "3125.00",
                 "expiration_date": None,
                 "dte": None,
                 "delta": 100.0,
@@ -115,6 +122,10 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
                 "strategy_type": "put_credit_spread",
                 "underlying_symbol": "SPY",
                 "legs_count": 2,
+                "leg_quantities": [
+                    {"position_id": long.pk, "quantity": "2.000000"},
+                    {"position_id": short.pk, "quantity": "-2.000000"},
+                ],
                 # credit 800 − 500 = 300; width 10 × 100 × 2 = 2000 → max loss 1700
                 "net_credit": "300.00",
                 "current_value": "-250.00",
@@ -122,6 +133,9 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
                 "max_profit": "300.00",
                 "max_loss": "1700.00",
                 "undefined_risk": False,
+                # Tastytrade: width 2,000 − credit 300 received at open
+                "buying_power_requirement": "2000.00",
+                "buying_power_reduction": "1700.00",
                 "expiration_date": expiry.isoformat(),
                 "dte": 21,
                 "delta": 15.0,
@@ -147,7 +161,7 @@ def test_a_naked_short_put_is_undefined_risk(alice, alice_api):
     )
 
 
-def test_a_group_that_is_not_one_strategy_has_no_risk_figures(alice, alice_api):
+def test_a_stored_group_across_two_underlyings_is_split_into_its_strategies(alice, alice_api):
     with rls.as_service():
         portfolio = make_portfolio(owner=alice)
         for strike in ("100", "110"):
@@ -157,9 +171,52 @@ def test_a_group_that_is_not_one_strategy_has_no_risk_figures(alice, alice_api):
                 strike=Decimal(strike),
                 strategy_group_id="odd",
             )
-    [group] = alice_api.get(url(portfolio)).json()["results"]
-    assert group["legs_count"] == 2
-    assert (group["max_profit"], group["max_loss"], group["undefined_risk"]) == (None, None, None)
+    groups = alice_api.get(url(portfolio)).json()["results"]
+    assert [(g["underlying_symbol"], g["strategy_type"], g["legs_count"]) for g in groups] == [
+        ("X100", "short_put", 1),
+        ("X110", "short_put", 1),
+    ]
+    assert [g["undefined_risk"] for g in groups] == [True, True]
+
+
+def test_a_leg_split_across_groups_shows_each_groups_quantity(alice, alice_api):
+    # given: 3 short 50 puts and 2 short 70 calls on a $60 stock
+    expiry = market_today() + dt.timedelta(days=30)
+    with rls.as_service():
+        portfolio = make_portfolio(owner=alice)
+        common = {"portfolio": portfolio, "underlying": "XYZ", "expiration": expiry}
+        common["underlying_price"] = Decimal("60")
+        puts = make_short_put(
+            **common, strike=Decimal("50"), quantity=-3, mark=Decimal("0.80"),
+            average_open_price=Decimal("1.10"), premium_received=Decimal("330.00"),
+            current_value=Decimal("-240.00"),
+        )  # fmt: skip
+        calls = make_short_put(
+            **common, strike=Decimal("70"), quantity=-2, mark=Decimal("0.65"),
+            average_open_price=Decimal("1.20"), premium_received=Decimal("240.00"),
+            current_value=Decimal("-130.00"), option_type="C",
+        )  # fmt: skip
+        Position.objects.filter(pk=calls.pk).update(symbol=calls.symbol.replace("P", "C", 1))
+
+    # when
+    groups = alice_api.get(url(portfolio)).json()["results"]
+
+    # then: a strangle ×2 holds 2 of the puts, a short put the third; buying
+    # power: strangle 1,330 + 160, short put 580 → 2,070 / 1,500 (see metrics rules)
+    assert [
+        (g["strategy_type"], g["leg_quantities"], g["buying_power_requirement"]) for g in groups
+    ] == [
+        ("short_put", [{"position_id": puts.pk, "quantity": "-1.000000"}], "580.00"),
+        (
+            "short_strangle",
+            [
+                {"position_id": puts.pk, "quantity": "-2.000000"},
+                {"position_id": calls.pk, "quantity": "-2.000000"},
+            ],
+            "1490.00",
+        ),
+    ]
+    assert sum(Decimal(g["buying_power_reduction"]) for g in groups) == Decimal("1500.00")
 
 
 def test_unknown_premium_makes_net_credit_unknown(alice, alice_api):

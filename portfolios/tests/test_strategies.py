@@ -13,6 +13,7 @@ from portfolios.strategies import (
     leg_assignments,
 )
 from portfolios.strategy_types import StrategyType
+from portfolios.tests.labelled_books import LABELLED
 from portfolios.tests.strategy_books import APR, BOOKS, TODAY, Book, opt
 
 BY_NAME = {b.name: b for b in BOOKS}
@@ -234,3 +235,45 @@ def test_legs_without_option_details_are_other():
 
     assert group.strategy_type == StrategyType.OTHER
     assert group.undefined_risk is True
+
+
+# Accuracy over the whole labelled set ------------------------------------------
+
+
+def _labelled_set():
+    """Yield (name, legs, expected groups as (type, {leg id: quantity})) for every book."""
+    for b in BOOKS:
+        yield b.name, b.legs, [(e.strategy_type, dict(e.legs)) for e in b.groups]
+    for b in LABELLED:
+        yield b.name, b.legs, [(stype, dict(legs)) for stype, legs in b.groups]
+
+
+def _label(stype, legs) -> tuple:
+    return (StrategyType(stype), tuple(sorted((str(k), Decimal(v)) for k, v in legs.items())))
+
+
+def labelled_set_misses() -> tuple[int, list[str]]:
+    """Return (expected groups, misses): a group counts when type and leg quantities match."""
+    total, misses = 0, []
+    for name, legs, expected in _labelled_set():
+        got = [
+            _label(g.strategy_type, {p.leg_id: p.quantity for p in g.legs})
+            for g in detect_strategies(legs, today=TODAY)
+        ]
+        for stype, held in expected:
+            total += 1
+            label = _label(stype, held)
+            if label in got:
+                got.remove(label)
+            else:
+                misses.append(f"{name}: expected {label}, detected {got}")
+    return total, misses
+
+
+def test_labelled_set_accuracy_is_at_least_97_percent():
+    books = len(BOOKS) + len(LABELLED)
+    total, misses = labelled_set_misses()
+    exact = (total - len(misses)) / total
+    assert books >= 80
+    # Every miss is listed, so a regression names its book.
+    assert exact >= 0.97, "\n".join(misses)

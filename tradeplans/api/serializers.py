@@ -319,8 +319,9 @@ class GroupOutput(serializers.Serializer):
     )
     buying_power_effect = serializers.CharField(
         allow_null=True,
-        help_text="$ of buying power the group holds under Reg-T at the stored marks "
-        "(decimal string); null when not computable (it then counts as $0).",
+        help_text="$ of buying power the group holds by Tastytrade's rules: requirement − "
+        "premium received at open, the metrics endpoint's figure (decimal string); null "
+        "when not computable (it then counts as $0).",
     )
     short_leg_deltas = serializers.ListField(
         child=serializers.FloatField(allow_null=True),
@@ -335,7 +336,8 @@ class BookOutput(serializers.Serializer):
     )
     legs = serializers.IntegerField(help_text="Open legs in the book.")
     legs_unpriced = serializers.IntegerField(
-        help_text="Legs without a stored delta, left out of the beta-weighted delta."
+        help_text="Legs without all stored greeks, left out of the beta-weighted delta (the "
+        "metrics endpoint's rule)."
     )
     legs_beta_missing = serializers.IntegerField(
         help_text="Legs with a delta but no beta (other than SPY/ES), left out of it too."

@@ -38,9 +38,13 @@ def make_option(
     """Create one option leg; ``delta`` is the option's own Δ per contract (puts < 0).
 
     Stored figures follow DESIGN.md §5: premium_received = −open × q × 100,
-    current_value = mark × q × 100, delta = Δ × q × 100.
+    current_value = mark × q × 100, delta = Δ × q × 100 (gamma, theta and vega
+    0 unless given, so the leg counts as priced).
     """
     units = Decimal(quantity) * 100
+    if delta is not None:
+        # A priced leg stores all four greeks (the sync prices them together).
+        fields = {"gamma": 0.0, "theta": 0.0, "vega": 0.0, **fields}
     symbol = f"{underlying:<6}{expiration:%y%m%d}{option_type}{int(Decimal(strike) * 1000):08d}"
     return Position.objects.create(
         portfolio=portfolio,

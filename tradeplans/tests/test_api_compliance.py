@@ -42,8 +42,8 @@ def book(alice):
     """Alice's margin account: a SPY put credit spread ×2 and a naked XYZ put.
 
     By hand (see test_book_facts): spread credit $150/contract, max loss $700,
-    buying power $800, short Δ −0.25; naked put max loss to zero $9,700
-    (undefined risk), buying power $1,400, Δ −0.20; BWD $14,300; net liq $100,000.
+    buying power $700 (width − credit at open), short Δ −0.25; naked put max loss to zero $9,700
+    (undefined risk), buying power $1,100 (requirement 1,400 − 300 received), Δ −0.20; BWD $14,300; net liq $100,000.
     """
     with rls.as_service():
         portfolio = make_portfolio(owner=alice, spy_price=D("500"), synced_at=SYNCED)
@@ -172,12 +172,12 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "subject": "put_credit_spread",
                 "status": "ok",
                 "unit": "%",
-                "actual": "0.8000",
+                "actual": "0.7000",
                 "limit": "10.0000",
-                "message": "Allocation: put credit spread groups use 0.80 % of buying power "
-                "($800.00 of $100,000.00), below 90 % of the 10.00 % allocation.",
+                "message": "Allocation: put credit spread groups use 0.70 % of buying power "
+                "($700.00 of $100,000.00), below 90 % of the 10.00 % allocation.",
                 "details": {
-                    "buying_power_used": "800.00",
+                    "buying_power_used": "700.00",
                     "buying_power": "100000.00",
                     "warn_at": "9.000",
                 },
@@ -219,12 +219,12 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "subject": "short_put",
                 "status": "ok",
                 "unit": "%",
-                "actual": "1.4000",
+                "actual": "1.1000",
                 "limit": "5.0000",
-                "message": "Allocation: short put groups use 1.40 % of buying power "
-                "($1,400.00 of $100,000.00), below 90 % of the 5.00 % allocation.",
+                "message": "Allocation: short put groups use 1.10 % of buying power "
+                "($1,100.00 of $100,000.00), below 90 % of the 5.00 % allocation.",
                 "details": {
-                    "buying_power_used": "1400.00",
+                    "buying_power_used": "1100.00",
                     "buying_power": "100000.00",
                     "warn_at": "4.500",
                 },
@@ -294,7 +294,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                     "max_loss": "700.00",
                     "max_profit": "300.00",
                     "undefined_risk": False,
-                    "buying_power_effect": "800.00",
+                    "buying_power_effect": "700.00",
                     "short_leg_deltas": [-0.25],
                 },
                 {
@@ -309,7 +309,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                     "max_loss": "9700.00",
                     "max_profit": "300.00",
                     "undefined_risk": True,
-                    "buying_power_effect": "1400.00",
+                    "buying_power_effect": "1100.00",
                     "short_leg_deltas": [-0.2],
                 },
             ],
@@ -367,11 +367,11 @@ def test_exposure_flips_at_the_books_14300_dollars_of_bwd(alice_api, plan, limit
 @pytest.mark.parametrize(
     ("allocation", "max_positions", "delta_range", "target_credit", "expected"),
     [
-        # 0.8 % of buying power used; 1 group; short Δ −0.25; $150 per contract
-        ("0.79", 1, ("0.16", "0.24"), "150.01", ("breach", "warn", "breach", "warn")),
-        ("0.80", 2, ("0.25", "0.30"), "150.00", ("warn", "ok", "ok", "ok")),
-        ("0.88", 2, ("-0.30", "-0.25"), "0", ("warn", "ok", "ok", "ok")),
-        ("0.89", 2, ("-0.30", "-0.26"), "149.99", ("ok", "ok", "breach", "ok")),
+        # 0.7 % of buying power used; 1 group; short Δ −0.25; $150 per contract
+        ("0.69", 1, ("0.16", "0.24"), "150.01", ("breach", "warn", "breach", "warn")),
+        ("0.70", 2, ("0.25", "0.30"), "150.00", ("warn", "ok", "ok", "ok")),
+        ("0.77", 2, ("-0.30", "-0.25"), "0", ("warn", "ok", "ok", "ok")),
+        ("0.78", 2, ("-0.30", "-0.26"), "149.99", ("ok", "ok", "breach", "ok")),
     ],
 )
 def test_strategy_rules_flip_at_their_thresholds(

@@ -63,9 +63,9 @@ def test_spread_and_naked_put_give_hand_computed_facts(alice):
     book = book_for(alice, portfolio.pk)
 
     # then: spread: credit 600 − 300 = 300; max loss 5 × 100 × 2 − 300 = 700;
-    # buying power 5 × 100 × 2 − (2.00 − 1.00) × 100 × 2 = 800. Naked put: max
-    # loss to zero 100 × 100 − 300 = 9,700, undefined; Reg-T max(20 % × 110 −
-    # 10 OTM + 2.00, 10 % × 100 + 2.00, 2.50) = 14.00 × 100 = 1,400.
+    # buying power 5 × 100 × 2 − 300 received at open = 700. Naked put: max
+    # loss to zero 100 × 100 − 300 = 9,700, undefined; requirement max(20 % × 110 −
+    # 10 OTM + 2.00, 10 % × 100 + 2.00, 2.50) = 14.00 × 100 = 1,400, less 300 received.
     assert book.facts().groups == (
         GroupFacts(
             group_id="pcs-spy",
@@ -73,7 +73,7 @@ def test_spread_and_naked_put_give_hand_computed_facts(alice):
             label="SPY put credit spread 535/540 2026-05-15 ×2",
             max_loss=D("700"),
             undefined_risk=False,
-            buying_power_effect=D("800.00"),
+            buying_power_effect=D("700.00"),
             short_leg_deltas=(D("-0.25"),),
             credit_per_contract=D("150.00"),
         ),
@@ -83,7 +83,7 @@ def test_spread_and_naked_put_give_hand_computed_facts(alice):
             label="XYZ short put 100 2026-05-15 ×1",
             max_loss=D("9700"),
             undefined_risk=True,
-            buying_power_effect=D("1400.00"),
+            buying_power_effect=D("1100.00"),
             short_leg_deltas=(D("-0.2"),),
             credit_per_contract=D("300.00"),
         ),
@@ -151,9 +151,9 @@ def test_cash_account_put_is_cash_secured_and_its_buying_power_is_the_strike(ali
 
     (group,) = book_for(alice, portfolio.pk).groups
 
-    # 100 × 100 − 2.00 × 100 at the mark; cash secures it, so the risk is defined.
+    # 100 × 100 − 3.00 × 100 received at open; cash secures it, so the risk is defined.
     assert group.facts.strategy_type == ST.CASH_SECURED_PUT
-    assert group.buying_power_effect == D("9800.00")
+    assert group.buying_power_effect == D("9700.00")
     assert group.facts.undefined_risk is False
 
 
