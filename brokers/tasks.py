@@ -15,6 +15,7 @@ from brokers import sync
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync_queue import sync_enqueue
 from thetavue_site import rls
+from thetavue_site.idempotency import idempotency_keys_prune
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def sync_all_connections_task() -> int:
 
 @shared_task(name="brokers.prune_history", acks_late=True)
 def prune_history_task() -> dict[str, int]:
-    """Delete old sync runs and read notifications beyond their retention."""
+    """Delete old sync runs, read notifications and expired idempotency keys."""
     now = timezone.now()
     with rls.as_service(), transaction.atomic():
         runs, _ = SyncRun.objects.filter(
@@ -81,4 +82,5 @@ def prune_history_task() -> dict[str, int]:
             read_at__isnull=False,
             read_at__lt=now - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS),
         ).delete()
-    return {"sync_runs": runs, "notifications": notes}
+        keys = idempotency_keys_prune(now=now)
+    return {"sync_runs": runs, "notifications": notes, "idempotency_keys": keys}

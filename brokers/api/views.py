@@ -26,6 +26,7 @@ from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
 from thetavue_site.api_errors import api_error_response
+from thetavue_site.idempotency import IdempotentMixin
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ def next_sync_at(now: dt.datetime) -> dt.datetime:
     return base + dt.timedelta(minutes=interval - minutes_past)
 
 
-class ConnectApi(APIView):
+class ConnectApi(IdempotentMixin, APIView):
+    idempotency_sensitive = True  # the signed OAuth state is single-use
+
     @extend_schema(
         request=None, responses={200: s.AuthorizeOutput}, summary="Start the OAuth connection"
     )
@@ -131,7 +134,7 @@ class ConnectionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SyncApi(APIView):
+class SyncApi(IdempotentMixin, APIView):
     @extend_schema(
         request=s.SyncInput,
         responses={202: s.SyncQueuedOutput},

@@ -18,6 +18,7 @@ from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get_for_user, portfolio_list_for_user
+from thetavue_site.idempotency import IdempotentMixin
 
 TAG = "metrics"
 NOT_FOUND = {
@@ -83,7 +84,7 @@ class PortfolioHistoryApi(APIView):
         return Response(s.HistoryOutput(history).data)
 
 
-class PortfolioWhatIfApi(APIView):
+class PortfolioWhatIfApi(IdempotentMixin, APIView):
     # A what-if writes nothing, so read-only API tokens may ask for one too.
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]

@@ -28,6 +28,7 @@ from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
+from thetavue_site.idempotency import IdempotentMixin
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
 
@@ -41,7 +42,7 @@ class Conflict(exceptions.APIException):
     default_detail = "The request conflicts with the resource's state."
 
 
-class OwnerScopedViewSet(viewsets.GenericViewSet):
+class OwnerScopedViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """Base for tenant resources: `get_queryset` starts from `owner_scope()`.
 
     Subclasses narrow the scope, never widen it. Domain errors of the

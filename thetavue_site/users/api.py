@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thetavue_site.api_errors import api_error_response
+from thetavue_site.idempotency import IdempotentMixin
 from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
 from thetavue_site.users.identity import AuthIdentity
 from thetavue_site.users.models import ApiToken, Notification
@@ -200,8 +201,9 @@ class ExportApi(APIView):
 # --- Personal API tokens -----------------------------------------------------------
 
 
-class ApiTokenListApi(GenericAPIView):
+class ApiTokenListApi(IdempotentMixin, GenericAPIView):
     serializer_class = ApiTokenOutput
+    idempotency_sensitive = True  # the new token's secret is shown once
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -288,7 +290,7 @@ class ClerkWebhookApi(APIView):
 # --- Notifications -----------------------------------------------------------------
 
 
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationViewSet(IdempotentMixin, viewsets.GenericViewSet):
     """The signed-in user's notifications, newest first."""
 
     serializer_class = NotificationOutput

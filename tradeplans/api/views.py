@@ -21,6 +21,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from thetavue_site.idempotency import IdempotentMixin
 from tradeplans import selectors, services
 from tradeplans.api import serializers as s
 from tradeplans.models import TradePlan
@@ -90,6 +91,7 @@ PLAN_FIELDS = (
 )
 @extend_schema(tags=[TAG])
 class TradePlanViewSet(
+    IdempotentMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
