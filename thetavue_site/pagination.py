@@ -20,6 +20,10 @@ def _whole_number(request, name: str, *, minimum: int, default: int, message: st
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
+    if raw.isascii() and raw.isdigit() and len(raw) > 18:
+        # Past any page or table size (and past int()'s digit limit for very
+        # long strings): the caller clamps it to its maximum.
+        return 2**62
     try:
         value = int(raw)
     except ValueError:

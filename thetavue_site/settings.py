@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "thetavue_site.api_errors.ApiErrorEnvelopeMiddleware",
     "thetavue_site.monitoring.MetricsMiddleware",
     "thetavue_site.request_limits.RequestSizeLimitMiddleware",
     "thetavue_site.idempotency.IdempotencyKeyHeaderMiddleware",
@@ -319,6 +320,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["thetavue_site.users.permissions.IsAuthenticatedWithScope"],
+    "DEFAULT_PARSER_CLASSES": [
+        "thetavue_site.api_input.JSONParser",  # DRF's, with a nesting-depth limit
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "thetavue_site.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -338,7 +344,12 @@ SPECTACULAR_SETTINGS = {
         "Money and prices are decimal strings in US dollars; greeks are numbers in "
         "position units (delta: share-equivalents, short put > 0; theta: $ per calendar "
         "day, short premium > 0; vega: $ per +1 vol point). Errors always use the "
-        'envelope {"error": {"code", "message", "fields"}}.'
+        'envelope {"error": {"code", "message", "fields"}}, under /api/ whatever the '
+        "error. Every list paginates with `limit` and `offset`: `limit` is at most 1000 "
+        "(thetavue_site.pagination.MAX_LIMIT); a larger one is clamped to 1000 (the "
+        "`next`/`previous` links show the limit used), 0, a negative or a non-number is a "
+        "400. JSON bodies nest at most 32 levels; dates lie between 1900-01-01 and "
+        "2199-12-31."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,

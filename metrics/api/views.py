@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,7 @@ from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get_for_user, portfolio_list_for_user
+from thetavue_site.api_input import JSONParser
 from thetavue_site.idempotency import IdempotentMixin
 
 TAG = "metrics"

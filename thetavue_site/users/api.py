@@ -11,12 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thetavue_site.api_errors import api_error_response
+from thetavue_site.api_input import JSONParser
 from thetavue_site.idempotency import IdempotentMixin
 from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
 from thetavue_site.users.identity import AuthIdentity
