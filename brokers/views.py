@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from brokers.callback_messages import callback_error_message
 from brokers.connections import PRIVACY_TEXT_VERSION, authorize_url_for, connection_disconnect
 from brokers.models import BrokerConnection, SyncRun
 from brokers.selectors import latest_runs
@@ -28,7 +29,6 @@ from brokers.sync_queue import SyncTooSoon, sync_request_manual
 ACTIVE_RUN_STATUSES = frozenset({SyncRun.Status.QUEUED, SyncRun.Status.RUNNING})
 POLL_SECONDS = 2
 SYNC_FINISHED_EVENT = "tv-sync-finished"
-MAX_ERROR_CHARS = 300
 
 
 class ConnectForm(forms.Form):
@@ -127,7 +127,7 @@ def connections_page(request):
         }
         for connection in connections
     ]
-    callback_error = request.GET.get("error", "")[:MAX_ERROR_CHARS]
+    callback_error = callback_error_message(request.GET.get("error", ""))
     connected_id = request.GET.get("connected", "")
     response = render(
         request,

@@ -385,7 +385,10 @@ if LOG_FORMAT not in {"text", "json"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "thetavue_site.observability.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "thetavue_site.observability.RequestContextFilter"},
+        "mask_oauth_params": {"()": "thetavue_site.observability.OAuthParamsMaskFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user_id)s] %(message)s"
@@ -396,12 +399,15 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "mask_oauth_params"],
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access log: through the console handler, whose filter masks
+        # the OAuth callback's code and state (Django's own handler would not).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": "WARNING"},
     },
 }
