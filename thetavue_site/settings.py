@@ -172,7 +172,20 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = _setting(env.str, "ACCOUNT_EMAIL_VERIFICATION", default="none")
+# Production verifies email addresses, which is what lets allauth's enumeration
+# prevention answer a sign-up for a registered address exactly like a new one
+# (the owner gets an email instead). Development skips the email round trip.
+ACCOUNT_EMAIL_VERIFICATION = _setting(
+    env.str, "ACCOUNT_EMAIL_VERIFICATION", default="none" if DEBUG else "mandatory"
+)
+if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_VERIFICATION must be 'none', 'optional' or 'mandatory'"
+    )
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins: per client IP, and per (account, client IP) — the adapter
+# puts the IP in the "key" — so a stranger's wrong guesses lock out the
+# stranger, never the account's owner signing in from elsewhere.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "thetavue_site.users.adapters.AccountAdapter"
