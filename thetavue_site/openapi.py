@@ -105,7 +105,9 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
                 "scheme": "bearer",
                 "bearerFormat": "tv_…",
                 "description": "A personal API token from /api/auth/tokens, prefixed `tv_`. "
-                "Read-only tokens may only use GET, HEAD and OPTIONS.",
+                "Read-only tokens may use GET, HEAD and OPTIONS, and POST "
+                "/api/portfolio/{id}/what-if (it computes and stores nothing); any other "
+                "write is a 403 insufficient_scope.",
             },
         ]
 

@@ -15,6 +15,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from thetavue_site.service_urls import celery_redis_url, decode_socket_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
 
@@ -123,6 +125,7 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 except (ValueError, KeyError) as error:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {error}") from None
+DATABASES["default"]["HOST"] = decode_socket_host(str(DATABASES["default"].get("HOST") or ""))
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://…)")
 if str(DATABASES["default"].get("OPTIONS", {}).get("server_side_binding", "")).lower() in (
@@ -277,8 +280,8 @@ SYNC_RUN_RETENTION_DAYS = _setting(env.int, "SYNC_RUN_RETENTION_DAYS", default=9
 NOTIFICATION_RETENTION_DAYS = _setting(env.int, "NOTIFICATION_RETENTION_DAYS", default=90)
 
 # --- Celery -------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_URL = _setting(lambda _name: celery_redis_url(REDIS_URL), "REDIS_URL")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 # One queue name per deployment (tests run their own worker on a private queue).
 CELERY_TASK_DEFAULT_QUEUE = _setting(env.str, "CELERY_QUEUE", default="thetavue")
 CELERY_TASK_SERIALIZER = "json"
@@ -431,9 +434,15 @@ if SENTRY_DSN:
     # No request bodies or personal data: tokens and trader data stay out of reports.
     sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, max_request_body_size="never")
 
-# Prometheus /metrics: only these addresses, or a bearer token.
-METRICS_ALLOWED_IPS = _setting(env.list, "METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Prometheus /metrics: the scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
+# signed-in staff may look too. Client addresses are not trusted (a reverse
+# proxy on the same host makes every request loopback).
 METRICS_TOKEN = _setting(env.str, "METRICS_TOKEN", default="")
+if "METRICS_ALLOWED_IPS" in os.environ:
+    raise ImproperlyConfigured(
+        "METRICS_ALLOWED_IPS is not supported: set METRICS_TOKEN and scrape /metrics with "
+        "Authorization: Bearer <token>"
+    )
 
 # --- Security -------------------------------------------------------------------
 # Content-Security-Policy (django-csp): no inline or third-party scripts. Where

@@ -95,7 +95,7 @@ class PortfolioWhatIfApi(IdempotentMixin, APIView):
         description="Every leg re-priced (one vectorised call) with every underlying moved by "
         "each %, implied volatility shifted by each point and time moved forward; each cell "
         "gives the book's model value, its P/L against today's model value, and the greek "
-        "totals. Nothing is stored.",
+        "totals. Nothing is stored, so read-only API tokens may ask for one too.",
         request=s.WhatIfInput,
         responses={200: s.WhatIfOutput, **INVALID, **NOT_FOUND},
         examples=[

@@ -102,7 +102,10 @@ class ApiTokenOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "scope": {"help_text": "read: GET only; read_write: every method."},
+            "scope": {
+                "help_text": "read: GET, HEAD, OPTIONS and POST /api/portfolio/{id}/what-if "
+                "(it computes and stores nothing); read_write: every method."
+            },
             "last_used_at": {"help_text": "Updated at most once a minute."},
         }
 
