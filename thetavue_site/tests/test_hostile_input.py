@@ -1,5 +1,7 @@
 """Issue 19, finding 3: hostile input is a 4xx in the error envelope, never a 500."""
 
+import json
+
 import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -169,3 +171,51 @@ def test_finding_3_csrf_failure_under_api_is_the_json_envelope(alice):
     response = client.post("/api/tastytrade/sync", {}, format="json")
     assert response.status_code == 403
     assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_AUTHORIZATION": "Bearer \x00"},
+        {"HTTP_AUTHORIZATION": "Bearer tv_\x00\x01"},
+        {"HTTP_AUTHORIZATION": "Bearer " + "a" * 10000},
+        {"HTTP_AUTHORIZATION": "Bearer a.b.c"},
+        {"HTTP_ACCEPT": "\x00/\x00"},
+        {"HTTP_X_REQUEST_ID": "\x00" * 100},
+        {"HTTP_IDEMPOTENCY_KEY": "k\x00"},
+        {"HTTP_IDEMPOTENCY_KEY": "ключ"},
+    ],
+    ids=lambda h: repr(h)[:40],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_finding_3_hostile_headers_are_4xx_in_the_envelope(clerk_settings, headers, method):
+    client = Client()
+    response = getattr(client, method)("/api/trade-plans/", **headers)
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CONTENT_TYPE", "application/json; charset=\x00"), ("HTTP_IDEMPOTENCY_KEY", "a\nb")],
+)
+def test_finding_3_control_characters_in_headers_are_400_before_django(name, value):
+    import io
+
+    from thetavue_site.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/trade-plans/",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.input": io.BytesIO(b"{}"),
+        "wsgi.url_scheme": "http",
+        "CONTENT_LENGTH": "2",
+        "CONTENT_TYPE": "application/json",
+        name: value,
+    }
+    started = []
+    body = b"".join(application(environ, lambda status, headers: started.append(status)))
+    assert started == ["400 Bad Request"]
+    assert json.loads(body)["error"]["code"] == "bad_request"
