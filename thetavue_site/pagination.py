@@ -1,4 +1,6 @@
-"""Limit/offset pagination that says what is wrong with a bad limit or offset.
+"""The API's one paginator (REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]): every list.
+
+Limit/offset pagination that says what is wrong with a bad limit or offset.
 
 DRF's own class silently falls back to the default on `limit=0` or
 `limit=-5`; a REST client then believes it asked for something it did not

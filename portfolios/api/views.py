@@ -24,12 +24,12 @@ from rest_framework.response import Response
 
 from portfolios import selectors, services
 from portfolios.api import serializers as s
-from portfolios.api.pagination import LimitOffsetPagination
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
 from thetavue_site.idempotency import IdempotentMixin
 from thetavue_site.openapi import ERROR_RESPONSE
+from thetavue_site.pagination import LimitOffsetPagination
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
 
 TAG_PORTFOLIOS = "portfolios"
