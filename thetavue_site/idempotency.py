@@ -33,6 +33,8 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 
 from thetavue_site.api_errors import error_body
+from thetavue_site.users.identity import AuthIdentity
+from thetavue_site.users.models import IdempotencyKey
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 HEADER_NAME = "Idempotency-Key"
@@ -76,8 +78,6 @@ class IdempotencyKeyHeaderMiddleware:
 
 def principal_of(request) -> str:
     """Name the credential a DRF request authenticated with (keys are scoped to it)."""
-    from thetavue_site.users.identity import AuthIdentity
-
     identity = request.auth
     if isinstance(identity, AuthIdentity):
         if identity.token_id is not None:
@@ -121,8 +121,6 @@ def idempotency_begin(*, request, sensitive: bool) -> _Pending | None:
     Call only after authentication and permissions passed. Returns what to
     store once the view answers, or None when the request carries no key.
     """
-    from thetavue_site.users.models import IdempotencyKey
-
     key = request.META.get(HEADER, "")
     if request.method != "POST" or not key or not request.user.is_authenticated:
         return None
@@ -176,8 +174,6 @@ def idempotency_begin(*, request, sensitive: bool) -> _Pending | None:
 
 def idempotency_finish(*, pending: _Pending, response, sensitive: bool) -> None:
     """Store a fresh request's successful JSON answer (only a marker when sensitive)."""
-    from thetavue_site.users.models import IdempotencyKey
-
     if not 200 <= response.status_code < 300:
         return
     body = None
@@ -201,8 +197,6 @@ def idempotency_finish(*, pending: _Pending, response, sensitive: bool) -> None:
 
 def idempotency_keys_prune(*, now: dt.datetime | None = None) -> int:
     """Delete keys older than their 24-hour lifetime; return how many (run as service)."""
-    from thetavue_site.users.models import IdempotencyKey
-
     cutoff = (now or timezone.now()) - KEY_LIFETIME
     deleted, _ = IdempotencyKey.objects.filter(created_at__lte=cutoff).delete()
     return deleted
