@@ -15,6 +15,7 @@ from brokers import sync
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync_queue import SYNC_CONNECTION_TASK, sync_enqueue
 from thetavue_site import rls
+from thetavue_site.users.idempotency import idempotency_keys_prune
 from thetavue_site.users.notifications import notification_prune
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def sync_all_connections_task() -> int:
 
 @shared_task(name="brokers.prune_history", acks_late=True)
 def prune_history_task() -> dict[str, int]:
-    """Delete old sync runs and read notifications beyond their retention."""
+    """Delete old sync runs, read notifications and expired idempotency keys."""
     now = timezone.now()
     with rls.as_service(), transaction.atomic():
         runs, _ = SyncRun.objects.filter(
@@ -79,4 +80,6 @@ def prune_history_task() -> dict[str, int]:
     notes = notification_prune(
         read_before=now - dt.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
     )
-    return {"sync_runs": runs, "notifications": notes}
+    with rls.as_service(), transaction.atomic():
+        keys = idempotency_keys_prune(now=now)
+    return {"sync_runs": runs, "notifications": notes, "idempotency_keys": keys}

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from brokers.callback_messages import callback_error_message
 from brokers.connections import BROKER_CONSENT_PURPOSE, authorize_url_for, connection_disconnect
 from brokers.models import BrokerConnection
 from brokers.selectors import latest_runs, sync_state
@@ -27,7 +28,6 @@ from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from thetavue_site.users.consents import PRIVACY_TEXT_VERSION, consent_latest
 
 SYNC_FINISHED_EVENT = "tv-sync-finished"
-MAX_ERROR_CHARS = 300
 
 
 class ConnectForm(forms.Form):
@@ -72,7 +72,7 @@ def connections_page(request):
         }
         for connection in connections
     ]
-    callback_error = request.GET.get("error", "")[:MAX_ERROR_CHARS]
+    callback_error = callback_error_message(request.GET.get("error", ""))
     connected_id = request.GET.get("connected", "")
     response = render(
         request,

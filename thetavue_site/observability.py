@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -57,3 +58,29 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+# OAuth callback parameters: a `code` is a one-time credential for a trader's
+# broker account until it is exchanged, and `state` binds it to a session.
+# Access logs (runserver's and gunicorn's) print whole request lines and
+# referers, so both are masked wherever a log line could carry them.
+_OAUTH_PARAMS = re.compile(r"(?<=[?&;])(code|state)=[^&;\s\"']*", re.IGNORECASE)
+MASK = "***"
+
+
+def mask_oauth_params(text: str) -> str:
+    """Return `text` with the values of any `code=` and `state=` query parameters masked."""
+    if "=" not in text:
+        return text
+    return _OAUTH_PARAMS.sub(rf"\1={MASK}", text)
+
+
+class OAuthParamsMaskFilter(logging.Filter):
+    """Mask OAuth `code` and `state` values in a log record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_oauth_params(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True

@@ -59,6 +59,23 @@ _ERROR_DESCRIPTIONS = {
     "403": "Authenticated but not allowed (e.g. a read-only token writing, or a synced "
     "portfolio's legs).",
     "404": "No such object among yours (another user's objects are 404 too).",
+    "409": "Idempotency-Key already used for a request whose answer carried a secret "
+    "shown once; it is not replayed.",
+    "422": "Idempotency-Key already used with a different request body.",
+}
+
+# Documented on every authenticated POST, so clients see it and the schema-driven
+# fuzz run (tests/fuzz) sends it, valid and invalid.
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key, from the same credential, on the same "
+    "path, with the same body, within 24 hours, gets the first answer again (with "
+    "`Idempotent-Replayed: true`) and changes nothing. Checked after authentication and "
+    "permissions. Answers carrying a secret (a new API token) are not stored: their "
+    "retry is a 409. 1 to 200 printable ASCII characters; anything else is a 400.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
 }
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
@@ -88,7 +105,9 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
                 "scheme": "bearer",
                 "bearerFormat": "tv_…",
                 "description": "A personal API token from /api/auth/tokens, prefixed `tv_`. "
-                "Read-only tokens may only use GET, HEAD and OPTIONS.",
+                "Read-only tokens may use GET, HEAD and OPTIONS, and POST "
+                "/api/portfolio/{id}/what-if (it computes and stores nothing); any other "
+                "write is a 403 insufficient_scope.",
             },
         ]
 
@@ -118,6 +137,9 @@ def postprocess_error_responses(result, generator, request, public):
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if method in ("post", "put", "patch") or has_query:
                 codes.append("400")
+            if method == "post" and codes[:1] == ["401"]:
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+                codes += ["409", "422"]
             for code in codes:
                 responses.setdefault(code, _error_response(code))
             for code, response in responses.items():

@@ -15,6 +15,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from thetavue_site.service_urls import celery_redis_url, decode_socket_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
 
@@ -83,8 +85,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "thetavue_site.api.errors.ApiErrorEnvelopeMiddleware",
     "thetavue_site.monitoring.MetricsMiddleware",
     "thetavue_site.request_limits.RequestSizeLimitMiddleware",
+    "thetavue_site.users.idempotency.IdempotencyKeyHeaderMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "thetavue_site.observability.RequestIdMiddleware",
@@ -94,7 +98,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "thetavue_site.users.middleware.ClerkAuthenticationMiddleware",
     "thetavue_site.rls.RowLevelSecurityMiddleware",
-    "thetavue_site.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -124,6 +127,7 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 except (ValueError, KeyError) as error:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {error}") from None
+DATABASES["default"]["HOST"] = decode_socket_host(str(DATABASES["default"].get("HOST") or ""))
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://…)")
 if str(DATABASES["default"].get("OPTIONS", {}).get("server_side_binding", "")).lower() in (
@@ -213,7 +217,20 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = _setting(env.str, "ACCOUNT_EMAIL_VERIFICATION", default="none")
+# Production verifies email addresses, which is what lets allauth's enumeration
+# prevention answer a sign-up for a registered address exactly like a new one
+# (the owner gets an email instead). Development skips the email round trip.
+ACCOUNT_EMAIL_VERIFICATION = _setting(
+    env.str, "ACCOUNT_EMAIL_VERIFICATION", default="none" if DEBUG else "mandatory"
+)
+if ACCOUNT_EMAIL_VERIFICATION not in {"none", "optional", "mandatory"}:
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_VERIFICATION must be 'none', 'optional' or 'mandatory'"
+    )
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins: per client IP, and per (account, client IP) — the adapter
+# puts the IP in the "key" — so a stranger's wrong guesses lock out the
+# stranger, never the account's owner signing in from elsewhere.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "thetavue_site.users.adapters.AccountAdapter"
@@ -305,8 +322,8 @@ SYNC_RUN_RETENTION_DAYS = _setting(env.int, "SYNC_RUN_RETENTION_DAYS", default=9
 NOTIFICATION_RETENTION_DAYS = _setting(env.int, "NOTIFICATION_RETENTION_DAYS", default=90)
 
 # --- Celery -------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_URL = _setting(lambda _name: celery_redis_url(REDIS_URL), "REDIS_URL")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 # One queue name per deployment (tests run their own worker on a private queue).
 CELERY_TASK_DEFAULT_QUEUE = _setting(env.str, "CELERY_QUEUE", default="thetavue")
 CELERY_TASK_SERIALIZER = "json"
@@ -361,6 +378,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["thetavue_site.users.permissions.IsAuthenticatedWithScope"],
+    "DEFAULT_PARSER_CLASSES": [
+        "thetavue_site.api_input.JSONParser",  # DRF's, with a nesting-depth limit
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "thetavue_site.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -379,7 +401,12 @@ SPECTACULAR_SETTINGS = {
         "Money and prices are decimal strings in US dollars; greeks are numbers in "
         "position units (delta: share-equivalents, short put > 0; theta: $ per calendar "
         "day, short premium > 0; vega: $ per +1 vol point). Errors always use the "
-        'envelope {"error": {"code", "message", "fields"}}.'
+        'envelope {"error": {"code", "message", "fields"}}, under /api/ whatever the '
+        "error. Every list paginates with `limit` and `offset`: `limit` is at most 1000 "
+        "(thetavue_site.api.pagination.MAX_LIMIT); a larger one is clamped to 1000 (the "
+        "`next`/`previous` links show the limit used), 0, a negative or a non-number is a "
+        "400. JSON bodies nest at most 32 levels; dates lie between 1900-01-01 and "
+        "2199-12-31."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -415,7 +442,10 @@ if LOG_FORMAT not in {"text", "json"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "thetavue_site.observability.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "thetavue_site.observability.RequestContextFilter"},
+        "mask_oauth_params": {"()": "thetavue_site.observability.OAuthParamsMaskFilter"},
+    },
     "formatters": {
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user_id)s] %(message)s"
@@ -426,12 +456,15 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "mask_oauth_params"],
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access log: through the console handler, whose filter masks
+        # the OAuth callback's code and state (Django's own handler would not).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "urllib3": {"level": "WARNING"},
     },
 }
@@ -442,9 +475,15 @@ if SENTRY_DSN:
     # No request bodies or personal data: tokens and trader data stay out of reports.
     sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, max_request_body_size="never")
 
-# Prometheus /metrics: only these addresses, or a bearer token.
-METRICS_ALLOWED_IPS = _setting(env.list, "METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Prometheus /metrics: the scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
+# signed-in staff may look too. Client addresses are not trusted (a reverse
+# proxy on the same host makes every request loopback).
 METRICS_TOKEN = _setting(env.str, "METRICS_TOKEN", default="")
+if "METRICS_ALLOWED_IPS" in os.environ:
+    raise ImproperlyConfigured(
+        "METRICS_ALLOWED_IPS is not supported: set METRICS_TOKEN and scrape /metrics with "
+        "Authorization: Bearer <token>"
+    )
 
 # --- Security -------------------------------------------------------------------
 # Content-Security-Policy (django-csp): no inline or third-party scripts. Where

@@ -1,5 +1,9 @@
 """Trade plan editor forms: shapes only (types, decimals); plan rules live in the service.
 
+Each field's bounds mirror the API's input serializer (tradeplans.api.serializers),
+so a value the API refuses with a 400 is a form error here, never a database
+error (test_forms checks that the two agree).
+
 The service (tradeplans.services) checks ranges and rules across fields and
 strategies and names each bad field; the views put those messages next to
 the fields these forms render.
@@ -7,11 +11,26 @@ the fields these forms render.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from portfolios.strategy_types import STRATEGY_CHOICES, StrategyType
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "required": False}
+# Worded as the service words its own range checks, so the page reads the same
+# whichever of the two caught the value.
+BOUNDS_MESSAGES = {
+    "min_value": "Must be at least %(limit_value)s.",
+    "max_value": "Must be at most %(limit_value)s.",
+}
+MONEY = {
+    "max_digits": 16,
+    "decimal_places": 2,
+    "required": False,
+    "min_value": Decimal(0),
+    "error_messages": BOUNDS_MESSAGES,
+}
+MAX_POSITIONS = 2**31 - 1  # the column is a PostgreSQL integer
 
 
 class TradePlanForm(forms.Form):
@@ -52,17 +71,35 @@ class StrategyRuleForm(forms.Form):
         max_digits=5,
         decimal_places=2,
         required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        error_messages=BOUNDS_MESSAGES,
         help_text="0–100 % of the plan's buying power.",
     )
-    max_positions = forms.IntegerField(label="Max positions", required=False)
+    max_positions = forms.IntegerField(
+        label="Max positions",
+        required=False,
+        min_value=1,
+        max_value=MAX_POSITIONS,
+        error_messages=BOUNDS_MESSAGES,
+    )
     delta_range_min = forms.DecimalField(
-        label="Short Δ min", max_digits=4, decimal_places=3, required=False
+        label="Short Δ min",
+        max_digits=4,
+        decimal_places=3,
+        required=False,
+        min_value=Decimal(-1),
+        max_value=Decimal(1),
+        error_messages=BOUNDS_MESSAGES,
     )
     delta_range_max = forms.DecimalField(
         label="Short Δ max",
         max_digits=4,
         decimal_places=3,
         required=False,
+        min_value=Decimal(-1),
+        max_value=Decimal(1),
+        error_messages=BOUNDS_MESSAGES,
         help_text="Per-contract delta of the short leg, −1…1.",
     )
     target_credit = forms.DecimalField(
@@ -70,6 +107,8 @@ class StrategyRuleForm(forms.Form):
         required=False,
         max_digits=16,
         decimal_places=2,
+        min_value=Decimal(0),
+        error_messages=BOUNDS_MESSAGES,
         help_text="$ per contract.",
     )
 

@@ -14,6 +14,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brokers import callback_messages
 from brokers.api import serializers as s
 from brokers.connections import (
     authorize_url_for,
@@ -26,6 +27,7 @@ from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
 from thetavue_site.api.errors import api_error_response
+from thetavue_site.users.idempotency import IdempotentMixin
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,9 @@ def next_sync_at(now: dt.datetime) -> dt.datetime:
     return base + dt.timedelta(minutes=interval - minutes_past)
 
 
-class ConnectApi(APIView):
+class ConnectApi(IdempotentMixin, APIView):
+    idempotency_sensitive = True  # the signed OAuth state is single-use
+
     @extend_schema(
         request=None, responses={200: s.AuthorizeOutput}, summary="Start the OAuth connection"
     )
@@ -73,7 +77,7 @@ class CallbackApi(APIView):
             return redirect(f"{CONNECTIONS_PAGE}?{urlencode(params)}")
 
         if request.query_params.get("error"):
-            return back(error="You declined the connection at Tastytrade; nothing was stored.")
+            return back(error=callback_messages.DECLINED)
         code = request.query_params.get("code", "")
         state = request.query_params.get("state", "")
         if not code or not state:
@@ -92,7 +96,7 @@ class CallbackApi(APIView):
         except InvalidState as error:
             if "text/html" in request.headers.get("Accept", ""):
                 # A browser coming back from the consent page: say it in the page.
-                return back(error=f"The connection was refused: {error}. Please start again.")
+                return back(error=callback_messages.INVALID_STATE)
             return api_error_response(
                 400,
                 "invalid_state",
@@ -101,8 +105,15 @@ class CallbackApi(APIView):
             )
         except BrokerError as error:
             logger.warning("oauth code exchange failed: %s", type(error).__name__)
-            return back(error="Tastytrade did not accept the connection; please try again.")
+            return back(error=callback_messages.BROKER_REFUSED)
         return back(connected=connection.pk, run=run.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # The URL carries the OAuth code and state: no Referer may pass them on,
+        # not even to the connections page this redirects to.
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 class ConnectionListApi(APIView):
@@ -131,7 +142,7 @@ class ConnectionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SyncApi(APIView):
+class SyncApi(IdempotentMixin, APIView):
     @extend_schema(
         request=s.SyncInput,
         responses={202: s.SyncQueuedOutput},

@@ -51,10 +51,23 @@ def test_the_page_with_the_connect_form_lets_it_redirect_to_the_broker(alice_cli
     assert "auth.broker.example" not in other
 
 
-def test_the_callback_error_is_shown_in_plain_words_and_escaped(alice_client):
-    response = alice_client.get("/connections/?error=You declined <b>it</b>.")
+def test_the_callback_error_code_is_shown_in_plain_words(alice_client):
+    response = alice_client.get("/connections/?error=declined")
+    assert "You declined the connection at Tastytrade; nothing was stored." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Your account is suspended, call +1 555 0100", "You declined <b>it</b>.", "declined "],
+)
+def test_finding_6_an_unknown_error_code_shows_a_generic_message_never_the_text(alice_client, text):
+    response = alice_client.get("/connections/", {"error": text})
     content = response.content.decode()
-    assert "You declined &lt;b&gt;it&lt;/b&gt;." in content
+    assert "The connection did not complete. Please start again." in content
+    assert text.strip() not in content
+    assert "&lt;b&gt;" not in content
 
 
 def test_sync_now_with_htmx_queues_a_run_and_starts_polling(alice_client, alice_world):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from thetavue_site.api.serializers import StrictInputSerializer
+from thetavue_site.api_input import BoundedDateField
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PRICE = {"max_digits": 18, "decimal_places": 6}
@@ -214,11 +215,11 @@ class HistoryQueryInput(serializers.Serializer):
     # `from` and `to` are Python keywords, hence fields built here, not declared.
     def get_fields(self):
         return {
-            "from": serializers.DateField(
+            "from": BoundedDateField(
                 required=False,
                 help_text="First New York date, YYYY-MM-DD (default: 365 days before `to`).",
             ),
-            "to": serializers.DateField(
+            "to": BoundedDateField(
                 required=False,
                 help_text="Last New York date, YYYY-MM-DD (default: today in New York). The "
                 "range may span at most 3660 days.",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,8 @@ from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get_for_user, portfolio_list_for_user
+from thetavue_site.api_input import JSONParser
+from thetavue_site.users.idempotency import IdempotentMixin
 
 TAG = "metrics"
 NOT_FOUND = {
@@ -83,7 +84,7 @@ class PortfolioHistoryApi(APIView):
         return Response(s.HistoryOutput(history).data)
 
 
-class PortfolioWhatIfApi(APIView):
+class PortfolioWhatIfApi(IdempotentMixin, APIView):
     # A what-if writes nothing, so read-only API tokens may ask for one too.
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
@@ -94,7 +95,7 @@ class PortfolioWhatIfApi(APIView):
         description="Every leg re-priced (one vectorised call) with every underlying moved by "
         "each %, implied volatility shifted by each point and time moved forward; each cell "
         "gives the book's model value, its P/L against today's model value, and the greek "
-        "totals. Nothing is stored.",
+        "totals. Nothing is stored, so read-only API tokens may ask for one too.",
         request=s.WhatIfInput,
         responses={200: s.WhatIfOutput, **INVALID, **NOT_FOUND},
         examples=[

@@ -256,3 +256,28 @@ def test_a_read_only_token_may_run_a_what_if(book, alice, api_token_for):
     response = client.post(what_if_url(book.pk), GRID, format="json")
     assert response.status_code == HTTPStatus.OK
     assert response.json()["legs"] == 3
+
+
+def test_finding_8_read_only_tokens_may_run_a_what_if_and_nothing_else_and_the_docs_say_so(
+    book, alice, api_token_for
+):
+    # given: a read-only token
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(alice, scope='read')}")
+    # then: the what-if answers, and it stored nothing (the book is unchanged)
+    before = client.get(f"/api/portfolio/{book.pk}/positions/").json()
+    assert client.post(what_if_url(book.pk), GRID, format="json").status_code == HTTPStatus.OK
+    assert client.get(f"/api/portfolio/{book.pk}/positions/").json() == before
+    # and any other POST is refused
+    refused = client.post("/api/portfolio/", {"name": "x"}, format="json")
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert refused.json()["error"]["code"] == "insufficient_scope"
+    # and the API docs and the token docs say it
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    what_if = schema["paths"]["/api/portfolio/{id}/what-if"]["post"]["description"]
+    assert "read-only API tokens may ask for one" in what_if
+    bearer = schema["components"]["securitySchemes"]["ApiToken"]["description"]
+    assert "POST /api/portfolio/{id}/what-if" in bearer
+    output = schema["components"]["schemas"]["ApiTokenOutput"]
+    scope = output["properties"]["scope"]["description"]
+    assert "what-if" in scope

@@ -29,6 +29,7 @@ from thetavue_site.api.serializers import (
     QuantityField,
     StrictInputSerializer,
 )
+from thetavue_site.api_input import BoundedDateField
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 PRICE = {"max_digits": 18, "decimal_places": 6}
@@ -225,7 +226,7 @@ class PositionCreateInput(StrictInputSerializer):
         help_text="Underlying ticker; for an option given by symbol, overrides the OCC root "
         "(SPXW options on SPX)." + POSITION_PART_HELP,
     )
-    expiration_date = serializers.DateField(
+    expiration_date = BoundedDateField(
         required=False, allow_null=True, help_text=HELP["expiration_date"] + POSITION_PART_HELP
     )
     option_type = serializers.ChoiceField(
@@ -271,7 +272,7 @@ class PositionCreateInput(StrictInputSerializer):
         "one, else with this; the response shows the IV used.",
     )
     beta = serializers.FloatField(required=False, allow_null=True, help_text=HELP["beta"])
-    open_date = serializers.DateField(required=False, allow_null=True, help_text=HELP["open_date"])
+    open_date = BoundedDateField(required=False, allow_null=True, help_text=HELP["open_date"])
     strategy_type = serializers.ChoiceField(
         choices=STRATEGY_CHOICES,
         required=False,

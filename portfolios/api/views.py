@@ -31,6 +31,7 @@ from portfolios.position_pages import UPDATED_AT_UTC, position_page
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
+from thetavue_site.users.idempotency import IdempotentMixin
 
 TAG_PORTFOLIOS = "portfolios"
 TAG_POSITIONS = "positions"
@@ -79,7 +80,7 @@ TAG_POSITIONS = "positions"
     ),
 )
 @extend_schema(tags=[TAG_PORTFOLIOS])
-class PortfolioViewSet(OwnerScopedViewSet):
+class PortfolioViewSet(IdempotentMixin, OwnerScopedViewSet):
     queryset = Portfolio.objects.none()
     serializer_class = ps.PortfolioOutput
 
@@ -135,7 +136,7 @@ class PortfolioViewSet(OwnerScopedViewSet):
 # Positions -------------------------------------------------------------------
 
 
-class PortfolioChildViewSet(OwnerScopedViewSet):
+class PortfolioChildViewSet(IdempotentMixin, OwnerScopedViewSet):
     """Resources under /api/portfolio/{portfolio_id}/: the portfolio is resolved in scope."""
 
     _portfolio: Portfolio | None = None

@@ -119,8 +119,53 @@ def json_404(request, exception=None):
     return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
 
 
-def json_500(request):
+def json_500(request, status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR):
     return JsonResponse(
-        error_body("server_error", "Internal error; it has been logged."),
-        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        error_body("server_error", "Internal error; it has been logged."), status=status_code
     )
+
+
+# Codes for errors that reach /api/ from outside DRF's exception handler:
+# Django's own answers (unknown URL, CSRF, bad host, a crash with DEBUG on).
+STATUS_CODES = {
+    400: ("bad_request", "Bad request."),
+    401: ("invalid_token", "Authentication required."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    406: ("not_acceptable", "Cannot answer in the requested format."),
+    413: ("request_too_large", "Request body too large."),
+    415: ("unsupported_media_type", "Unsupported media type."),
+    429: ("throttled", "Too many requests."),
+}
+
+
+class ApiErrorEnvelopeMiddleware:
+    """Make every error under /api/ the JSON envelope, whatever DEBUG says.
+
+    Django answers some errors itself, before or around the view: an unknown
+    URL, a CSRF failure, and with DEBUG on its technical 404 and 500 pages
+    (which would also show settings and a traceback to an API client). Any
+    non-JSON error response under /api/ is replaced by the envelope with the
+    same status; the exception was already logged by then.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            if response.status_code >= 500:
+                return json_500(request, status_code=response.status_code)
+            code, message = STATUS_CODES.get(response.status_code, ("error", "Request failed."))
+            replaced = JsonResponse(error_body(code, message), status=response.status_code)
+            for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+                if header in response:
+                    replaced[header] = response[header]
+            return replaced
+        return response

@@ -20,6 +20,10 @@ def _whole_number(request, name: str, *, minimum: int, default: int, message: st
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
+    if raw.isascii() and raw.isdigit() and len(raw) > 18:
+        # Past any page or table size (and past int()'s digit limit for very
+        # long strings): the caller clamps it to its maximum.
+        return 2**62
     try:
         value = int(raw)
     except ValueError:
@@ -85,27 +89,3 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         if count > limit and self.template is not None:
             self.display_page_controls = True
         return self.get_paginated_response(rows)
-
-
-class PositionsPagination(LimitOffsetPagination):
-    """The positions page, with the legs the last sync set aside beside it."""
-
-    def get_paginated_response_schema(self, schema):
-        paginated = super().get_paginated_response_schema(schema)
-        paginated["properties"]["legs_unsupported"] = {
-            "type": "array",
-            "description": "Broker legs the last sync could not read or price (unknown "
-            "instrument type, unparseable symbol, no mark, zero multiplier): not in "
-            "`results` and left out of every total.",
-            "items": {
-                "type": "object",
-                "required": ["symbol", "instrument_type", "quantity", "reason"],
-                "properties": {
-                    "symbol": {"type": "string"},
-                    "instrument_type": {"type": "string"},
-                    "quantity": {"type": "string", "description": "Signed, a decimal string."},
-                    "reason": {"type": "string"},
-                },
-            },
-        }
-        return paginated

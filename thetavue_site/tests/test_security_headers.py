@@ -39,13 +39,28 @@ def test_oversized_body_is_413(alice_api):
     assert response.json()["error"]["code"] == "request_too_large"
 
 
-def test_metrics_answer_the_allow_list_only(client):
-    client.get("/healthz")
-    allowed = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+def test_finding_8_metrics_are_not_public_to_loopback(client, alice_client):
+    # Behind a reverse proxy on the same host, every request comes from loopback.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+    assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 404
+    assert alice_client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+
+
+def test_finding_8_metrics_answer_signed_in_staff(admin_client):
+    admin_client.get("/healthz")
+    allowed = admin_client.get("/metrics", REMOTE_ADDR="203.0.113.9")
     assert allowed.status_code == 200
     assert b"thetavue_http_request_seconds" in allowed.content
     assert b"thetavue_sync_runs_24h" in allowed.content
-    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 404
+
+
+def test_finding_8_metrics_allow_list_setting_is_refused_at_boot():
+    from thetavue_site.tests.test_settings import run_check
+
+    result = run_check(METRICS_ALLOWED_IPS="127.0.0.1")
+    assert result.returncode != 0
+    assert "METRICS_ALLOWED_IPS" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @override_settings(METRICS_TOKEN="s3cret-metrics-token")
@@ -54,5 +69,5 @@ def test_metrics_answer_a_bearer_token(client):
         "/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token"
     )
     assert response.status_code == 200
-    wrong = client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer nope")
+    wrong = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_AUTHORIZATION="Bearer nope")
     assert wrong.status_code == 404

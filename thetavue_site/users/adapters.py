@@ -11,7 +11,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import UserTokenForm
 from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.core.internal.ratelimit import get_rates  # pinned allauth; no public twin
+from allauth.core.internal.ratelimit import get_ip, get_rates  # pinned allauth; no public twin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
@@ -41,6 +41,17 @@ class AccountAdapter(DefaultAccountAdapter):
         # key is "<uid>-<token>"; ids never hold "-", tokens do.
         uid, _, token = key.partition("-")
         return super().get_reset_password_from_key_url(f"{encode_uid(uid)}-{token}")
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Count failed sign-ins per (account, client IP), not per account.
+
+        allauth's "key" rate of `login_failed` is per account by default, so
+        anyone could lock an owner out with five wrong passwords. With the IP
+        in the key, the guesser's own address is what gets blocked; the per-IP
+        rate still bounds one address across accounts.
+        """
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{account}:{get_ip(request)}"
 
     def pre_authenticate(self, request, **credentials) -> None:
         """Answer 429 (with Retry-After) once failed sign-ins exceed the limit.

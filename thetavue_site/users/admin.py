@@ -63,11 +63,19 @@ class ProcessedWebhookAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ("key", "user", "response_status", "created_at")
+    # Read-only, and without the stored response: a body is the trader's data
+    # (and was once a token's secret), not something staff need to read.
+    list_display = ("key", "user", "principal", "route", "response_status", "created_at")
     search_fields = ("key", "user__email")
-    autocomplete_fields = ("user",)
-    readonly_fields = TIMESTAMPS
+    fields = ("user", "principal", "route", "key", "response_status", "sensitive", *TIMESTAMPS)
+    readonly_fields = fields
     list_select_related = ("user",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Consent)

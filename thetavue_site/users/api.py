@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +18,9 @@ from rest_framework.views import APIView
 from thetavue_site.api.errors import api_error_response
 from thetavue_site.api.serializers import StrictBooleanField, StrictInputSerializer
 from thetavue_site.api.viewsets import OwnerScopedViewSet
+from thetavue_site.api_input import JSONParser
 from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
+from thetavue_site.users.idempotency import IdempotentMixin
 from thetavue_site.users.identity import AuthIdentity
 from thetavue_site.users.models import ApiToken, Notification
 from thetavue_site.users.permissions import IsAuthenticatedWithScope, IsSignedInSession
@@ -103,7 +104,10 @@ class ApiTokenOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "scope": {"help_text": "read: GET only; read_write: every method."},
+            "scope": {
+                "help_text": "read: GET, HEAD, OPTIONS and POST /api/portfolio/{id}/what-if "
+                "(it computes and stores nothing); read_write: every method."
+            },
             "last_used_at": {"help_text": "Updated at most once a minute."},
         }
 
@@ -202,8 +206,9 @@ class ExportApi(APIView):
 # --- Personal API tokens -----------------------------------------------------------
 
 
-class ApiTokenListApi(GenericAPIView):
+class ApiTokenListApi(IdempotentMixin, GenericAPIView):
     serializer_class = ApiTokenOutput
+    idempotency_sensitive = True  # the new token's secret is shown once
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -299,7 +304,7 @@ class NotificationListQuery(serializers.Serializer):
     )
 
 
-class NotificationViewSet(OwnerScopedViewSet):
+class NotificationViewSet(IdempotentMixin, OwnerScopedViewSet):
     """The signed-in user's notifications, newest first."""
 
     queryset = Notification.objects.none()

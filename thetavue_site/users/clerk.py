@@ -42,6 +42,8 @@ EXPIRED = "token expired"
 NOT_YET_VALID = "token not yet valid"
 WRONG_ISSUER = "wrong issuer"
 MISSING_CLAIM = "missing claim"
+MALFORMED_CLAIM = "malformed claim"
+MAX_IDENTIFIER_LENGTH = 200
 UNAUTHORIZED_PARTY = "unauthorized party"
 AUDIENCE = "audience not accepted"
 
@@ -185,6 +187,16 @@ def _settings_fingerprint() -> tuple:
     )
 
 
+def _plain_identifier(value: Any) -> bool:
+    """Clerk ids (user_…, sess_…) are short printable ASCII; anything else is refused."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.isascii()
+        and value.isprintable()
+    )
+
+
 def verify_session_token(token: str) -> tuple[dict[str, Any], str]:
     """Return (verified claims, method) of a Clerk session token or a dev token.
 
@@ -228,6 +240,11 @@ def _verify(token: str) -> tuple[dict[str, Any], str]:
         raise TokenRejected(MISSING_CLAIM)
     if not claims["sub"]:
         raise TokenRejected(MISSING_CLAIM)
+    # `sub` becomes a primary key, a log field and the RLS setting; `sid` is
+    # logged. PostgreSQL refuses NUL in text, so a signed but odd value would
+    # otherwise fail deep inside a query instead of here.
+    if not (_plain_identifier(claims["sub"]) and _plain_identifier(claims["sid"])):
+        raise TokenRejected(MALFORMED_CLAIM)
     parties = settings.CLERK_AUTHORIZED_PARTIES
     # Dev tokens serve REST clients, which have no browser Origin to put in `azp`.
     if parties and not dev_mode and claims.get("azp") not in parties:

@@ -155,20 +155,33 @@ class ProcessedWebhook(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A stored response to a POST made with an Idempotency-Key header."""
+    """A POST made with an Idempotency-Key header, and its answer when replayable.
+
+    Scoped to the user, the credential (`principal`) and the route; lives 24 h.
+    A `sensitive` answer (it carried a secret) is not stored: `response_body`
+    stays null and a replay is refused.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="idempotency_keys")
+    principal = models.CharField(
+        max_length=64, help_text="The credential: session, clerk, dev or api_token:<id>."
+    )
+    route = models.CharField(max_length=500, help_text="The request path.")
     key = models.CharField(max_length=200)
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    response_body = models.JSONField(null=True, blank=True)
+    sensitive = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "idempotency_keys"
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_keys_user_key_unique")
+            models.UniqueConstraint(
+                fields=["user", "principal", "route", "key"],
+                name="idempotency_keys_scope_key_unique",
+            )
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,11 @@ from thetavue_site.users.identity import AuthIdentity
 
 
 class IsAuthenticatedWithScope(IsAuthenticated):
-    """Authenticated; read-only API tokens may only use safe methods."""
+    """Authenticated; read-only API tokens may only use safe methods.
+
+    The what-if endpoint, a POST that stores nothing, opts out of this class
+    (IsAuthenticated) so read-only tokens may use it; the API docs say so.
+    """
 
     message = "This token is read-only."
     code = "insufficient_scope"

@@ -29,6 +29,8 @@ SECRET_COLUMNS = {
     "api_tokens": {"token_hash"},
     "broker_connections": {"access_token_encrypted", "refresh_token_encrypted"},
     "account_emailconfirmation": {"key"},
+    # A stored answer may be another request's data; the key itself is exported.
+    "idempotency_keys": {"response_body", "request_fingerprint"},
 }
 # Reach the user by foreign key but describe other records (staff actions in
 # the admin); erased with the user by ON DELETE CASCADE, never exported.

@@ -34,7 +34,11 @@ NOTIFICATIONS_SHOWN = 100
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name", help_text="e.g. “spreadsheet”.")
     scope = forms.ChoiceField(
-        choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, label="Access"
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        label="Access",
+        help_text="Read only: every GET, and what-if scenarios (they change nothing). "
+        "Read and write: everything an API client can do.",
     )
 
 

@@ -58,6 +58,9 @@ def webhook_verify(*, body: bytes, headers: Mapping[str, str]) -> tuple[str, dic
     return message_id, event
 
 
+CLERK_USER_PREFIX = "user_"
+
+
 def _claim(message_id: str, event_type: str) -> bool:
     """Record the message id; return False when it was already processed."""
     with connection.cursor() as cursor:
@@ -79,6 +82,13 @@ def webhook_process(*, message_id: str, event: dict[str, Any]) -> str:
         data = event.get("data")
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             logger.warning("Clerk event %s (%s) without data.id: ignored", message_id, event_type)
+            return "ignored"
+        if event_type.startswith("user.") and not data["id"].startswith(CLERK_USER_PREFIX):
+            # Clerk's user ids all start with user_; a local (email and password)
+            # account's local_… id is not Clerk's to create, change or erase.
+            logger.warning(
+                "Clerk event %s (%s) for a non-Clerk id: ignored", message_id, event_type
+            )
             return "ignored"
         if event_type in ("user.created", "user.updated"):
             user_sync_from_clerk(data=data)

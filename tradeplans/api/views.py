@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from thetavue_site.api.viewsets import OwnerScopedViewSet
+from thetavue_site.users.idempotency import IdempotentMixin
 from tradeplans import selectors, services
 from tradeplans.api import serializers as s
 from tradeplans.models import TradePlan
@@ -90,7 +91,9 @@ PLAN_FIELDS = (
     ),
 )
 @extend_schema(tags=[TAG])
-class TradePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet):
+class TradePlanViewSet(
+    IdempotentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnerScopedViewSet
+):
     queryset = TradePlan.objects.none()
     serializer_class = s.TradePlanOutput
     lookup_value_regex = "[0-9]+"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from django import forms
 
 from thetavue_site import rls
 from tradeplans.models import TradePlan
@@ -146,3 +147,36 @@ def test_deleting_a_plan(alice_client, alice_world):
     assert "deleted" in response.content.decode()
     with rls.as_service():
         assert not TradePlan.objects.filter(pk=alice_world.plan.pk).exists()
+
+
+# --- Issue 19, finding 3: form bounds mirror the API's --------------------------------
+
+
+def test_finding_3_huge_max_positions_is_a_form_error_not_a_500(alice_client):
+    response = alice_client.post(
+        "/plans/new/", plan_post(**{"strategies-0-max_positions": "123456789012"})
+    )
+    assert response.status_code == HTTPStatus.OK
+    content = response.content.decode()
+    assert 'id="id_strategies-0-max_positions_error1"' in content
+    assert "Must be at most 2147483647." in content
+    with rls.as_service():
+        assert not TradePlan.objects.exists()
+
+
+def test_finding_3_plan_form_bounds_mirror_the_api_serializer():
+    from tradeplans.api.serializers import TradePlanInput, TradePlanStrategyInput
+    from tradeplans.forms import PLAN_FIELDS, STRATEGY_FIELDS, StrategyRuleForm, TradePlanForm
+
+    pairs = [(TradePlanForm(), TradePlanInput(), PLAN_FIELDS)]
+    pairs.append((StrategyRuleForm(), TradePlanStrategyInput(), STRATEGY_FIELDS))
+    for form, serializer, names in pairs:
+        for name in names:
+            api = serializer.fields[name]
+            field = form.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                continue  # bounded by its choices
+            for bound in ("min_value", "max_value", "max_length"):
+                api_bound = getattr(api, bound, None)
+                if api_bound is not None:
+                    assert getattr(field, bound, None) == api_bound, (name, bound)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core import mail
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -62,9 +67,104 @@ def test_repeated_failed_sign_ins_get_429_with_retry_after(client, alice, privat
     response = client.post(LOGIN, {"login": "alice@example.com", "password": "wrong"})
     assert response.status_code == 429
     assert response["Retry-After"] == "300"
-    # Even the right password waits now: the limit is on the account, not the guess.
+    # Even the right password waits now, from this address: the limit is on the
+    # (account, address) pair, not on the guess.
     response = client.post(LOGIN, {"login": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 429
+
+
+# --- Issue 19, finding 4: nobody can lock anyone else out ------------------------------
+
+STRANGER_IP = "203.0.113.9"
+OWNER_IP = "198.51.100.7"
+
+
+def test_finding_4_a_stranger_cannot_lock_the_owner_out(alice, private_cache):
+    # given: a stranger exhausts the failed sign-ins for alice's account
+    stranger = Client(REMOTE_ADDR=STRANGER_IP)
+    for _ in range(5):
+        stranger.post(LOGIN, {"login": "alice@example.com", "password": "wrong"})
+    blocked = stranger.post(LOGIN, {"login": "alice@example.com", "password": "wrong"})
+    assert blocked.status_code == 429
+    # when: alice signs in from her own address
+    owner = Client(REMOTE_ADDR=OWNER_IP)
+    response = owner.post(LOGIN, {"login": "alice@example.com", "password": PASSWORD})
+    # then: she is in
+    assert response.status_code == 302
+    assert owner.get(ME).json()["id"] == alice.pk
+
+
+def test_finding_4_one_address_is_limited_across_accounts(db, private_cache):
+    stranger = Client(REMOTE_ADDR=STRANGER_IP)
+    for n in range(10):
+        response = stranger.post(LOGIN, {"login": f"user{n}@example.com", "password": "wrong"})
+        assert response.status_code == 200
+    response = stranger.post(LOGIN, {"login": "user99@example.com", "password": "wrong"})
+    assert response.status_code == 429
+    # another address is untouched
+    other = Client(REMOTE_ADDR=OWNER_IP)
+    assert other.post(LOGIN, {"login": "user1@example.com", "password": "x"}).status_code == 200
+
+
+# --- Issue 19, finding 5: sign-up does not tell whether an email is registered ----------
+
+
+@pytest.fixture
+def production_sign_up(settings):
+    """Sign-up as production configures it (DEBUG off: verification mandatory)."""
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    settings.ACCOUNT_PREVENT_ENUMERATION = True
+
+
+def sign_up(email: str):
+    return Client().post(
+        "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+
+def test_finding_5_sign_up_answers_a_taken_email_like_a_new_one(alice, production_sign_up):
+    # when
+    taken = sign_up("alice@example.com")
+    fresh = sign_up("carol@example.com")
+    # then: the same answer, and no "already registered" anywhere
+    assert taken.status_code == fresh.status_code == 302
+    assert taken["Location"] == fresh["Location"]
+    assert "already" not in Client().get(taken["Location"]).content.decode().lower()
+    # the owner of the taken address is told by email instead; one account stays
+    assert [m.to for m in mail.outbox] == [["alice@example.com"], ["carol@example.com"]]
+    assert "already" in mail.outbox[0].body.lower() or "account" in mail.outbox[0].subject.lower()
+    with rls.as_service():
+        assert User.objects.filter(email__iexact="alice@example.com").count() == 1
+
+
+def test_finding_5_production_settings_verify_email_and_prevent_enumeration():
+    result = run_check_settings(
+        "from django.conf import settings; "
+        "print(settings.ACCOUNT_EMAIL_VERIFICATION, settings.ACCOUNT_PREVENT_ENUMERATION)"
+    )
+    assert result == "mandatory True"
+
+
+def run_check_settings(code: str) -> str:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-" + "z" * 20,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "thetavue.example",
+        "DJANGO_SETTINGS_MODULE": "thetavue_site.settings",
+    }
+    env.pop("ACCOUNT_EMAIL_VERIFICATION", None)
+    result = subprocess.run(  # noqa: S603 - this interpreter, a snippet from this file
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
 
 
 def test_sign_up_creates_a_local_user_and_signs_in(client):

@@ -224,6 +224,29 @@ def test_user_deleted_erases_the_user(client, alice):
     assert deliver(client, event, "msg_del_2").json() == {"status": "processed"}
 
 
+@pytest.mark.parametrize("kind", ["user.deleted", "user.updated", "user.created"])
+def test_finding_8_a_signed_event_cannot_touch_a_local_account(client, kind):
+    from conftest import make_user
+
+    local = make_user("local@example.com", display_name="Local")
+    assert local.pk.startswith("local_")
+    event = {
+        "object": "event",
+        "type": kind,
+        "data": {
+            "id": local.pk,
+            "deleted": True,
+            "email_addresses": [{"id": "e1", "email_address": "evil@example.com"}],
+            "primary_email_address_id": "e1",
+            "updated_at": 1_900_000_000_000,
+        },
+    }
+    assert deliver(client, event, f"msg_{kind}").json() == {"status": "ignored"}
+    kept = stored(local.pk)
+    assert kept is not None
+    assert kept.email == "local@example.com"
+
+
 def test_unknown_event_types_get_200_and_are_ignored(client):
     event = {"object": "event", "type": "session.created", "data": {"id": "sess_1"}}
     response = deliver(client, event)
