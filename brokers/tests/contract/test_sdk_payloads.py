@@ -22,7 +22,7 @@ from tastytrade.market_data import MarketData
 from tastytrade.order import InstrumentType
 
 from brokers import book_builder
-from brokers.sync import _transaction_fields
+from brokers.account_fields import transaction_fields
 from brokers.tastytrade.client import TastytradeClient
 from brokers.tests.contract.wire import list_body, stub_api, to_wire
 
@@ -457,7 +457,7 @@ def test_every_transaction_kind_reads_as_the_sdk_reads_it():
             sdk.proprietary_index_option_fees,
             sdk.other_charge,
         )
-        stored = _transaction_fields(row)
+        stored = transaction_fields(row)
         assert stored["fees"] == -sum((c for c in costs if c is not None), D(0))
         # The stored net value is the value less every fee, other charges included.
         assert stored["net_value"] == stored["value"] - stored["fees"]
