@@ -100,9 +100,7 @@ def _quote(symbol, price):
 
     names = [f.name for f in tt.Quote.__dataclass_fields__.values()]
     values = dict.fromkeys(names)
-    return tt.Quote(
-        **(values | {"symbol": symbol, "price": Decimal(price), "mark": Decimal(price)})
-    )
+    return tt.Quote(**(values | {"symbol": symbol, "mark": Decimal(price)}))
 
 
 def _metric(symbol, iv_rank, iv_percentile):

@@ -28,6 +28,7 @@ from portfolios.api import serializers as s
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
+from thetavue_site.api.pagination import PositionsPagination
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
@@ -222,6 +223,7 @@ POSITIONS_CSV = OpenApiParameter(
 class PositionViewSet(PortfolioChildViewSet):
     queryset = Position.objects.none()
     serializer_class = s.PositionOutput
+    pagination_class = PositionsPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_renderers(self):

@@ -89,3 +89,27 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         if count > limit and self.template is not None:
             self.display_page_controls = True
         return self.get_paginated_response(rows)
+
+
+class PositionsPagination(LimitOffsetPagination):
+    """The positions page, with the legs the last sync set aside beside it."""
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["legs_unsupported"] = {
+            "type": "array",
+            "description": "Broker legs the last sync could not read or price (unknown "
+            "instrument type, unparseable symbol, no mark, zero multiplier): not in "
+            "`results` and left out of every total.",
+            "items": {
+                "type": "object",
+                "required": ["symbol", "instrument_type", "quantity", "reason"],
+                "properties": {
+                    "symbol": {"type": "string"},
+                    "instrument_type": {"type": "string"},
+                    "quantity": {"type": "string", "description": "Signed, a decimal string."},
+                    "reason": {"type": "string"},
+                },
+            },
+        }
+        return paginated
