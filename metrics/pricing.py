@@ -1,5 +1,9 @@
 """Price a book of legs in one vectorised call: IV, greeks and position greeks.
 
+Kept whole past 500 lines: the inputs, the routing of each leg to its model
+(European, American, linear, intrinsic) and the what-if grid use one set of
+arrays, and splitting them would copy that routing.
+
 The one entry point for the sync, the API and the what-if. Inputs are NumPy
 arrays (``LegInputs``; Decimals become floats at ``LegInputs.from_rows``);
 outputs are float arrays in DESIGN.md section 5 units:

@@ -1,5 +1,9 @@
 """Detect multi-leg strategies in a book of legs (pure: no ORM, no I/O).
 
+One module past 500 lines on purpose: the grouping passes and the pattern table
+they share read top to bottom as one algorithm; split, each half would need the
+other's private matchers.
+
 Grouping runs in this order:
 
 1. account, then underlying: legs of different accounts or underlyings never
