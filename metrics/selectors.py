@@ -48,6 +48,7 @@ from metrics.pricing import (
 )
 from portfolios.models import Portfolio, Position
 from portfolios.selectors import market_today as new_york_today
+from portfolios.selectors import pnl_annotations
 
 CENT = Decimal("0.01")
 SPY = "SPY"
@@ -81,6 +82,8 @@ LEG_FIELDS = (
     "strategy_type",
     "strategy_group_id",
 )
+# Computed per leg by portfolios.selectors.pnl_annotations.
+PNL_FIELDS = ("fees_since_open", "pnl_open", "pnl_day")
 GREEKS = ("delta", "gamma", "theta", "vega")
 OPTIONS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
 LINEAR = frozenset({EQUITY, FUTURE})
@@ -134,9 +137,13 @@ def leg_inputs(positions: Iterable[Any]) -> LegInputs:
 def _leg_rows(portfolio_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Return the legs of the portfolios by portfolio id, in one query."""
     rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in (
-        Position.objects.filter(portfolio_id__in=portfolio_ids).order_by("pk").values(*LEG_FIELDS)
-    ):
+    legs = (
+        Position.objects.filter(portfolio_id__in=portfolio_ids)
+        .annotate(**pnl_annotations(today=new_york_today()))
+        .order_by("pk")
+        .values(*LEG_FIELDS, *PNL_FIELDS)
+    )
+    for row in legs:
         rows[row["portfolio_id"]].append(row)
     return rows
 
@@ -183,8 +190,19 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         current_value=[row["current_value"] for row in rows],
     )
     buying_power, source, unsupported, per_group = _buying_power(portfolio, rows, group_ids)
+    pnl_by_group = _pnl_sums(rows, group_ids)
+    pnl_by_underlying = _pnl_sums(rows, [row["underlying_symbol"] for row in rows])
+    pnl = _pnl_sums(rows, [""] * len(rows)).get("", _pnl_total([]))
     by_strategy = [
-        {**row, "buying_power_used": per_group.get(row["group_id"])} for row in exposure.by_strategy
+        {
+            **row,
+            **pnl_by_group[row["group_id"]],
+            "buying_power_used": per_group.get(row["group_id"]),
+        }
+        for row in exposure.by_strategy
+    ]
+    by_underlying = [
+        {**row, **pnl_by_underlying[row["underlying"]]} for row in exposure.by_underlying
     ]
     return {
         "portfolio_id": portfolio.pk,
@@ -204,16 +222,38 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "buying_power_used": buying_power,
         "buying_power_source": source,
         "buying_power_unsupported_groups": unsupported,
+        "buying_power_available": portfolio.buying_power,
         "unrealized_pnl": _cents(exposure.unrealized_pnl),
+        **pnl,
         "legs": exposure.legs,
         "legs_unpriced": exposure.legs_unpriced,
         "legs_beta_missing": exposure.legs_beta_missing,
         "legs_beta_assumed": exposure.legs_beta_assumed,
         "legs_without_value": exposure.legs_without_value,
-        "by_underlying": [_with_cents(row) for row in exposure.by_underlying],
+        "by_underlying": [_with_cents(row) for row in by_underlying],
         "by_strategy": [_with_cents(row) for row in by_strategy],
         "net_liq_reconciliation": _reconciliation(portfolio, rows),
     }
+
+
+def _pnl_total(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sum the legs' P/L ($): open after fees, and day; None when no leg has the figure."""
+    opened = [row["pnl_open"] for row in rows if row["pnl_open"] is not None]
+    day = [row["pnl_day"] for row in rows if row["pnl_day"] is not None]
+    return {
+        "pnl_open": _cents(sum(opened, Decimal(0))) if opened or not rows else None,
+        "pnl_day": _cents(sum(day, Decimal(0))) if day or not rows else None,
+        "fees_since_open": _cents(sum((row["fees_since_open"] for row in rows), Decimal(0))),
+        "legs_without_pnl_day": len(rows) - len(day),
+    }
+
+
+def _pnl_sums(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict]:
+    """Return _pnl_total of the legs sharing each key."""
+    members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row, key in zip(rows, keys, strict=True):
+        members[key].append(row)
+    return {key: _pnl_total(legs) for key, legs in members.items()}
 
 
 def _group_id(row: Mapping[str, Any]) -> str:

@@ -10,17 +10,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, F, Func, IntegerField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
 from django.http import Http404
 from django.utils import timezone
 
 from portfolios import detection
-from portfolios.models import MONEY, Portfolio, Position
+from portfolios.models import MONEY, Portfolio, Position, Transaction
 
 # Legs as the API and CSV show them, in DESIGN.md §11 order; `dte` and
 # `unrealized_pnl` are computed by the database (see position_rows).
@@ -41,6 +56,7 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "strategy_group_id",
     "average_open_price",
     "mark",
+    "previous_close",
     "underlying_price",
     "implied_volatility",
     "iv_status",
@@ -49,6 +65,9 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "premium_received",
     "current_value",
     "unrealized_pnl",
+    "fees_since_open",
+    "pnl_open",
+    "pnl_day",
     "delta",
     "gamma",
     "theta",
@@ -74,6 +93,8 @@ POSITION_ORDERING_FIELDS: dict[str, str] = {
     "premium_received": "premium_received",
     "current_value": "current_value",
     "unrealized_pnl": "unrealized_pnl",
+    "pnl_open": "pnl_open",
+    "pnl_day": "pnl_day",
     "delta": "delta",
     "gamma": "gamma",
     "theta": "theta",
@@ -173,6 +194,47 @@ class _DaysUntil(Func):
     output_field = IntegerField()
 
 
+def pnl_annotations(*, today: dt.date) -> dict:
+    """Return the per-leg P/L expressions (DESIGN.md §5), in $ as Decimal.
+
+    - `fees_since_open`: commissions and fees (≥ 0) of the leg's symbol booked
+      on or after its open date (every one when the open date is unknown);
+    - `pnl_open` = premium_received + current_value − fees_since_open;
+    - `pnl_day`: a leg opened today (New York) against its open price,
+      premium_received + current_value; otherwise current_value − the broker's
+      previous close × quantity × multiplier. None without a previous close.
+      Fees are not in the day's figure, as on the broker's own page.
+    """
+    money = DecimalField(**MONEY)
+    fees = (
+        Transaction.objects.filter(
+            portfolio_id=OuterRef("portfolio_id"),
+            symbol=OuterRef("symbol"),
+            transaction_date__gte=Coalesce(OuterRef("open_date"), Value(dt.date(1900, 1, 1))),
+        )
+        .order_by()
+        .values("symbol")
+        .annotate(total=Sum("fees"))
+        .values("total")[:1]
+    )
+    fees_since_open = Coalesce(Subquery(fees, output_field=money), Value(Decimal("0.00")))
+    previous_value = Round(
+        F("previous_close") * F("quantity") * F("multiplier"), 2, output_field=money
+    )
+    return {
+        "fees_since_open": fees_since_open,
+        "pnl_open": ExpressionWrapper(
+            F("premium_received") + F("current_value") - fees_since_open, output_field=money
+        ),
+        "pnl_day": Case(
+            When(open_date=today, then=F("premium_received") + F("current_value")),
+            When(previous_close__isnull=False, then=F("current_value") - previous_value),
+            default=Value(None),
+            output_field=money,
+        ),
+    }
+
+
 def position_rows(
     *,
     portfolio: Portfolio,
@@ -203,6 +265,7 @@ def position_rows(
     rows = rows.annotate(
         unrealized_pnl=F("premium_received") + F("current_value"),
         dte=_DaysUntil(F("expiration_date"), Value(today)),
+        **pnl_annotations(today=today),
     )
     return rows.order_by(*_order_by(filters.ordering or DEFAULT_POSITION_ORDERING)).values(
         *POSITION_COLUMNS
@@ -260,15 +323,26 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         expirations = [leg["expiration_date"] for leg in legs if leg["expiration_date"]]
         nearest = min(expirations) if expirations else None
         risk = risks[group_id]
+        unrealized = _sum_money(leg["unrealized_pnl"] for leg in legs)
+        net_credit = _sum_money(leg["premium_received"] for leg in legs)
         groups.append(
             {
                 "group_id": group_id,
                 "strategy_type": legs[0]["strategy_type"],
                 "underlying_symbol": legs[0]["underlying_symbol"],
                 "legs_count": len(legs),
-                "net_credit": _sum_money(leg["premium_received"] for leg in legs),
+                "net_credit": net_credit,
                 "current_value": _sum_money(leg["current_value"] for leg in legs),
-                "unrealized_pnl": _sum_money(leg["unrealized_pnl"] for leg in legs),
+                "unrealized_pnl": unrealized,
+                "fees_since_open": _sum_money(leg["fees_since_open"] for leg in legs),
+                "pnl_open": _sum_money(leg["pnl_open"] for leg in legs),
+                "pnl_day": _sum_money(leg["pnl_day"] for leg in legs),
+                "percent_of_max_profit": percent_of_max_profit(
+                    unrealized_pnl=unrealized,
+                    max_profit=risk.max_profit if risk else None,
+                    net_credit=net_credit,
+                    undefined_risk=risk.undefined_risk if risk else None,
+                ),
                 "max_profit": risk.max_profit if risk else None,
                 "max_loss": risk.max_loss if risk else None,
                 "undefined_risk": risk.undefined_risk if risk else None,
@@ -290,6 +364,27 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         )
     )
     return groups
+
+
+def percent_of_max_profit(
+    *,
+    unrealized_pnl: Decimal | None,
+    max_profit: Decimal | None,
+    net_credit: Decimal | None,
+    undefined_risk: bool | None,
+) -> Decimal | None:
+    """Return the share of the group's max profit captured, in % to 0.1 (100 = all of it).
+
+    Only for credit groups and defined-risk groups with a bounded, positive
+    max profit; measured on premium_received + current_value (before fees),
+    as the broker shows it. None otherwise.
+    """
+    if unrealized_pnl is None or max_profit is None or max_profit <= 0:
+        return None
+    is_credit = net_credit is not None and net_credit > 0
+    if not is_credit and undefined_risk is not False:
+        return None
+    return (unrealized_pnl / max_profit * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _sum_money(values) -> Decimal | None:

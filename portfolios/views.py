@@ -141,6 +141,9 @@ def overview(request):
             r["m"]["beta_weighted_delta_dollars"] for r in rows
         ),
         "buying_power_used": _sum_known(r["m"]["buying_power_used"] for r in rows),
+        "buying_power_available": _sum_known(r["m"].get("buying_power_available") for r in rows),
+        "pnl_open": _sum_known(r["m"]["pnl_open"] for r in rows),
+        "pnl_day": _sum_known(r["m"]["pnl_day"] for r in rows),
     }
     totals["theta_over_net_liq"] = _fraction(totals["total_theta"], totals["net_liquidation_value"])
     totals["bp_pct"] = _fraction(totals["buying_power_used"], totals["net_liquidation_value"])
@@ -252,7 +255,7 @@ def _book_groups(portfolio: Portfolio) -> list[dict]:
     the owner check, so the key is never read for another trader's portfolio.
     """
     key = (
-        f"book-groups:{portfolio.pk}:{portfolio.sync_version}:"
+        f"book-groups:v2:{portfolio.pk}:{portfolio.sync_version}:"
         f"{portfolio.updated_at.isoformat()}:{selectors.market_today().isoformat()}"
     )
     groups = cache.get(key)

@@ -13,6 +13,7 @@ from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection, table_dump
+from metrics.selectors import portfolio_metrics
 from portfolios.models import AccountBalance, Portfolio, Position, Transaction
 from thetavue_site import rls
 
@@ -385,3 +386,20 @@ def test_a_disabled_connection_starts_no_run(sandbox, alice):
     assert started is None
     with rls.as_user(alice.pk):
         assert not SyncRun.objects.exists()
+
+
+def test_sync_stores_each_legs_previous_close_so_day_pnl_works_on_day_one(sandbox, alice):
+    # given: a connection that has never synced
+    connection = granted_connection(sandbox, alice)
+    # when
+    outcome = sync(connection)
+    # then: every quoted leg carries the broker's previous close, and P/L day follows from it
+    assert outcome.status == "succeeded", outcome.error
+    with rls.as_user(alice.pk):
+        legs = list(Position.objects.filter(mark__isnull=False))
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        unquoted = portfolio.positions.filter(mark__isnull=True).count()
+        metrics = portfolio_metrics(portfolio=portfolio)
+    assert legs and all(leg.previous_close is not None and leg.previous_close > 0 for leg in legs)
+    # Only a leg without a mark (so without a value) lacks a day figure.
+    assert metrics["pnl_day"] is not None and metrics["legs_without_pnl_day"] == unquoted

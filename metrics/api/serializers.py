@@ -31,6 +31,13 @@ HELP = {
     "Σ delta × beta × underlying price / SPY price; null without a SPY price.",
     "unrealized_pnl": "Unrealised P/L in $ (decimal string): Σ premium_received + "
     "current_value over legs with both; profit > 0.",
+    "pnl_open": "P/L since open in $ (decimal string): Σ premium_received + current_value "
+    "− fees since open over legs with a value; profit > 0; null when no leg has one.",
+    "pnl_day": "P/L today in $ (decimal string): Σ change of current_value against the "
+    "broker's previous close (a leg opened today: against its open price); fees excluded; "
+    "null when no leg has a previous close (see legs_without_pnl_day).",
+    "fees_since_open": "Commissions and fees paid since each leg opened, in $ (≥ 0).",
+    "legs_without_pnl_day": "Legs without a previous close: left out of pnl_day.",
     "legs": "Legs counted.",
     "legs_unpriced": "Legs without stored greeks: left out of the greek totals, never "
     "counted as zero.",
@@ -48,6 +55,10 @@ class BreakdownFields(serializers.Serializer):
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )
     unrealized_pnl = serializers.DecimalField(**MONEY, help_text=HELP["unrealized_pnl"])
+    pnl_open = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_open"])
+    pnl_day = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_day"])
+    fees_since_open = serializers.DecimalField(**MONEY, help_text=HELP["fees_since_open"])
+    legs_without_pnl_day = serializers.IntegerField(help_text=HELP["legs_without_pnl_day"])
     legs = serializers.IntegerField(help_text=HELP["legs"])
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])
@@ -142,7 +153,17 @@ class PortfolioMetricsOutput(serializers.Serializer):
         help_text="Strategy groups whose Reg-T requirement could not be computed (shape not "
         "covered, a leg without a price); left out of a reg_t total."
     )
+    buying_power_available = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Derivative buying power still available per the broker, in $ (decimal "
+        "string); null for manual portfolios and before the first sync.",
+    )
     unrealized_pnl = serializers.DecimalField(**MONEY, help_text=HELP["unrealized_pnl"])
+    pnl_open = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_open"])
+    pnl_day = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_day"])
+    fees_since_open = serializers.DecimalField(**MONEY, help_text=HELP["fees_since_open"])
+    legs_without_pnl_day = serializers.IntegerField(help_text=HELP["legs_without_pnl_day"])
     legs = serializers.IntegerField(help_text="Legs in the portfolio.")
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])

@@ -1,0 +1,72 @@
+"""The trader's view in headless Chromium: P/L on the overview and the portfolio page.
+
+Numbers on the page must equal the API's for the same portfolio, and no page
+may scroll sideways on a 375 px phone. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import login
+from metrics.tests.pnl_book import make_pnl_book
+from tests.browser.conftest import DEMO_EMAIL, DEMO_PASSWORD, DESKTOP_WIDTH, PHONE_WIDTH
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def no_sideways_scroll(browser, width: int) -> None:
+    """Assert the page is no wider than a `width` px viewport."""
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 812, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    scroll_width = browser.driver.execute_script("return document.documentElement.scrollWidth")
+    browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert scroll_width <= width, f"{browser.driver.current_url}: {scroll_width} px wide"
+
+
+def api_metrics(user, portfolio_id: int) -> dict:
+    return login(APIClient(), user).get(f"/api/portfolio/{portfolio_id}/metrics/").json()
+
+
+def usd(text: str) -> str:
+    """The pages' signed dollars ("+$423.02") for an API decimal string ("423.02")."""
+    value = float(text)
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}${abs(value):,.2f}"
+
+
+def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo_trader):
+    # given: the demo trader also holds the hand-computed book
+    book = make_pnl_book(demo_trader)
+    metrics = api_metrics(demo_trader, book.pk)
+    # when
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    browser.get("/")
+    # then: the book's row shows the API's P/L open and day
+    row = next(r for r in browser.find_all("table.data tbody tr") if "Hand P/L" in r.text)
+    pnl_open = row.find_element("css selector", "[data-figure=pnl-open]").text
+    pnl_day = row.find_element("css selector", "[data-figure=pnl-day]").text
+    assert (pnl_open, pnl_day) == (usd(metrics["pnl_open"]), usd(metrics["pnl_day"]))
+    assert browser.find("[data-figure=pnl] .tile-label").text.lower() == "p/l open"
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i18-overview-pnl", width=width)
+
+    # when: the portfolio page
+    browser.get(f"/portfolios/{book.pk}/")
+    browser.wait_for_css("#groups details")
+    tile = browser.find("[data-figure=pnl]")
+    assert usd(metrics["pnl_open"]) in tile.text
+    assert f"{usd(metrics['pnl_day'])} today" in tile.text
+    condor = next(
+        group for group in metrics["by_strategy"] if group["strategy_type"] == "iron_condor"
+    )
+    assert any(
+        f"+{condor['pnl_open']}" in summary.text and "12.5 % of max" in summary.text
+        for summary in browser.find_all("#groups summary")
+    )
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i18-portfolio-pnl", width=width)
