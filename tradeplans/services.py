@@ -27,6 +27,7 @@ from django.utils import timezone
 from portfolios.models import Portfolio
 from portfolios.strategy_types import StrategyType
 from tradeplans.models import TradePlan, TradePlanStrategy
+from tradeplans.notifications import plans_notify_breaches
 
 MONEY_FIELDS = ("monthly_income_target", "risk_per_trade", "max_overnight_exposure")
 PLAN_DEFAULTS: dict[str, Any] = {
@@ -60,6 +61,7 @@ def trade_plan_create(
     _validate(user_id=user_id, values=values, strategies=rules)
     plan = TradePlan.objects.create(user_id=user_id, **_plan_columns(values))
     _strategies_replace(plan=plan, strategies=rules)
+    _measure_now(user_id=user_id)
     return plan
 
 
@@ -105,7 +107,17 @@ def _update(*, plan: TradePlan, values: dict[str, Any], strategies: list[dict] |
     plan.save()
     if strategies is not None:
         _strategies_replace(plan=plan, strategies=strategies)
+    _measure_now(user_id=plan.user_id)
     return plan
+
+
+def _measure_now(*, user_id: str) -> None:
+    """Measure the saved plan on the live book at once, so its breaches notify now.
+
+    Same transaction as the save: the breach rows and notifications commit
+    with the plan, deduplicated exactly as after a sync.
+    """
+    plans_notify_breaches(user_id=user_id)
 
 
 def _current(plan: TradePlan) -> dict[str, Any]:

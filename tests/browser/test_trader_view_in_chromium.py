@@ -41,6 +41,10 @@ def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo
     # given: the demo trader also holds the hand-computed book
     book = make_pnl_book(demo_trader)
     metrics = api_metrics(demo_trader, book.pk)
+    # and a plan the condor's $760 max loss breaks, saved through the API
+    plan = {"name": "Small risk", "portfolio": book.pk, "risk_per_trade": "500.00"}
+    saved = login(APIClient(), demo_trader).post("/api/trade-plans/", plan, format="json")
+    assert saved.status_code == 201, saved.json()
     # when
     browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
     browser.get("/")
@@ -50,6 +54,7 @@ def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo
     pnl_day = row.find_element("css selector", "[data-figure=pnl-day]").text
     assert (pnl_open, pnl_day) == (usd(metrics["pnl_open"]), usd(metrics["pnl_day"]))
     assert browser.find("[data-figure=pnl] .tile-label").text.lower() == "p/l open"
+    assert browser.find("h1 .plan-badge").get_attribute("data-plan-status") == "breach"
     for width in (PHONE_WIDTH, DESKTOP_WIDTH):
         no_sideways_scroll(browser, width)
         browser.screenshot("i18-overview-pnl", width=width)
@@ -57,6 +62,9 @@ def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo
     # when: the portfolio page
     browser.get(f"/portfolios/{book.pk}/")
     browser.wait_for_css("#groups details")
+    assert browser.find("h1 .plan-badge").get_attribute("data-plan-status") == "breach"
+    marked = browser.find(".group-breach [data-breach-rule=risk_per_trade]")
+    assert "Risk per trade" in marked.text
     tile = browser.find("[data-figure=pnl]")
     assert usd(metrics["pnl_open"]) in tile.text
     assert f"{usd(metrics['pnl_day'])} today" in tile.text

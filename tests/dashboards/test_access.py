@@ -29,10 +29,12 @@ SIGNED_IN_ONLY = [
 # savepoint and its release, session, RLS context, user, unread notifications
 # in the navigation) plus the page's own reads, listed.
 PAGE_QUERIES = {
-    # portfolios with connections, legs (metrics), 30 days of net liq, latest runs
-    "overview": 6 + 4,
-    # portfolio with connection, legs (groups), legs (metrics), latest run, history
-    "portfolio": 6 + 5,
+    # portfolios with connections, legs (metrics), 30 days of net liq, latest runs;
+    # plan badge: active plans, their strategies, book (portfolios, legs, transactions)
+    "overview": 6 + 4 + 5,
+    # portfolio with connection, legs (groups), legs (metrics), latest run, history;
+    # plan badge (5 as above) and the open breaches of the covering plans
+    "portfolio": 6 + 5 + 5 + 1,
     # plans, strategies, portfolio names; book: portfolios, legs, transactions
     "plans": 6 + 6,
     # plan, strategies, portfolio names; compliance: portfolios, legs, transactions

@@ -116,6 +116,12 @@ class Notification(models.Model):
     kind = models.CharField(max_length=50, help_text="Stable code, e.g. sync_failed, plan_breach.")
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
+    link = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Path on this site to what the notification is about, e.g. /plans/3/.",
+    )
     dedupe_key = models.CharField(
         max_length=200, blank=True, default="", help_text="One notification per key while unread."
     )
