@@ -187,7 +187,7 @@ def test_a_plan_with_a_validation_error_is_fixed_and_measured(browser, demo_trad
 
     # then: the service's message sits next to the field it names
     error = browser.wait_for_css("#id_strategies-0-delta_range_max_error1")
-    assert "Must be at least delta_range_min" in error.text
+    assert "Must be at least the minimum delta" in error.text
     browser.screenshot("plan-error", width=PHONE_WIDTH)
     browser.screenshot("plan-error", width=DESKTOP_WIDTH)
 
