@@ -434,6 +434,7 @@ def portfolio_history(
             "total_vega",
             "beta_weighted_delta",
             "legs_unpriced",
+            "backfilled",
         )
     )
     previous: Decimal | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils import timezone
 from metrics.pricing import EQUITY_OPTION, FUTURE_OPTION, price_legs
 from metrics.stored_legs import stored_legs
 from portfolios.models import Portfolio
+from thetavue_site import rls
 
 _OPTIONS = frozenset({EQUITY_OPTION, FUTURE_OPTION})
 
@@ -86,3 +88,45 @@ def positions_reprice(*, portfolio: Portfolio, now: dt.datetime | None = None) -
 def _nullable(values: np.ndarray) -> list[float | None]:
     """Floats for SQL: NaN and ±inf become NULL (never a number a trader can use)."""
     return [float(v) if math.isfinite(v) else None for v in values.tolist()]
+
+
+def accounts_without_history(*, user_id: str, account_numbers: list[str]) -> set[str]:
+    """Return which of the user's broker accounts have no history row yet (new to ThetaVue)."""
+    from metrics.models import HistoricalMetric
+
+    with rls.as_user(user_id):
+        known = set(
+            HistoricalMetric.objects.filter(
+                portfolio__user_id=user_id, portfolio__broker_account_id__in=account_numbers
+            )
+            .values_list("portfolio__broker_account_id", flat=True)
+            .distinct()
+        )
+    return set(account_numbers) - known
+
+
+def portfolio_history_start(
+    *, user_id: str, net_liq_by_account: dict[str, list[tuple[dt.date, Decimal | None]]]
+) -> int:
+    """Start the history of the user's newly synced accounts: broker net liq, then today.
+
+    ``net_liq_by_account`` maps a broker account number to its end-of-day net
+    liq ($) by New York date (possibly empty when the broker gave none).
+    Returns the rows written.
+    """
+    from metrics.snapshot import history_start
+
+    with rls.as_user(user_id):
+        ids = dict(
+            Portfolio.objects.filter(
+                user_id=user_id, broker_account_id__in=list(net_liq_by_account)
+            ).values_list("broker_account_id", "id")
+        )
+    if not ids:
+        return 0
+    return history_start(
+        portfolio_ids=sorted(ids.values()),
+        net_liq_history={
+            ids[number]: points for number, points in net_liq_by_account.items() if number in ids
+        },
+    )

@@ -81,6 +81,7 @@ LEFT JOIN LATERAL (
             WHERE spy_leg.portfolio_id = p.id AND spy_leg.underlying_symbol = 'SPY')
     )::double precision AS price
 ) spy ON true
+WHERE %(all)s OR p.id = ANY(%(ids)s)
 GROUP BY p.id, p.net_liquidation_value, spy.price
 ON CONFLICT (portfolio_id, date) DO UPDATE SET
     net_liquidation_value = EXCLUDED.net_liquidation_value,
@@ -89,7 +90,8 @@ ON CONFLICT (portfolio_id, date) DO UPDATE SET
     total_theta = EXCLUDED.total_theta,
     total_vega = EXCLUDED.total_vega,
     beta_weighted_delta = EXCLUDED.beta_weighted_delta,
-    legs_unpriced = EXCLUDED.legs_unpriced
+    legs_unpriced = EXCLUDED.legs_unpriced,
+    backfilled = false
 WHERE %(overwrite)s
 """
 
@@ -110,13 +112,16 @@ def is_trading_day(date: dt.date) -> bool:
     return date.weekday() < 5 and exchange_holiday(date) is None
 
 
-def snapshot_all(*, date: dt.date | None = None, force: bool = False) -> int:
+def snapshot_all(
+    *, date: dt.date | None = None, force: bool = False, portfolio_ids: list[int] | None = None
+) -> int:
     """Upsert every portfolio's metrics row for ``date``; return the rows written.
 
     ``date`` defaults to today in New York. A weekend or NYSE holiday writes
     nothing (returns 0) unless ``force``. A future date is refused. Rerunning
     today replaces today's rows with the latest figures; an earlier date only
-    fills portfolios that have no row for it.
+    fills portfolios that have no row for it. ``portfolio_ids`` limits the
+    write to those portfolios (a first sync's), else every portfolio.
     """
     today = new_york_today()
     date = date or today
@@ -133,6 +138,42 @@ def snapshot_all(*, date: dt.date | None = None, force: bool = False) -> int:
                 "created_at": timezone.now(),
                 "beta_one": pattern,
                 "overwrite": date == today,
+                "all": portfolio_ids is None,
+                "ids": list(portfolio_ids or []),
             },
         )
         return cursor.rowcount
+
+
+def history_start(
+    *, portfolio_ids: list[int], net_liq_history: dict[int, list[tuple[dt.date, object]]]
+) -> int:
+    """Give new portfolios their history at once: backfilled net liq, then today's row.
+
+    ``net_liq_history`` maps a portfolio id to the broker's end-of-day net liq
+    ($, by New York date) before today; those rows are marked ``backfilled``
+    and never replace a row already there. Today's row is the full snapshot
+    of the stored book, written even on a weekend or holiday (a first sync
+    is a day worth showing). Returns the rows written.
+    """
+    today = new_york_today()
+    now = timezone.now()
+    rows = [
+        (portfolio_id, day, value, now)
+        for portfolio_id, points in net_liq_history.items()
+        for day, value in points
+        if day < today
+    ]
+    written = 0
+    with rls.as_service(), connection.cursor() as cursor:
+        if rows:
+            cursor.executemany(
+                "INSERT INTO historical_metrics (portfolio_id, date, net_liquidation_value, "
+                "legs_unpriced, backfilled, created_at) VALUES (%s, %s, %s, 0, true, %s) "
+                "ON CONFLICT (portfolio_id, date) DO NOTHING",
+                rows,
+            )
+            written += len(rows)
+    if portfolio_ids:
+        written += snapshot_all(date=today, force=True, portfolio_ids=portfolio_ids)
+    return written

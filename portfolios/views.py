@@ -224,10 +224,11 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
         "count": len(rows),
         "first": dates[0],
         "last": dates[-1],
+        "backfilled": sum(1 for row in rows if row["backfilled"]),
         "net_liq": line_chart(
             title="Net liquidation value, $",
             dates=dates,
-            series=[Series("Net liq", column("net_liquidation_value"), "series-a")],
+            series=_net_liq_series(rows),
             value_format=usd_axis,
         ),
         "bwd": line_chart(
@@ -245,6 +246,32 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
             zero_line=True,
         ),
     }
+
+
+def _net_liq_series(rows: list[dict]) -> list[Series]:
+    """Net liq as measured, and (dashed) as the broker reported it before the first sync.
+
+    The broker's line runs up to the first measured day, so the two join.
+    """
+    measured = [
+        None
+        if row["backfilled"] or row["net_liquidation_value"] is None
+        else float(row["net_liquidation_value"])
+        for row in rows
+    ]
+    series = [Series("Net liq", measured, "series-a")]
+    if any(row["backfilled"] for row in rows):
+        first_measured = next((i for i, v in enumerate(measured) if v is not None), len(rows))
+        broker = [
+            float(row["net_liquidation_value"])
+            if (row["backfilled"] or i == first_measured)
+            and row["net_liquidation_value"] is not None
+            and i <= first_measured
+            else None
+            for i, row in enumerate(rows)
+        ]
+        series.insert(0, Series("Net liq from the broker (backfilled)", broker, "series-backfill"))
+    return series
 
 
 def _book_groups(portfolio: Portfolio) -> list[dict]:

@@ -6,9 +6,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from tastytrade_sandbox import account_data, market_data
+from tastytrade_sandbox import account_data, balance_snapshots, market_data
 from tastytrade_sandbox.http_types import Request, Response, json_response
 from tastytrade_sandbox.wire import envelope, error_body, list_envelope
 
@@ -67,6 +68,8 @@ class Api:
                 return self.balance, (number, currency)
             case ("accounts", number, "positions"):
                 return self.positions, (number,)
+            case ("accounts", number, "balance-snapshots"):
+                return partial(balance_snapshots.respond, self), (number,)
             case ("accounts", number, "transactions"):
                 return self.transactions, (number,)
             case ("accounts", number, "transactions", transaction_id):

@@ -201,6 +201,14 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class BalanceSnapshot:
+    """The account's balances at one day's end (``time-of-day`` EOD); money in $."""
+
+    snapshot_date: date  # New York calendar date
+    net_liquidating_value: Decimal | None
+
+
+@dataclass(frozen=True)
 class Quote:
     """A REST quote; ``price`` is the first usable of mark, mid, (bid+ask)/2, last,
     close, and ``price_source`` names it. Greek fields are undocumented extras."""
@@ -382,6 +390,26 @@ class TastytradeClient:
         """Return the account's USD balances."""
         path = f"/accounts/{_segment(account_number)}/balances/USD"
         return _balance(_data(self._get(path), "balance"))
+
+    def balance_snapshots(
+        self, account_number: str, *, start_date: date, end_date: date | None = None
+    ) -> list[BalanceSnapshot]:
+        """Return the account's end-of-day balances from ``start_date``, following every page."""
+        params = [("time-of-day", "EOD"), ("start-date", start_date.isoformat())]
+        if end_date is not None:
+            params.append(("end-date", end_date.isoformat()))
+        path = f"/accounts/{_segment(account_number)}/balance-snapshots"
+        snapshots = []
+        for item in self._pages(path, params):
+            day = item.day("snapshot_date")
+            if day is not None:
+                snapshots.append(
+                    BalanceSnapshot(
+                        snapshot_date=day,
+                        net_liquidating_value=item.decimal("net_liquidating_value"),
+                    )
+                )
+        return snapshots
 
     def positions(self, account_number: str, *, include_marks: bool = False) -> list[Position]:
         """Return every leg with a signed quantity (Zero-direction legs included)."""

@@ -6,14 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection as db
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection, table_dump
-from metrics.selectors import portfolio_metrics
+from conftest import login
+from metrics.models import HistoricalMetric
+from metrics.selectors import new_york_today, portfolio_metrics
 from portfolios.models import AccountBalance, Portfolio, Position, Transaction
 from thetavue_site import rls
 
@@ -403,3 +406,40 @@ def test_sync_stores_each_legs_previous_close_so_day_pnl_works_on_day_one(sandbo
     assert legs and all(leg.previous_close is not None and leg.previous_close > 0 for leg in legs)
     # Only a leg without a mark (so without a value) lacks a day figure.
     assert metrics["pnl_day"] is not None and metrics["legs_without_pnl_day"] == unquoted
+
+
+def test_a_first_sync_starts_the_history_with_a_year_of_broker_net_liq(sandbox, alice):
+    # given: a new connection, no history anywhere
+    connection = granted_connection(sandbox, alice)
+    # when: its first sync ends
+    outcome = sync(connection)
+    # then: each account has a year of backfilled net liq and today's measured row
+    assert outcome.status == "succeeded", outcome.error
+    today = new_york_today()
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        rows = list(HistoricalMetric.objects.filter(portfolio=portfolio).order_by("date"))
+    backfilled = [row for row in rows if row.backfilled]
+    assert len(backfilled) >= 250  # the weekdays of a year
+    assert (today - backfilled[0].date).days >= 360
+    assert all(row.net_liquidation_value > 0 and row.total_delta is None for row in backfilled)
+    last = rows[-1]
+    assert (last.date, last.backfilled) == (today, False)
+    assert last.net_liquidation_value == portfolio.net_liquidation_value
+    assert last.total_delta is not None
+    # and the history API and the page show it from day one
+    body = history_api(alice, portfolio.pk)
+    assert body["count"] == len(rows) and body["results"][0]["backfilled"] is True
+    page = login(Client(), alice).get(f"/portfolios/{portfolio.pk}/").content.decode()
+    assert 'data-history="backfilled"' in page and "series-backfill" in page
+
+    # when: a second sync runs
+    sync_again = sync(connection)
+    # then: nothing is fetched or backfilled twice
+    assert sync_again.status == "succeeded"
+    with rls.as_user(alice.pk):
+        assert HistoricalMetric.objects.filter(portfolio=portfolio).count() == len(rows)
+
+
+def history_api(user, portfolio_id: int) -> dict:
+    return login(APIClient(), user).get(f"/api/portfolio/{portfolio_id}/history/").json()

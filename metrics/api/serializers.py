@@ -220,6 +220,10 @@ class HistoryRowOutput(serializers.Serializer):
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
+    backfilled = serializers.BooleanField(
+        help_text="True for net liq taken from the broker's balance snapshots before "
+        "ThetaVue measured the book: no greeks on that row."
+    )
 
 
 class HistoryOutput(serializers.Serializer):
