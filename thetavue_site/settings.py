@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "thetavue_site.users.middleware.ClerkAuthenticationMiddleware",
     "thetavue_site.rls.RowLevelSecurityMiddleware",
+    "thetavue_site.users.middleware.UserTimeZoneMiddleware",
     "thetavue_site.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

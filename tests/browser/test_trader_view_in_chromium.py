@@ -78,3 +78,35 @@ def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo
     for width in (PHONE_WIDTH, DESKTOP_WIDTH):
         no_sideways_scroll(browser, width)
         browser.screenshot("i18-portfolio-pnl", width=width)
+
+
+def test_the_browser_reports_its_time_zone_once_and_the_account_page_changes_it(
+    browser, demo_trader
+):
+    from thetavue_site import rls
+    from thetavue_site.users.models import User
+
+    def zone() -> str:
+        with rls.as_service():
+            return User.objects.get(pk=demo_trader.pk).time_zone
+
+    # given: the demo trader has no zone; when: they sign in (any page loads the script)
+    assert zone() == ""
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    # then: the browser's own zone is stored
+    browser.wait_for(lambda: zone() != "", message="the browser never reported its zone")
+    reported = browser.driver.execute_script(
+        "return Intl.DateTimeFormat().resolvedOptions().timeZone"
+    )
+    assert zone() == reported
+    # when: they choose another on the account page
+    browser.get("/account/")
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find("#id_time_zone")).select_by_value("Asia/Tokyo")
+    browser.find(".tz-form button[type=submit]").click()
+    browser.wait_for_text(".msg-success", "Asia/Tokyo")
+    assert zone() == "Asia/Tokyo"
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i18-account-time-zone", width=width)
