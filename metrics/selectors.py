@@ -14,6 +14,7 @@ leg without stored greeks is left out of the totals and counted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -178,9 +179,15 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
     legs = leg_inputs(rows)
     group_ids = [_group_id(row) for row in rows]
     spy_price = _spy_price(portfolio, rows)
+    # An option past its expiry that the broker still lists carries no risk:
+    # out of the greek totals and buying power until the broker removes it.
+    expired = _expired(rows)
+    pricing = _stored_pricing(rows, legs)
+    unpriced = int((~pricing.priced & ~expired).sum())
+    pricing = dataclasses.replace(pricing, priced=pricing.priced & ~expired)
     exposure = portfolio_exposure(
         legs,
-        _stored_pricing(rows, legs),
+        pricing,
         underlying=[row["underlying_symbol"] for row in rows],
         group_ids=group_ids,
         strategy_types=[row["strategy_type"] for row in rows],
@@ -189,7 +196,10 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         premium_received=[row["premium_received"] for row in rows],
         current_value=[row["current_value"] for row in rows],
     )
-    buying_power, source, unsupported, per_group = _buying_power(portfolio, rows, group_ids)
+    live = [i for i in range(len(rows)) if not expired[i]]
+    buying_power, source, unsupported, per_group = _buying_power(
+        portfolio, [rows[i] for i in live], [group_ids[i] for i in live]
+    )
     pnl_by_group = _pnl_sums(rows, group_ids)
     pnl_by_underlying = _pnl_sums(rows, [row["underlying_symbol"] for row in rows])
     pnl = _pnl_sums(rows, [""] * len(rows)).get("", _pnl_total([]))
@@ -226,7 +236,8 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "unrealized_pnl": _cents(exposure.unrealized_pnl),
         **pnl,
         "legs": exposure.legs,
-        "legs_unpriced": exposure.legs_unpriced,
+        "legs_unpriced": unpriced,
+        "legs_expired": int(expired.sum()),
         "legs_beta_missing": exposure.legs_beta_missing,
         "legs_beta_assumed": exposure.legs_beta_assumed,
         "legs_without_value": exposure.legs_without_value,
@@ -234,6 +245,20 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         "by_strategy": [_with_cents(row) for row in by_strategy],
         "net_liq_reconciliation": _reconciliation(portfolio, rows),
     }
+
+
+def _expired(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Return which legs are options past their expiry date (New York)."""
+    today = new_york_today()
+    return np.array(
+        [
+            row["instrument_type"] in OPTIONS
+            and row["expiration_date"] is not None
+            and row["expiration_date"] < today
+            for row in rows
+        ],
+        dtype=bool,
+    )
 
 
 def _pnl_total(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -62,7 +62,10 @@ LEFT JOIN LATERAL (
         pos.theta,
         pos.vega,
         (pos.delta IS NOT NULL AND pos.gamma IS NOT NULL
-            AND pos.theta IS NOT NULL AND pos.vega IS NOT NULL) AS priced,
+            AND pos.theta IS NOT NULL AND pos.vega IS NOT NULL
+            -- an option past expiry, still listed, carries no risk (metrics.selectors)
+            AND NOT (pos.instrument_type IN ('Equity Option', 'Future Option')
+                     AND pos.expiration_date < %(date)s)) AS priced,
         COALESCE(
             pos.beta,
             CASE WHEN pos.underlying_symbol ~ %(beta_one)s THEN 1.0 END

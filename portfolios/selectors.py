@@ -324,6 +324,10 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         nearest = min(expirations) if expirations else None
         risk = risks[group_id]
         unrealized = _sum_money(leg["unrealized_pnl"] for leg in legs)
+        futures = all(leg["instrument_type"] == "Future" for leg in legs)
+        for leg in legs:
+            # Past expiry but still listed by the broker: out of the risk totals.
+            leg["expired"] = bool(leg["option_type"] and leg["dte"] is not None and leg["dte"] < 0)
         net_credit = _sum_money(leg["premium_received"] for leg in legs)
         groups.append(
             {
@@ -352,6 +356,15 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "gamma": _sum_floats(leg["gamma"] for leg in legs),
                 "theta": _sum_floats(leg["theta"] for leg in legs),
                 "vega": _sum_floats(leg["vega"] for leg in legs),
+                "expired": all(leg["expired"] for leg in legs),
+                "is_future": futures,
+                "contracts": sum(abs(leg["quantity"]) for leg in legs) if futures else None,
+                "notional": _sum_money(
+                    None if leg["current_value"] is None else abs(leg["current_value"])
+                    for leg in legs
+                )
+                if futures
+                else None,
                 "legs": legs,
             }
         )

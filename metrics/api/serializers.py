@@ -167,6 +167,10 @@ class PortfolioMetricsOutput(serializers.Serializer):
     legs = serializers.IntegerField(help_text="Legs in the portfolio.")
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])
+    legs_expired = serializers.IntegerField(
+        help_text="Options past their expiry the broker still lists: left out of the greek "
+        "totals and buying power until it removes them."
+    )
     legs_beta_assumed = serializers.IntegerField(
         help_text="Legs on SPY, /ES or /MES without a beta, weighted with beta 1.0."
     )

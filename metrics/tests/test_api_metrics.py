@@ -114,6 +114,7 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "legs": 1,
         "legs_unpriced": 0,
         "legs_beta_missing": 0,
+        "legs_expired": 0,
         "legs_beta_assumed": 0,
         "legs_without_value": 0,
         "by_underlying": [{"underlying": "XYZ", **strategy_totals}],
