@@ -211,9 +211,28 @@ def _metrics(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> dict[st
         }
         for row in exposure.by_strategy
     ]
-    by_underlying = [
-        {**row, **pnl_by_underlying[row["underlying"]]} for row in exposure.by_underlying
-    ]
+    bp_by_underlying: dict[str, Decimal] = defaultdict(Decimal)
+    bp_known: dict[str, bool] = defaultdict(lambda: True)
+    for row in exposure.by_strategy:
+        value = per_group.get(row["group_id"])
+        if value is None:
+            bp_known[row["underlying"]] = False
+        else:
+            bp_by_underlying[row["underlying"]] += value
+    net_liq = portfolio.net_liquidation_value
+    by_underlying = []
+    for row in exposure.by_underlying:
+        used = bp_by_underlying.get(row["underlying"]) if bp_known[row["underlying"]] else None
+        by_underlying.append(
+            {
+                **row,
+                **pnl_by_underlying[row["underlying"]],
+                "buying_power_used": None if used is None else _cents(used),
+                "buying_power_fraction": (
+                    float(used / net_liq) if used is not None and net_liq else None
+                ),
+            }
+        )
     return {
         "portfolio_id": portfolio.pk,
         "portfolio_name": portfolio.name,

@@ -358,6 +358,11 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "vega": _sum_floats(leg["vega"] for leg in legs),
                 "expired": all(leg["expired"] for leg in legs),
                 "is_future": futures,
+                # What a collapsed row shows: the strikes and the underlying's price.
+                "strikes": sorted({leg["strike_price"] for leg in legs if leg["strike_price"]}),
+                "underlying_price": next(
+                    (leg["underlying_price"] for leg in legs if leg["underlying_price"]), None
+                ),
                 "contracts": sum(abs(leg["quantity"]) for leg in legs) if futures else None,
                 "notional": _sum_money(
                     None if leg["current_value"] is None else abs(leg["current_value"])

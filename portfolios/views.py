@@ -134,6 +134,7 @@ def overview(request):
         "net_liquidation_value": _sum_known(r["m"]["net_liquidation_value"] for r in rows),
         "day_change": _sum_known(r["day_change"] for r in rows),
         "total_delta": _sum_known(r["m"]["total_delta"] for r in rows),
+        "total_gamma": _sum_known(r["m"]["total_gamma"] for r in rows),
         "total_theta": _sum_known(r["m"]["total_theta"] for r in rows),
         "total_vega": _sum_known(r["m"]["total_vega"] for r in rows),
         "beta_weighted_delta": _sum_known(r["m"]["beta_weighted_delta"] for r in rows),
@@ -307,6 +308,8 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "legs_count": legs_count,
         "theta_pct": metrics.get("theta_over_net_liq"),
         "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
+        # IV rank comes with the pricing work; the column shows once a row has one.
+        "iv_rank_shown": any(row.get("iv_rank") is not None for row in metrics["by_underlying"]),
         "net_credit": _sum_known(group["net_credit"] for group in groups),
         "history": _history_charts(portfolio),
         "sync": sync_state(connection=portfolio.broker_connection, run=run),

@@ -66,6 +66,16 @@ class BreakdownFields(serializers.Serializer):
 
 class UnderlyingBreakdownOutput(BreakdownFields):
     underlying = serializers.CharField(help_text="Underlying symbol (e.g. SPY, /ES).")
+    buying_power_used = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Σ Reg-T buying-power reduction of the underlying's strategy groups in $ "
+        "(decimal string); null when a group's is unknown.",
+    )
+    buying_power_fraction = serializers.FloatField(
+        allow_null=True,
+        help_text="buying_power_used / net liq as a fraction (0.05 = 5 %); null without both.",
+    )
 
 
 class StrategyBreakdownOutput(BreakdownFields):

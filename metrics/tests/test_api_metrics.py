@@ -117,7 +117,15 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "legs_expired": 0,
         "legs_beta_assumed": 0,
         "legs_without_value": 0,
-        "by_underlying": [{"underlying": "XYZ", **strategy_totals}],
+        # $600 of Reg-T on $100,000 of net liq
+        "by_underlying": [
+            {
+                "underlying": "XYZ",
+                **strategy_totals,
+                "buying_power_used": "600.00",
+                "buying_power_fraction": 0.006,
+            }
+        ],
         "by_strategy": [
             {
                 "group_id": "g1",
