@@ -554,3 +554,83 @@ def portfolio_what_if(
 def _money(value: float) -> Decimal | None:
     number = float(value)
     return _cents(Decimal(repr(number))) if math.isfinite(number) else None
+
+
+# Risk graph ----------------------------------------------------------------------
+
+RISK_GRAPH_MOVES_PCT = tuple(float(m) for m in range(-20, 21))
+
+
+def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str, Any]:
+    """Return P/L since open ($) across underlying moves: today (T+0) and at expiry.
+
+    The what-if engine re-prices the legs (the group's, or the whole book's)
+    with every underlying moved by each % of RISK_GRAPH_MOVES_PCT, IV unchanged;
+    "at expiry" is the nearest expiry of the legs' options (T+0 when none).
+    P/L since open = today's unrealised P/L + the scenario's change of value.
+    Breakevens are the moves (%) where the expiry line crosses zero,
+    interpolated; max profit and max loss are the best and worst of that line
+    within the range.
+    """
+    rows = _leg_rows([portfolio.pk]).get(portfolio.pk, [])
+    if group_id is not None:
+        rows = [
+            row
+            for row in rows
+            if group_id in (row["strategy_group_id"], f"leg-{row['id']}", f"position-{row['id']}")
+        ]
+    today = new_york_today()
+    expiries = [
+        row["expiration_date"]
+        for row in rows
+        if row["instrument_type"] in OPTIONS
+        and row["expiration_date"] is not None
+        and row["expiration_date"] >= today
+    ]
+    days_to_expiry = (min(expiries) - today).days if expiries else 0
+    legs = leg_inputs(rows)
+    as_of = metrics_as_of(portfolio) or timezone.now()
+    moves = np.array(RISK_GRAPH_MOVES_PCT)
+    unrealized = float(
+        sum(
+            (row["premium_received"] + row["current_value"])
+            for row in rows
+            if row["premium_received"] is not None and row["current_value"] is not None
+        )
+    )
+
+    def curve(days: int) -> np.ndarray:
+        grid = price_scenarios(
+            legs,
+            now=as_of,
+            rate=settings.RISK_FREE_RATE,
+            underlying_moves_pct=moves,
+            iv_shift_points=[0.0],
+            days_forward=days,
+        )
+        return unrealized + grid.pnl[:, 0]
+
+    today_line = curve(0) if rows else np.zeros(moves.size)
+    # A day past the expiry date: after its close, so the nearest expiry is worth its
+    # intrinsic value wherever the clock stands today.
+    expiry_line = curve(days_to_expiry + 1 if expiries else 0) if rows else np.zeros(moves.size)
+    breakevens = []
+    for i in range(moves.size - 1):
+        a, b = expiry_line[i], expiry_line[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and (a < 0 <= b or b < 0 <= a) and a != b:
+            breakevens.append(float(moves[i] + (moves[i + 1] - moves[i]) * (0 - a) / (b - a)))
+    finite = np.isfinite(expiry_line)
+    best = int(np.nanargmax(np.where(finite, expiry_line, np.nan))) if finite.any() else None
+    worst = int(np.nanargmin(np.where(finite, expiry_line, np.nan))) if finite.any() else None
+    return {
+        "portfolio_id": portfolio.pk,
+        "group_id": group_id,
+        "legs": len(rows),
+        "days_to_expiry": days_to_expiry,
+        "underlying_moves_pct": list(RISK_GRAPH_MOVES_PCT),
+        "pnl_today": [_money(v) for v in today_line],
+        "pnl_at_expiry": [_money(v) for v in expiry_line],
+        "breakevens_pct": breakevens,
+        "max_profit_index": best,
+        "max_loss_index": worst,
+    }

@@ -20,6 +20,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +30,7 @@ from metrics import selectors as metrics_selectors
 from metrics.models import HistoricalMetric
 from portfolios import selectors
 from portfolios.models import Portfolio
-from thetavue_site.svg_charts import Series, line_chart, sparkline
+from thetavue_site.svg_charts import Series, line_chart, risk_chart, sparkline
 
 SPARKLINE_DAYS = 30
 # A close older than this (a long weekend is 4 days) does not make a "day" change.
@@ -275,6 +276,56 @@ def _net_liq_series(rows: list[dict]) -> list[Series]:
     return series
 
 
+def _risk_chart(portfolio: Portfolio, group_id: str | None, title: str):
+    """Draw the what-if engine's risk graph of the book (or one group) as SVG."""
+    graph = metrics_selectors.risk_graph(portfolio=portfolio, group_id=group_id)
+    if not graph["legs"]:
+        return None
+
+    def values(key):
+        return [None if v is None else float(v) for v in graph[key]]
+
+    def usd(value: float) -> str:
+        sign = "+" if value > 0 else "−" if value < 0 else ""
+        return f"{sign}${abs(value):,.0f}"
+
+    expiry = values("pnl_at_expiry")
+    marks = []
+    if graph["max_profit_index"] is not None:
+        best = expiry[graph["max_profit_index"]]
+        marks.append((f"max {usd(best)}", graph["max_profit_index"], best))
+    if graph["max_loss_index"] is not None:
+        worst = expiry[graph["max_loss_index"]]
+        marks.append((f"max {usd(worst)}", graph["max_loss_index"], worst))
+    days = graph["days_to_expiry"]
+    return {
+        "graph": graph,
+        "svg": risk_chart(
+            title=title,
+            moves_pct=graph["underlying_moves_pct"],
+            series=[
+                Series(f"At expiry ({days}d)" if days else "At expiry", expiry, "series-a"),
+                Series("Today (T+0)", values("pnl_today"), "series-b"),
+            ],
+            breakevens_pct=graph["breakevens_pct"],
+            marks=marks,
+            value_format=usd,
+        ),
+    }
+
+
+@require_GET
+@login_required
+def portfolio_risk_graph(request, pk: int):
+    """One strategy group's risk graph (?group=<id>), as a fragment htmx swaps in."""
+    portfolio = _portfolio_for(request, pk)
+    group_id = request.GET.get("group") or None
+    if group_id is not None and len(group_id) > 100:
+        return HttpResponseBadRequest("group: at most 100 characters.")
+    risk = _risk_chart(portfolio, group_id, "P/L of this strategy across underlying moves, $")
+    return render(request, "portfolios/_risk_graph.html", {"risk": risk, "portfolio": portfolio})
+
+
 def _book_groups(portfolio: Portfolio) -> list[dict]:
     """The book grouped by strategy, cached per sync version and market day.
 
@@ -312,6 +363,7 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "iv_rank_shown": any(row.get("iv_rank") is not None for row in metrics["by_underlying"]),
         "net_credit": _sum_known(group["net_credit"] for group in groups),
         "history": _history_charts(portfolio),
+        "risk": _risk_chart(portfolio, None, "P/L of the whole book across underlying moves, $"),
         "sync": sync_state(connection=portfolio.broker_connection, run=run),
         "what_if_form": form or WhatIfForm(),
         "what_if": what_if,

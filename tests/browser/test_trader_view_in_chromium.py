@@ -11,7 +11,13 @@ from rest_framework.test import APIClient
 
 from conftest import login
 from metrics.tests.pnl_book import make_pnl_book
-from tests.browser.conftest import DEMO_EMAIL, DEMO_PASSWORD, DESKTOP_WIDTH, PHONE_WIDTH
+from tests.browser.conftest import (
+    ARTIFACTS,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    DESKTOP_WIDTH,
+    PHONE_WIDTH,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,9 +81,28 @@ def test_pnl_on_the_overview_and_the_portfolio_page_equals_the_api(browser, demo
         f"+{condor['pnl_open']}" in summary.text and "12.5 % of max" in summary.text
         for summary in browser.find_all("#groups summary")
     )
+    assert browser.find("#risk-title ~ [data-risk-graph] svg.risk-chart")
     for width in (PHONE_WIDTH, DESKTOP_WIDTH):
         no_sideways_scroll(browser, width)
         browser.screenshot("i18-portfolio-pnl", width=width)
+
+    # when: the condor's own risk graph is asked for (htmx swaps it into the group)
+    condor_group = next(d for d in browser.find_all("#groups details") if "Iron condor" in d.text)
+    condor_group.find_element("css selector", ".group-risk a").click()
+    browser.wait_for_css("#groups [data-risk-graph] svg.risk-chart")
+    graph = browser.find("#groups [data-risk-graph]")
+    assert "max +$240" in graph.get_attribute("innerHTML")
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i18-risk-graph", width=width)
+    # the graph alone, as a phone shows it
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": 812, "deviceScaleFactor": 1, "mobile": True},
+    )
+    graph = browser.find("#groups [data-risk-graph]")
+    graph.screenshot(str(ARTIFACTS / f"i18-risk-graph-group-{PHONE_WIDTH}.png"))
+    browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_the_browser_reports_its_time_zone_once_and_the_account_page_changes_it(

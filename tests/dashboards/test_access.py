@@ -33,8 +33,8 @@ PAGE_QUERIES = {
     # plan badge: active plans, their strategies, book (portfolios, legs, transactions)
     "overview": 6 + 4 + 5,
     # portfolio with connection, legs (groups), legs (metrics), latest run, history;
-    # plan badge (5 as above) and the open breaches of the covering plans
-    "portfolio": 6 + 5 + 5 + 1,
+    # plan badge (5 as above), the open breaches of the covering plans, the risk graph's legs
+    "portfolio": 6 + 5 + 5 + 1 + 1,
     # plans, strategies, portfolio names; book: portfolios, legs, transactions
     "plans": 6 + 6,
     # plan, strategies, portfolio names; compliance: portfolios, legs, transactions
