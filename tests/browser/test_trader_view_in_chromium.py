@@ -135,3 +135,14 @@ def test_the_browser_reports_its_time_zone_once_and_the_account_page_changes_it(
     for width in (PHONE_WIDTH, DESKTOP_WIDTH):
         no_sideways_scroll(browser, width)
         browser.screenshot("i18-account-time-zone", width=width)
+
+
+def test_redoc_loads_without_csp_errors_or_remote_requests(browser, demo_trader):
+    # The browser fixture fails the test on any console error or foreign request.
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    browser.get("/api/redoc/")
+    browser.wait_for_css(".menu-content")
+    browser.wait_for(lambda: browser.find_all("[role=search] input, .search-input"))
+    browser.screenshot("i18-redoc", width=DESKTOP_WIDTH)
+    browser.get("/favicon.ico")
+    assert browser.driver.current_url.endswith(".svg")
