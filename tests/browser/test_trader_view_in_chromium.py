@@ -146,3 +146,29 @@ def test_redoc_loads_without_csp_errors_or_remote_requests(browser, demo_trader)
     browser.screenshot("i18-redoc", width=DESKTOP_WIDTH)
     browser.get("/favicon.ico")
     assert browser.driver.current_url.endswith(".svg")
+
+
+def test_a_manual_book_is_made_from_the_pages(browser, demo_trader):
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    browser.get("/")
+    browser.find(".head-actions a").click()
+    browser.find("#id_name").send_keys("Held elsewhere too")
+    browser.find("#id_net_liquidation_value").send_keys("25000")
+    browser.find(".manual-form button[type=submit]").click()
+    browser.wait_for_text(".msg-success", "created")
+    browser.find(".head-actions a").click()  # Add position
+    browser.find("#id_symbol").send_keys("SPY")
+    browser.find("#id_quantity").send_keys("ten")
+    browser.find(".manual-form button[type=submit]").click()
+    error = browser.wait_for_css("#id_quantity_error1")
+    assert "valid number" in error.text
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i18-manual-position-error", width=width)
+    quantity = browser.find("#id_quantity")
+    quantity.clear()
+    quantity.send_keys("100")
+    browser.find("#id_mark").send_keys("600")
+    browser.find(".manual-form button[type=submit]").click()
+    browser.wait_for_text(".msg-success", "Position saved")
+    assert "SPY" in browser.find("#groups").text
