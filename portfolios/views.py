@@ -278,7 +278,16 @@ def _net_liq_series(rows: list[dict]) -> list[Series]:
 
 def _risk_chart(portfolio: Portfolio, group_id: str | None, title: str):
     """Draw the what-if engine's risk graph of the book (or one group) as SVG."""
-    graph = metrics_selectors.risk_graph(portfolio=portfolio, group_id=group_id)
+    # The graph moves only with the legs (sync version, edits) and the day; called
+    # after the owner check, so the key is never read for another trader's book.
+    key = (
+        f"risk-graph:{portfolio.pk}:{portfolio.sync_version}:{portfolio.updated_at.isoformat()}:"
+        f"{selectors.market_today().isoformat()}:{group_id or ''}"
+    )
+    graph = cache.get(key)
+    if graph is None:
+        graph = metrics_selectors.risk_graph(portfolio=portfolio, group_id=group_id)
+        cache.set(key, graph, timeout=900)
     if not graph["legs"]:
         return None
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -616,6 +618,21 @@ def plan_status(*, user_id: str, portfolio_id: int | None, now: dt.datetime) -> 
     plans = list(plans.order_by("pk"))
     if not plans:
         return PlanStatus(status="", plans=0, breaches=0, warnings=0, plan_id=None)
+    # Measuring digests the whole book: cache it until a plan or a portfolio
+    # changes, or the hour turns (income pace moves with the clock).
+    versions = Portfolio.objects.filter(user_id=user_id).order_by("pk")
+    stamp = "|".join(
+        [f"{p.pk}.{p.updated_at.isoformat()}" for p in plans]
+        + [
+            f"{pk}.{v}.{u.isoformat()}"
+            for pk, v, u in versions.values_list("pk", "sync_version", "updated_at")
+        ]
+        + [now.strftime("%Y%m%d%H")]
+    )
+    key = f"plan-status:{user_id}:{portfolio_id}:{hashlib.sha256(stamp.encode()).hexdigest()[:24]}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     books = portfolio_books(user_id=user_id, portfolio_ids=None, now=now)
     counts = {CheckStatus.BREACH: 0, CheckStatus.WARN: 0}
     for plan in plans:
@@ -626,13 +643,15 @@ def plan_status(*, user_id: str, portfolio_id: int | None, now: dt.datetime) -> 
             if check.status in counts:
                 counts[check.status] += 1
     breaches, warnings = counts[CheckStatus.BREACH], counts[CheckStatus.WARN]
-    return PlanStatus(
+    status = PlanStatus(
         status="breach" if breaches else "warn" if warnings else "ok",
         plans=len(plans),
         breaches=breaches,
         warnings=warnings,
         plan_id=plans[0].pk if len(plans) == 1 else None,
     )
+    cache.set(key, status, timeout=3600)
+    return status
 
 
 def breaches_by_subject(*, user_id: str, portfolio_id: int) -> dict[str, list[dict]]:
