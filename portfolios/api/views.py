@@ -28,6 +28,7 @@ from portfolios.api import serializers as s
 from portfolios.api.renderers import PositionsCSVRenderer
 from portfolios.models import Portfolio, Position
 from portfolios.position_pages import UPDATED_AT_UTC, position_page
+from thetavue_site.api.pagination import LimitOffsetPagination
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.openapi import ERROR_RESPONSE
 from thetavue_site.renderers import OrjsonRenderer, RawJSON
@@ -180,6 +181,20 @@ POSITIONS_CSV = OpenApiParameter(
 )
 
 
+class PositionPagination(LimitOffsetPagination):
+    """The page envelope, plus the legs the last sync set aside (documented)."""
+
+    def get_paginated_response_schema(self, schema):
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["legs_unsupported"] = {
+            "type": "array",
+            "description": "Broker legs kept out of the page and every total (the last sync "
+            "could not read or price them): symbol, instrument_type, quantity, reason.",
+            "items": {"type": "object", "additionalProperties": True},
+        }
+        return envelope
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List a portfolio's legs",
@@ -222,6 +237,7 @@ POSITIONS_CSV = OpenApiParameter(
 class PositionViewSet(PortfolioChildViewSet):
     queryset = Position.objects.none()
     serializer_class = s.PositionOutput
+    pagination_class = PositionPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_renderers(self):
