@@ -84,6 +84,7 @@ class LegRow:
     premium_received: Decimal | None = None
     current_value: Decimal | None = None
     mark: Decimal | None = None
+    previous_close: Decimal | None = None
     underlying_price: Decimal | None = None
     implied_volatility: float | None = None
     iv_status: str = ""
@@ -171,6 +172,7 @@ def _leg_row(position: tt.Position) -> LegRow:
         quantity=position.quantity,
         multiplier=position.multiplier,
         average_open_price=_price(position.average_open_price),
+        previous_close=_price(position.close_price),
         open_date=position.created_at.astimezone(NEW_YORK).date() if position.created_at else None,
         settlement_type=_settlement(position.expires_at),
     )
@@ -267,6 +269,11 @@ def apply_market_data(legs: Sequence[LegRow], market: MarketData) -> None:
     """Fill marks, values, underlying prices, beta, dividend yield and broker IV."""
     for leg in legs:
         leg.mark = _price(market.price(leg.symbol))
+        # The quote's previous close is the market's; the position's close-price
+        # (also yesterday's) stands in when the quote has none.
+        quote_close = _price(getattr(market.quotes.get(leg.symbol), "prev_close", None))
+        if quote_close is not None:
+            leg.previous_close = quote_close
         if leg.mark is not None:
             leg.current_value = _money(leg.mark * leg.quantity * leg.multiplier)
         leg.underlying_price = _price(market.price(leg.underlying_symbol))

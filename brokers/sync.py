@@ -29,6 +29,7 @@ from brokers.tastytrade import client as tt
 from brokers.tastytrade.oauth_client import TokenSet
 from brokers.token_crypto import TokenDecryptionError
 from brokers.tokens import connection_tokens, connection_tokens_store
+from metrics import snapshot as metrics_snapshot
 from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
 from thetavue_site import rls
 from thetavue_site.users.notifications import notification_create
@@ -44,6 +45,8 @@ FAILURES_BEFORE_NOTIFYING = 3
 FIRST_STEP = "fetching accounts"
 # Late fee adjustments and reversals carry older dates (tastytrade-api.md §3.4).
 TRANSACTIONS_OVERLAP_DAYS = 5
+# A first sync backfills this many days of end-of-day net liq from the broker.
+BACKFILL_DAYS = 365
 
 ClientFactory = Callable[..., tt.TastytradeClient]
 
@@ -277,7 +280,7 @@ def connection_sync(
         run, connection = started
         timer = _Timer()
         try:
-            snapshots, cursor, request_count = _fetch_and_build(
+            snapshots, cursor, request_count, net_liq_history = _fetch_and_build(
                 owner_id, connection, run, timer, client_factory
             )
         except (tt.BrokerError, TokenDecryptionError) as error:
@@ -311,6 +314,8 @@ def connection_sync(
             )
             raise
         counts = _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer)
+        if net_liq_history:
+            _start_history(owner_id, net_liq_history)
         return SyncOutcome(run_id=run.pk, status=SyncRun.Status.SUCCEEDED, counts=counts)
 
 
@@ -341,6 +346,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             transactions = client.transactions(account.account_number, start_date)
             fetched.append((account, balance, positions, transactions))
         timer.lap("positions")
+        net_liq_history = _net_liq_history(owner_id, client, [a for a, *_ in fetched])
         stored_fills = _progress_and_fills(
             owner_id, run, "fetching quotes", [account.account_number for account, *_ in fetched]
         )
@@ -408,7 +414,40 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             )
         )
     timer.lap("pricing")
-    return snapshots, newest_date, requests_made
+    return snapshots, newest_date, requests_made, net_liq_history
+
+
+def _net_liq_history(owner_id, client, accounts) -> dict[str, list]:
+    """Fetch a year of end-of-day net liq for accounts ThetaVue has no history of yet.
+
+    Only a first sync pays for it (one query, then a request or two per new
+    account). A broker that will not serve it leaves the history to start today.
+    """
+    new = metrics_snapshot.accounts_without_history(
+        user_id=owner_id, account_numbers=[account.account_number for account in accounts]
+    )
+    start = timezone.localdate(timezone=book_builder.NEW_YORK) - dt.timedelta(days=BACKFILL_DAYS)
+    history: dict[str, list] = {}
+    for number in sorted(new):
+        try:
+            snapshots = client.balance_snapshots(number, start_date=start)
+        except tt.BrokerError as error:
+            logger.warning("no balance snapshots for account %s: %s", number, error)
+            snapshots = []
+        history[number] = [
+            (snapshot.snapshot_date, snapshot.net_liquidating_value) for snapshot in snapshots
+        ]
+    return history
+
+
+def _start_history(owner_id: str, net_liq_history: dict[str, list]) -> None:
+    """Give new accounts their history (backfill and today's row); never fail the sync."""
+    try:
+        metrics_snapshot.portfolio_history_start(
+            user_id=owner_id, net_liq_by_account=net_liq_history
+        )
+    except Exception:
+        logger.exception("history of new accounts not started for user %s", owner_id)
 
 
 def _write(owner_id, connection_id, run, snapshots, cursor, request_count, timer) -> dict[str, int]:

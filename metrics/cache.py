@@ -17,7 +17,7 @@ from django.core.cache import cache
 from portfolios.models import Portfolio
 
 # Bump when the payload's shape changes, so old entries are ignored on deploy.
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
 # Keys change with every sync, so entries need not live long; an hour keeps a
 # quiet (e.g. manual) portfolio's metrics warm between visits.
 METRICS_CACHE_TTL_SECONDS = 3600

@@ -21,6 +21,12 @@ class HistoricalMetric(models.Model):
         null=True, blank=True, help_text="SPY share-equivalents."
     )
     legs_unpriced = models.PositiveIntegerField(default=0)
+    backfilled = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Net liq from the broker's balance snapshots, before ThetaVue measured "
+        "the book (no greeks).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -34,7 +35,7 @@ from metrics.exposure import portfolio_exposure
 from metrics.models import HistoricalMetric
 from metrics.pricing import LegInputs, LegPricing, price_scenarios
 from portfolios.book import BOOK_COLUMNS, Book, book_rows, digest, leg_inputs, portfolio_book
-from portfolios.instruments import FUTURE, LINEAR_INSTRUMENTS, PRICED_GREEKS
+from portfolios.instruments import FUTURE, LINEAR_INSTRUMENTS, OPTION_INSTRUMENTS, PRICED_GREEKS
 from portfolios.models import Portfolio
 from portfolios.selectors import market_today as new_york_today
 
@@ -90,6 +91,11 @@ def _metrics(book: Book) -> dict[str, Any]:
     legs = book.leg_inputs()
     pricing = stored_pricing(rows, legs)
     spy_price = _spy_price(portfolio, rows)
+    # An option past its expiry that the broker still lists carries no risk:
+    # out of the greek totals and buying power until the broker removes it.
+    expired = _expired(rows)
+    unpriced = int((~pricing.priced & ~expired).sum())
+    pricing = dataclasses.replace(pricing, priced=pricing.priced & ~expired)
     exposure = portfolio_exposure(
         legs,
         pricing,
@@ -104,14 +110,46 @@ def _metrics(book: Book) -> dict[str, Any]:
     )
     buying_power = book.buying_power
     per_group = buying_power.groups
+    group_of = {}
+    for group in book.groups:
+        for part in group.parts:
+            group_of.setdefault(part.position_id, []).append(
+                (group.group_id, part.quantity / _row_quantity(book, part.position_id))
+            )
+    pnl_by_group = _pnl_group_sums(rows, group_of)
+    pnl_by_underlying = _pnl_sums(rows, [row["underlying_symbol"] for row in rows])
+    pnl = _pnl_sums(rows, [""] * len(rows)).get("", _pnl_total([]))
     by_strategy = [
         {
             **row,
+            **pnl_by_group.get(row["group_id"], _pnl_total([])),
             "buying_power_used": _group_figure(per_group, row["group_id"], "reduction"),
             "buying_power_requirement": _group_figure(per_group, row["group_id"], "requirement"),
         }
         for row in _by_group(book, legs, pricing, spy_price)
     ]
+    bp_by_underlying: dict[str, Decimal] = defaultdict(Decimal)
+    bp_known: dict[str, bool] = defaultdict(lambda: True)
+    for row in by_strategy:
+        value = row["buying_power_used"]
+        if value is None:
+            bp_known[row["underlying"]] = False
+        else:
+            bp_by_underlying[row["underlying"]] += value
+    net_liq = portfolio.net_liquidation_value
+    by_underlying = []
+    for row in exposure.by_underlying:
+        used = bp_by_underlying.get(row["underlying"]) if bp_known[row["underlying"]] else None
+        by_underlying.append(
+            {
+                **row,
+                **pnl_by_underlying[row["underlying"]],
+                "buying_power_used": None if used is None else _cents(used),
+                "buying_power_fraction": (
+                    float(used / net_liq) if used is not None and net_liq else None
+                ),
+            }
+        )
     return {
         "portfolio_id": portfolio.pk,
         "portfolio_name": portfolio.name,
@@ -134,14 +172,17 @@ def _metrics(book: Book) -> dict[str, Any]:
         "buying_power_reduction": buying_power.reduction,
         "buying_power_unsupported_groups": buying_power.unsupported,
         "buying_power_estimated_groups": buying_power.estimated,
+        "buying_power_available": portfolio.buying_power,
         "unrealized_pnl": _cents(exposure.unrealized_pnl),
+        **pnl,
         "legs": exposure.legs,
-        "legs_unpriced": exposure.legs_unpriced,
+        "legs_unpriced": unpriced,
+        "legs_expired": int(expired.sum()),
         "legs_unsupported": portfolio.unsupported_legs,
         "legs_beta_missing": exposure.legs_beta_missing,
         "legs_beta_assumed": exposure.legs_beta_assumed,
         "legs_without_value": exposure.legs_without_value,
-        "by_underlying": [_with_cents(row) for row in exposure.by_underlying],
+        "by_underlying": [_with_cents(row) for row in by_underlying],
         "by_strategy": [_with_cents(row) for row in by_strategy],
         "net_liq_reconciliation": _reconciliation(portfolio, rows),
     }
@@ -204,6 +245,63 @@ def _by_group(
 def _group_figure(per_group, group_id: str, name: str) -> Decimal | None:
     figures = per_group.get(group_id)
     return None if figures is None else getattr(figures, name)
+
+
+def _expired(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Return which legs are options past their expiry date (New York)."""
+    today = new_york_today()
+    return np.array(
+        [
+            row["instrument_type"] in OPTION_INSTRUMENTS
+            and row["expiration_date"] is not None
+            and row["expiration_date"] < today
+            for row in rows
+        ],
+        dtype=bool,
+    )
+
+
+def _pnl_total(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sum the legs' P/L ($): open after fees, and day; None when no leg has the figure."""
+    opened = [row["pnl_open"] for row in rows if row["pnl_open"] is not None]
+    day = [row["pnl_day"] for row in rows if row["pnl_day"] is not None]
+    return {
+        "pnl_open": _cents(sum(opened, Decimal(0))) if opened or not rows else None,
+        "pnl_day": _cents(sum(day, Decimal(0))) if day or not rows else None,
+        "fees_since_open": _cents(sum((row["fees_since_open"] for row in rows), Decimal(0))),
+        "legs_without_pnl_day": len(rows) - len(day),
+    }
+
+
+def _pnl_sums(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict]:
+    """Return _pnl_total of the legs sharing each key."""
+    members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row, key in zip(rows, keys, strict=True):
+        members[key].append(row)
+    return {key: _pnl_total(legs) for key, legs in members.items()}
+
+
+def _row_quantity(book: Book, position_id: int) -> Decimal:
+    for row in book.rows:
+        if row["id"] == position_id:
+            return row["quantity"]
+    raise KeyError(position_id)
+
+
+def _pnl_group_sums(
+    rows: Sequence[Mapping[str, Any]], group_of: Mapping[int, list[tuple[str, Decimal]]]
+) -> dict[str, dict]:
+    """Return _pnl_total per group, a split leg's figures shared pro rata."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        for group_id, share in group_of.get(row["id"], []):
+            members[group_id].append(
+                {
+                    name: None if row[name] is None else row[name] * share
+                    for name in ("pnl_open", "pnl_day", "fees_since_open")
+                }
+            )
+    return {key: _pnl_total(legs) for key, legs in members.items()}
 
 
 def _spy_price(portfolio: Portfolio, rows: Sequence[Mapping[str, Any]]) -> Decimal | None:
@@ -348,6 +446,7 @@ def portfolio_history(
             "total_vega",
             "beta_weighted_delta",
             "legs_unpriced",
+            "backfilled",
         )
     )
     previous: Decimal | None = None
@@ -444,3 +543,100 @@ def book_group_summaries(book: Book) -> list[dict[str, Any]]:
 def _money(value: float) -> Decimal | None:
     number = float(value)
     return _cents(Decimal(repr(number))) if math.isfinite(number) else None
+
+
+# Risk graph ----------------------------------------------------------------------
+
+RISK_GRAPH_MOVES_PCT = tuple(float(m) for m in range(-20, 21))
+
+
+def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str, Any]:
+    """Return P/L since open ($) across underlying moves: today (T+0) and at expiry.
+
+    The what-if engine re-prices the legs (the group's, or the whole book's)
+    with every underlying moved by each % of RISK_GRAPH_MOVES_PCT, IV unchanged;
+    "at expiry" is the nearest expiry of the legs' options (T+0 when none).
+    P/L since open = today's unrealised P/L + the scenario's change of value.
+    Breakevens are the moves (%) where the expiry line crosses zero,
+    interpolated; max profit and max loss are the best and worst of that line
+    within the range.
+    """
+    book = portfolio_book(portfolio=portfolio, today=new_york_today())
+    rows = book.rows
+    if group_id is not None:
+        # The group's share of each leg it holds (a split leg counts pro rata).
+        by_id = {row["id"]: row for row in rows}
+        rows = []
+        for group in book.groups:
+            if group.group_id != group_id:
+                continue
+            for part in group.parts:
+                row = by_id[part.position_id]
+                share = part.quantity / row["quantity"]
+                rows.append(
+                    {
+                        **row,
+                        "quantity": part.quantity,
+                        "premium_received": None
+                        if row["premium_received"] is None
+                        else row["premium_received"] * share,
+                        "current_value": None
+                        if row["current_value"] is None
+                        else row["current_value"] * share,
+                    }
+                )
+    today = new_york_today()
+    expiries = [
+        row["expiration_date"]
+        for row in rows
+        if row["instrument_type"] in OPTION_INSTRUMENTS
+        and row["expiration_date"] is not None
+        and row["expiration_date"] >= today
+    ]
+    days_to_expiry = (min(expiries) - today).days if expiries else 0
+    legs = leg_inputs(rows)
+    as_of = metrics_as_of(portfolio) or timezone.now()
+    moves = np.array(RISK_GRAPH_MOVES_PCT)
+    unrealized = float(
+        sum(
+            (row["premium_received"] + row["current_value"])
+            for row in rows
+            if row["premium_received"] is not None and row["current_value"] is not None
+        )
+    )
+
+    def curve(days: int) -> np.ndarray:
+        grid = price_scenarios(
+            legs,
+            now=as_of,
+            rate=settings.RISK_FREE_RATE,
+            underlying_moves_pct=moves,
+            iv_shift_points=[0.0],
+            days_forward=days,
+        )
+        return unrealized + grid.pnl[:, 0]
+
+    today_line = curve(0) if rows else np.zeros(moves.size)
+    # A day past the expiry date: after its close, so the nearest expiry is worth its
+    # intrinsic value wherever the clock stands today.
+    expiry_line = curve(days_to_expiry + 1 if expiries else 0) if rows else np.zeros(moves.size)
+    breakevens = []
+    for i in range(moves.size - 1):
+        a, b = expiry_line[i], expiry_line[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and (a < 0 <= b or b < 0 <= a) and a != b:
+            breakevens.append(float(moves[i] + (moves[i + 1] - moves[i]) * (0 - a) / (b - a)))
+    finite = np.isfinite(expiry_line)
+    best = int(np.nanargmax(np.where(finite, expiry_line, np.nan))) if finite.any() else None
+    worst = int(np.nanargmin(np.where(finite, expiry_line, np.nan))) if finite.any() else None
+    return {
+        "portfolio_id": portfolio.pk,
+        "group_id": group_id,
+        "legs": len(rows),
+        "days_to_expiry": days_to_expiry,
+        "underlying_moves_pct": list(RISK_GRAPH_MOVES_PCT),
+        "pnl_today": [_money(v) for v in today_line],
+        "pnl_at_expiry": [_money(v) for v in expiry_line],
+        "breakevens_pct": breakevens,
+        "max_profit_index": best,
+        "max_loss_index": worst,
+    }

@@ -15,13 +15,16 @@ portfolio's, else a SPY leg's underlying price.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
 from metrics.exposure import _BETA_ONE_SYMBOL
 from metrics.market_calendar import EXCHANGE, exchange_holiday, is_trading_day
+from metrics.models import HistoricalMetric
 from metrics.selectors import new_york_today
+from portfolios.models import Portfolio
 from thetavue_site import rls
 
 __all__ = ["EXCHANGE", "exchange_holiday", "is_trading_day", "snapshot_all"]
@@ -61,7 +64,10 @@ LEFT JOIN LATERAL (
         pos.theta,
         pos.vega,
         (pos.delta IS NOT NULL AND pos.gamma IS NOT NULL
-            AND pos.theta IS NOT NULL AND pos.vega IS NOT NULL) AS priced,
+            AND pos.theta IS NOT NULL AND pos.vega IS NOT NULL
+            -- an option past expiry, still listed, carries no risk (metrics.selectors)
+            AND NOT (pos.instrument_type IN ('Equity Option', 'Future Option')
+                     AND pos.expiration_date < %(date)s)) AS priced,
         COALESCE(
             pos.beta,
             CASE WHEN pos.underlying_symbol ~ %(beta_one)s THEN 1.0 END
@@ -80,6 +86,7 @@ LEFT JOIN LATERAL (
             WHERE spy_leg.portfolio_id = p.id AND spy_leg.underlying_symbol = 'SPY')
     )::double precision AS price
 ) spy ON true
+WHERE %(all)s OR p.id = ANY(%(ids)s)
 GROUP BY p.id, p.net_liquidation_value, spy.price
 ON CONFLICT (portfolio_id, date) DO UPDATE SET
     net_liquidation_value = EXCLUDED.net_liquidation_value,
@@ -88,18 +95,22 @@ ON CONFLICT (portfolio_id, date) DO UPDATE SET
     total_theta = EXCLUDED.total_theta,
     total_vega = EXCLUDED.total_vega,
     beta_weighted_delta = EXCLUDED.beta_weighted_delta,
-    legs_unpriced = EXCLUDED.legs_unpriced
+    legs_unpriced = EXCLUDED.legs_unpriced,
+    backfilled = false
 WHERE %(overwrite)s
 """
 
 
-def snapshot_all(*, date: dt.date | None = None, force: bool = False) -> int:
+def snapshot_all(
+    *, date: dt.date | None = None, force: bool = False, portfolio_ids: list[int] | None = None
+) -> int:
     """Upsert every portfolio's metrics row for ``date``; return the rows written.
 
     ``date`` defaults to today in New York. A weekend or NYSE holiday writes
     nothing (returns 0) unless ``force``. A future date is refused. Rerunning
     today replaces today's rows with the latest figures; an earlier date only
-    fills portfolios that have no row for it.
+    fills portfolios that have no row for it. ``portfolio_ids`` limits the
+    write to those portfolios (a first sync's), else every portfolio.
     """
     today = new_york_today()
     date = date or today
@@ -116,6 +127,80 @@ def snapshot_all(*, date: dt.date | None = None, force: bool = False) -> int:
                 "created_at": timezone.now(),
                 "beta_one": pattern,
                 "overwrite": date == today,
+                "all": portfolio_ids is None,
+                "ids": list(portfolio_ids or []),
             },
         )
         return cursor.rowcount
+
+
+def history_start(
+    *, portfolio_ids: list[int], net_liq_history: dict[int, list[tuple[dt.date, object]]]
+) -> int:
+    """Give new portfolios their history at once: backfilled net liq, then today's row.
+
+    ``net_liq_history`` maps a portfolio id to the broker's end-of-day net liq
+    ($, by New York date) before today; those rows are marked ``backfilled``
+    and never replace a row already there. Today's row is the full snapshot
+    of the stored book, written even on a weekend or holiday (a first sync
+    is a day worth showing). Returns the rows written.
+    """
+    today = new_york_today()
+    now = timezone.now()
+    rows = [
+        (portfolio_id, day, value, now)
+        for portfolio_id, points in net_liq_history.items()
+        for day, value in points
+        if day < today
+    ]
+    written = 0
+    with rls.as_service(), connection.cursor() as cursor:
+        if rows:
+            cursor.executemany(
+                "INSERT INTO historical_metrics (portfolio_id, date, net_liquidation_value, "
+                "legs_unpriced, backfilled, created_at) VALUES (%s, %s, %s, 0, true, %s) "
+                "ON CONFLICT (portfolio_id, date) DO NOTHING",
+                rows,
+            )
+            written += len(rows)
+    if portfolio_ids:
+        written += snapshot_all(date=today, force=True, portfolio_ids=portfolio_ids)
+    return written
+
+
+def accounts_without_history(*, user_id: str, account_numbers: list[str]) -> set[str]:
+    """Return which of the user's broker accounts have no history row yet (new to ThetaVue)."""
+    with rls.as_user(user_id):
+        known = set(
+            HistoricalMetric.objects.filter(
+                portfolio__user_id=user_id, portfolio__broker_account_id__in=account_numbers
+            )
+            .values_list("portfolio__broker_account_id", flat=True)
+            .distinct()
+        )
+    return set(account_numbers) - known
+
+
+def portfolio_history_start(
+    *, user_id: str, net_liq_by_account: dict[str, list[tuple[dt.date, Decimal | None]]]
+) -> int:
+    """Start the history of the user's newly synced accounts: broker net liq, then today.
+
+    ``net_liq_by_account`` maps a broker account number to its end-of-day net
+    liq ($) by New York date (possibly empty when the broker gave none).
+    Returns the rows written.
+    """
+    with rls.as_user(user_id):
+        ids = dict(
+            Portfolio.objects.filter(
+                user_id=user_id, broker_account_id__in=list(net_liq_by_account)
+            ).values_list("broker_account_id", "id")
+        )
+    if not ids:
+        return 0
+    return history_start(
+        portfolio_ids=sorted(ids.values()),
+        net_liq_history={
+            ids[number]: points for number, points in net_liq_by_account.items() if number in ids
+        },
+    )

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from portfolios.models import AccountBalance, Portfolio, Position, Transaction
+from thetavue_site.admin_columns import number_column, owner_column
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -37,22 +38,23 @@ class PositionAdmin(admin.ModelAdmin):
     list_display = (
         "symbol",
         "portfolio",
+        owner_column("portfolio__user"),
         "instrument_type",
         "strategy_type",
-        "quantity",
+        number_column("quantity", "quantity", 0),
         "expiration_date",
-        "strike_price",
-        "mark",
-        "delta",
-        "theta",
-        "vega",
+        number_column("strike_price", "strike", 2),
+        number_column("mark", "mark $", 2),
+        number_column("delta", "Δ sh", 2),
+        number_column("theta", "Θ $/day", 2),
+        number_column("vega", "ν $/pt", 2),
         "greeks_source",
     )
     list_filter = ("instrument_type", "strategy_type", "greeks_source", "option_type")
     search_fields = ("symbol", "underlying_symbol", "portfolio__name")
     autocomplete_fields = ("portfolio",)
     readonly_fields = TIMESTAMPS
-    list_select_related = ("portfolio",)
+    list_select_related = ("portfolio__user",)
 
 
 @admin.register(AccountBalance)

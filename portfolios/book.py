@@ -25,6 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
 
 from metrics.buying_power import BookBuyingPower, MarginLeg, book_buying_power
 from metrics.pricing import LegInputs
@@ -35,6 +39,7 @@ from portfolios.instruments import (
     margin_rule,
 )
 from portfolios.models import Portfolio, Position
+from portfolios.pnl import pnl_annotations
 from portfolios.strategies import LegView, StrategyGroup, detect_strategies, leg_assignments
 
 # The leg columns: what the sync writes (with updated_at) and, with the row's
@@ -56,6 +61,7 @@ LEG_COLUMNS = (
     "premium_received",
     "current_value",
     "mark",
+    "previous_close",
     "underlying_price",
     "implied_volatility",
     "iv_status",
@@ -74,6 +80,8 @@ LEG_COLUMNS = (
 )
 # Every column a reader of the book needs, read in one statement.
 BOOK_COLUMNS = ("id", "portfolio_id", "symbol", *LEG_COLUMNS, "updated_at")
+# Computed per leg by portfolios.selectors.pnl_annotations.
+PNL_COLUMNS = ("fees_since_open", "pnl_open", "pnl_day")
 # Detection costs about n³ in the legs of one underlying (100 legs ≈ 0.4 s):
 # a manual edit regroups its underlying only up to this size.
 MAX_LEGS_TO_REGROUP = 80
@@ -145,13 +153,19 @@ def leg_inputs(rows: Sequence[Mapping[str, Any]]) -> LegInputs:
     return LegInputs.from_columns(columns)
 
 
+def _market_today() -> dt.date:
+    return timezone.localdate(timezone=ZoneInfo(settings.MARKET_TIME_ZONE))
+
+
 def book_rows(*, portfolio_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Return the portfolios' legs by portfolio id, in id order, in one query."""
+    # P/L per leg (fees since open, open and day P/L) comes with the same read.
     rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in (
         Position.objects.filter(portfolio_id__in=list(portfolio_ids))
+        .annotate(**pnl_annotations(today=_market_today()))
         .order_by("pk")
-        .values(*BOOK_COLUMNS)
+        .values(*BOOK_COLUMNS, *PNL_COLUMNS)
     ):
         rows[row["portfolio_id"]].append(row)
     return rows

@@ -156,6 +156,12 @@ class Position(models.Model):
         **MONEY, null=True, blank=True, help_text="mark × quantity × multiplier, $."
     )
     mark = models.DecimalField(**PRICE, null=True, blank=True)
+    previous_close = models.DecimalField(
+        **PRICE,
+        null=True,
+        blank=True,
+        help_text="The broker's previous close per share/unit (as the mark); P/L day's base.",
+    )
     underlying_price = models.DecimalField(**PRICE, null=True, blank=True)
     implied_volatility = models.FloatField(
         null=True, blank=True, help_text="Fraction: 0.25 = 25 %."

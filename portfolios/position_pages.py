@@ -55,9 +55,16 @@ _DECIMAL_TEXT = (
     "strike_price",
     "average_open_price",
     "mark",
+    "previous_close",
     "underlying_price",
     "premium_received",
     "current_value",
+)
+# Fees of the leg's symbol since it opened, $ (≥ 0); numeric(…, 2) like the ORM's.
+_FEES = (
+    "coalesce((SELECT sum(t.fees) FROM transactions t WHERE t.portfolio_id = p.portfolio_id "
+    "AND t.symbol = p.symbol AND t.transaction_date >= coalesce(p.open_date, '1900-01-01'::date)"
+    "), 0.00)"
 )
 _EXPRESSIONS = {
     **{name: f"p.{name}::text" for name in _DECIMAL_TEXT},
@@ -67,6 +74,14 @@ _EXPRESSIONS = {
         for name in _FLOATS
     },
     "unrealized_pnl": "(p.premium_received + p.current_value)::text",
+    # P/L as selectors.pnl_annotations computes it (the equality test holds them together).
+    "fees_since_open": f"{_FEES}::text",
+    "pnl_open": f"(p.premium_received + p.current_value - {_FEES})::text",
+    "pnl_day": (
+        "(CASE WHEN p.open_date = %(today)s::date THEN p.premium_received + p.current_value "
+        "WHEN p.previous_close IS NOT NULL THEN "
+        "p.current_value - round(p.previous_close * p.quantity * p.multiplier, 2) END)::text"
+    ),
     "dte": "p.expiration_date - %(today)s::date",
     "quantity": (
         # to_json, not to_jsonb: jsonb keeps 15 significant digits of a float8.
@@ -91,6 +106,8 @@ _LEG_SQL = ", ".join(
 # Sort on the stored values, never on the text written above.
 _SORT = {key: f"p.{column}" for key, column in POSITION_ORDERING_FIELDS.items()}
 _SORT["unrealized_pnl"] = "(p.premium_received + p.current_value)"
+_SORT["pnl_open"] = f"(p.premium_received + p.current_value - {_FEES})"
+_SORT["pnl_day"] = _EXPRESSIONS["pnl_day"].removesuffix("::text")
 
 
 UPDATED_AT_UTC = "utc"  # PositionPage.rows_with(updated_at=…): keep the database's UTC text

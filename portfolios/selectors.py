@@ -14,13 +14,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, F, Func, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from portfolios.book import portfolio_book
 from portfolios.models import MONEY, Portfolio, Position
+from portfolios.pnl import pnl_annotations
 
 # Legs as the API and CSV show them, in DESIGN.md §11 order; `dte` and
 # `unrealized_pnl` are computed by the database (see position_rows).
@@ -41,6 +52,7 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "strategy_group_id",
     "average_open_price",
     "mark",
+    "previous_close",
     "underlying_price",
     "implied_volatility",
     "iv_status",
@@ -49,6 +61,9 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "premium_received",
     "current_value",
     "unrealized_pnl",
+    "fees_since_open",
+    "pnl_open",
+    "pnl_day",
     "delta",
     "gamma",
     "theta",
@@ -78,6 +93,8 @@ POSITION_ORDERING_FIELDS: dict[str, str] = {
     "premium_received": "premium_received",
     "current_value": "current_value",
     "unrealized_pnl": "unrealized_pnl",
+    "pnl_open": "pnl_open",
+    "pnl_day": "pnl_day",
     "delta": "delta",
     "gamma": "gamma",
     "theta": "theta",
@@ -206,6 +223,7 @@ def position_rows(
     rows = rows.annotate(
         unrealized_pnl=F("premium_received") + F("current_value"),
         dte=_DaysUntil(F("expiration_date"), Value(today)),
+        **pnl_annotations(today=today),
     )
     return rows.order_by(*_order_by(filters.ordering or DEFAULT_POSITION_ORDERING)).values(
         *POSITION_COLUMNS
@@ -284,6 +302,15 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
             None if leg["current_value"] is None else leg["current_value"] * share
             for leg, share in zip(legs, shares, strict=True)
         )
+        unrealized = (
+            None
+            if net_credit is None or current_value is None
+            else _cents(net_credit + current_value)
+        )
+        futures = all(leg["instrument_type"] == "Future" for leg in legs)
+        for leg in legs:
+            # Past expiry but still listed by the broker: out of the risk totals.
+            leg["expired"] = bool(leg["option_type"] and leg["dte"] is not None and leg["dte"] < 0)
         groups.append(
             {
                 "group_id": group.group_id,
@@ -295,10 +322,15 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 ],
                 "net_credit": _cents(net_credit),
                 "current_value": _cents(current_value),
-                "unrealized_pnl": (
-                    None
-                    if net_credit is None or current_value is None
-                    else _cents(net_credit + current_value)
+                "unrealized_pnl": unrealized,
+                "fees_since_open": _sum_pro_rata(legs, shares, "fees_since_open"),
+                "pnl_open": _sum_pro_rata(legs, shares, "pnl_open"),
+                "pnl_day": _sum_pro_rata(legs, shares, "pnl_day"),
+                "percent_of_max_profit": percent_of_max_profit(
+                    unrealized_pnl=unrealized,
+                    max_profit=detected.max_profit,
+                    net_credit=net_credit,
+                    undefined_risk=detected.undefined_risk,
                 ),
                 "max_profit": detected.max_profit,
                 "max_loss": detected.max_loss,
@@ -321,6 +353,20 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "iv_percentile": next(
                     (leg["iv_percentile"] for leg in legs if leg["iv_percentile"] is not None), None
                 ),
+                "expired": all(leg["expired"] for leg in legs),
+                "is_future": futures,
+                # What a collapsed row shows: the strikes and the underlying's price.
+                "strikes": sorted({leg["strike_price"] for leg in legs if leg["strike_price"]}),
+                "underlying_price": next(
+                    (leg["underlying_price"] for leg in legs if leg["underlying_price"]), None
+                ),
+                "contracts": sum(abs(part.quantity) for part in parts) if futures else None,
+                "notional": _sum_money(
+                    None if leg["current_value"] is None else abs(leg["current_value"] * share)
+                    for leg, share in zip(legs, shares, strict=True)
+                )
+                if futures
+                else None,
                 "legs": legs,
             }
         )
@@ -348,6 +394,37 @@ def _position_row(row: dict, today: dt.date) -> dict:
 
 def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _sum_pro_rata(legs, shares, column: str) -> Decimal | None:
+    """Sum the group's share of each leg's ``column`` ($), to the cent; None if any is unknown."""
+    return _cents(
+        _sum_money(
+            None if leg[column] is None else leg[column] * share
+            for leg, share in zip(legs, shares, strict=True)
+        )
+    )
+
+
+def percent_of_max_profit(
+    *,
+    unrealized_pnl: Decimal | None,
+    max_profit: Decimal | None,
+    net_credit: Decimal | None,
+    undefined_risk: bool | None,
+) -> Decimal | None:
+    """Return the share of the group's max profit captured, in % to 0.1 (100 = all of it).
+
+    Only for credit groups and defined-risk groups with a bounded, positive
+    max profit; measured on premium_received + current_value (before fees),
+    as the broker shows it. None otherwise.
+    """
+    if unrealized_pnl is None or max_profit is None or max_profit <= 0:
+        return None
+    is_credit = net_credit is not None and net_credit > 0
+    if not is_credit and undefined_risk is not False:
+        return None
+    return (unrealized_pnl / max_profit * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _sum_money(values) -> Decimal | None:

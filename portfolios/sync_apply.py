@@ -246,6 +246,11 @@ def _write_staged(
     """Stage the rows, update the changed ones held, insert the new; return the inserted."""
     cursor.execute(staged.create_sql)
     values = itemgetter(*staged.columns)
+    if rows and not all(column in rows[0] for column in staged.columns):
+        # Optional columns (a leg's previous close) may be absent: stored as NULL.
+        def values(row, columns=staged.columns):
+            return tuple(row.get(column) for column in columns)
+
     # COPY is psycopg's, below Django's cursor wrapper: it is not in captured queries.
     with cursor.cursor.copy(staged.copy_sql) as copy:
         for row in rows:

@@ -21,6 +21,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,7 +29,7 @@ from brokers.selectors import latest_runs, sync_state
 from metrics import selectors as metrics_selectors
 from portfolios import selectors
 from portfolios.models import Portfolio
-from thetavue_site.svg_charts import Series, line_chart, sparkline
+from thetavue_site.svg_charts import Series, line_chart, risk_chart, sparkline
 
 SPARKLINE_DAYS = 30
 # A strategy this many calendar days or fewer from expiry is shown as a warning.
@@ -112,6 +113,7 @@ def overview(request):
         "net_liquidation_value": _sum_known(r["m"]["net_liquidation_value"] for r in rows),
         "day_change": _sum_known(r["day_change"] for r in rows),
         "total_delta": _sum_known(r["m"]["total_delta"] for r in rows),
+        "total_gamma": _sum_known(r["m"]["total_gamma"] for r in rows),
         "total_theta": _sum_known(r["m"]["total_theta"] for r in rows),
         "total_vega": _sum_known(r["m"]["total_vega"] for r in rows),
         "beta_weighted_delta": _sum_known(r["m"]["beta_weighted_delta"] for r in rows),
@@ -119,6 +121,9 @@ def overview(request):
             r["m"]["beta_weighted_delta_dollars"] for r in rows
         ),
         "buying_power_used": _sum_known(r["m"]["buying_power_used"] for r in rows),
+        "buying_power_available": _sum_known(r["m"].get("buying_power_available") for r in rows),
+        "pnl_open": _sum_known(r["m"]["pnl_open"] for r in rows),
+        "pnl_day": _sum_known(r["m"]["pnl_day"] for r in rows),
     }
     totals["theta_over_net_liq"] = _fraction(totals["total_theta"], totals["net_liquidation_value"])
     totals["bp_pct"] = _fraction(totals["buying_power_used"], totals["net_liquidation_value"])
@@ -199,10 +204,11 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
         "count": len(rows),
         "first": dates[0],
         "last": dates[-1],
+        "backfilled": sum(1 for row in rows if row["backfilled"]),
         "net_liq": line_chart(
             title="Net liquidation value, $",
             dates=dates,
-            series=[Series("Net liq", column("net_liquidation_value"), "series-a")],
+            series=_net_liq_series(rows),
             value_format=usd_axis,
         ),
         "bwd": line_chart(
@@ -222,6 +228,91 @@ def _history_charts(portfolio: Portfolio) -> dict[str, Any]:
     }
 
 
+def _net_liq_series(rows: list[dict]) -> list[Series]:
+    """Net liq as measured, and (dashed) as the broker reported it before the first sync.
+
+    The broker's line runs up to the first measured day, so the two join.
+    """
+    measured = [
+        None
+        if row["backfilled"] or row["net_liquidation_value"] is None
+        else float(row["net_liquidation_value"])
+        for row in rows
+    ]
+    series = [Series("Net liq", measured, "series-a")]
+    if any(row["backfilled"] for row in rows):
+        first_measured = next((i for i, v in enumerate(measured) if v is not None), len(rows))
+        broker = [
+            float(row["net_liquidation_value"])
+            if (row["backfilled"] or i == first_measured)
+            and row["net_liquidation_value"] is not None
+            and i <= first_measured
+            else None
+            for i, row in enumerate(rows)
+        ]
+        series.insert(0, Series("Net liq from the broker (backfilled)", broker, "series-backfill"))
+    return series
+
+
+def _risk_chart(portfolio: Portfolio, group_id: str | None, title: str):
+    """Draw the what-if engine's risk graph of the book (or one group) as SVG."""
+    # The graph moves only with the legs (sync version, edits) and the day; called
+    # after the owner check, so the key is never read for another trader's book.
+    key = (
+        f"risk-graph:{portfolio.pk}:{portfolio.sync_version}:{portfolio.updated_at.isoformat()}:"
+        f"{selectors.market_today().isoformat()}:{group_id or ''}"
+    )
+    graph = cache.get(key)
+    if graph is None:
+        graph = metrics_selectors.risk_graph(portfolio=portfolio, group_id=group_id)
+        cache.set(key, graph, timeout=900)
+    if not graph["legs"]:
+        return None
+
+    def values(key):
+        return [None if v is None else float(v) for v in graph[key]]
+
+    def usd(value: float) -> str:
+        sign = "+" if value > 0 else "−" if value < 0 else ""
+        return f"{sign}${abs(value):,.0f}"
+
+    expiry = values("pnl_at_expiry")
+    marks = []
+    if graph["max_profit_index"] is not None:
+        best = expiry[graph["max_profit_index"]]
+        marks.append((f"max {usd(best)}", graph["max_profit_index"], best))
+    if graph["max_loss_index"] is not None:
+        worst = expiry[graph["max_loss_index"]]
+        marks.append((f"max {usd(worst)}", graph["max_loss_index"], worst))
+    days = graph["days_to_expiry"]
+    return {
+        "graph": graph,
+        "svg": risk_chart(
+            title=title,
+            moves_pct=graph["underlying_moves_pct"],
+            series=[
+                Series(f"At expiry ({days}d)" if days else "At expiry", expiry, "series-a"),
+                Series("Today (T+0)", values("pnl_today"), "series-b"),
+            ],
+            breakevens_pct=graph["breakevens_pct"],
+            marks=marks,
+            value_format=usd,
+        ),
+    }
+
+
+@require_GET
+@login_required
+def portfolio_risk_graph(request, pk: int):
+    """One strategy group's risk graph (?group=<id>), as a fragment htmx swaps in."""
+    portfolio = _portfolio_for(request, pk)
+    group_id = request.GET.get("group") or None
+    if group_id is not None and len(group_id) > 100:
+        return HttpResponseBadRequest("group: at most 100 characters.")
+    risk = _risk_chart(portfolio, group_id, "P/L of this strategy across underlying moves, $")
+    return render(request, "portfolios/_risk_graph.html", {"risk": risk, "portfolio": portfolio})
+
+
 def _book_groups(portfolio: Portfolio) -> list[dict]:
     """The book grouped by strategy, cached per sync version and market day.
 
@@ -230,7 +321,7 @@ def _book_groups(portfolio: Portfolio) -> list[dict]:
     the owner check, so the key is never read for another trader's portfolio.
     """
     key = (
-        f"book-groups:{portfolio.pk}:{portfolio.sync_version}:"
+        f"book-groups:v2:{portfolio.pk}:{portfolio.sync_version}:"
         f"{portfolio.updated_at.isoformat()}:{selectors.market_today().isoformat()}"
     )
     groups = cache.get(key)
@@ -255,8 +346,11 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "legs_count": legs_count,
         "theta_pct": metrics.get("theta_over_net_liq"),
         "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
+        # IV rank comes with the pricing work; the column shows once a row has one.
+        "iv_rank_shown": any(row.get("iv_rank") is not None for row in metrics["by_underlying"]),
         "net_credit": _sum_known(group["net_credit"] for group in groups),
         "history": _history_charts(portfolio),
+        "risk": _risk_chart(portfolio, None, "P/L of the whole book across underlying moves, $"),
         "sync": sync_state(connection=portfolio.broker_connection, run=run),
         "what_if_form": form or WhatIfForm(),
         "what_if": what_if,

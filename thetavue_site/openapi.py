@@ -8,6 +8,15 @@ ERROR_RESPONSE import it too.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
+from csp.decorators import csp_update
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -155,7 +164,34 @@ class SwaggerUIView(SpectacularSwaggerSplitView):
     (`?script`), since the Content-Security-Policy refuses inline scripts."""
 
 
+REMOTE_REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@method_decorator(csp_update({"worker-src": ["'self'", "blob:"]}), name="dispatch")
 class RedocView(SpectacularRedocView):
-    """Redoc from local static files, without the web fonts the stock page links."""
+    """Redoc from local static files, without the web fonts the stock page links.
+
+    Redoc runs its search in a Web Worker made from a blob: URL, which this
+    page's policy allows (worker-src); its bundle is served patched (below).
+    """
 
     template_name = "api/redoc.html"
+
+    @staticmethod
+    def _redoc_standalone():
+        return reverse("redoc-bundle")
+
+
+@lru_cache(maxsize=1)
+def _patched_redoc_bundle() -> bytes:
+    """Redoc's bundle with its hard-wired remote logo pointed at our own favicon."""
+    path = finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+    source = Path(path).read_text(encoding="utf-8")
+    return source.replace(REMOTE_REDOC_LOGO, static("img/favicon.svg")).encode()
+
+
+def redoc_bundle(request):
+    """Serve the patched Redoc bundle: the sidebar's logo would otherwise leave the machine."""
+    response = HttpResponse(_patched_redoc_bundle(), content_type="text/javascript")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "thetavue_site.users.middleware.ClerkAuthenticationMiddleware",
     "thetavue_site.rls.RowLevelSecurityMiddleware",
+    "thetavue_site.users.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

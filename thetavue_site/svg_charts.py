@@ -179,3 +179,92 @@ def sparkline(*, values: Sequence[float], label: str) -> SafeString:
         label,
         coordinates,
     )
+
+
+def risk_chart(
+    *,
+    title: str,
+    moves_pct: Sequence[float],
+    series: Sequence[Series],
+    breakevens_pct: Sequence[float] = (),
+    marks: Sequence[tuple[str, int, float]] = (),
+    value_format: Callable[[float], str],
+    height_px: int = 170,
+) -> SafeString:
+    """Return an SVG of P/L lines over underlying moves (%), with breakevens and marks.
+
+    ``marks`` are (label, index into ``moves_pct``, value): max profit and max
+    loss, drawn as dots with their label.
+    """
+    values = [v for s in series for v in _finite(s.values)]
+    count = len(moves_pct)
+    if count < 2 or not values:
+        return format_html('<p class="chart-empty" role="note">{}: no priced legs.</p>', title)
+    low, high = _nice_bounds(min(min(values), 0.0), max(max(values), 0.0))
+    plot_px = height_px - TOP_PX - BOTTOM_PX
+    first, last = float(moves_pct[0]), float(moves_pct[-1])
+
+    def y_units(value: float) -> float:
+        return PLOT_UNITS * (high - value) / (high - low)
+
+    def y_px(value: float) -> float:
+        return TOP_PX + plot_px * (high - value) / (high - low)
+
+    def x_share(move: float) -> float:
+        return 100 * (move - first) / (last - first)
+
+    zero = (
+        f'<line class="zero" x1="0" x2="{PLOT_UNITS}" y1="{y_units(0):.1f}" y2="{y_units(0):.1f}"/>'
+    )
+    lines = []
+    for s in series:
+        for segment in _segments(s.values, y_units, count):
+            points = " ".join(f"{x:.1f},{yv:.1f}" for x, yv in segment)
+            lines.append(f'<polyline class="line {escape(s.css_class)}" points="{points}"/>')
+    for move in breakevens_pct:
+        x = PLOT_UNITS * (move - first) / (last - first)
+        lines.append(
+            f'<line class="breakeven" x1="{x:.1f}" x2="{x:.1f}" y1="0" y2="{PLOT_UNITS}"/>'
+        )
+    parts = [
+        f'<svg class="plot" x="0" y="{TOP_PX}" width="100%" height="{plot_px}" '
+        f'viewBox="0 0 {PLOT_UNITS} {PLOT_UNITS}" preserveAspectRatio="none" aria-hidden="true">'
+        f"{zero}{''.join(lines)}</svg>"
+    ]
+    for label, index, value in marks:
+        share = x_share(float(moves_pct[index]))
+        anchor = "start" if share < 20 else "end" if share > 80 else "middle"
+        y = y_px(value)
+        parts.append(f'<circle class="dot mark" cx="{share:.2f}%" cy="{y:.1f}" r="3"/>')
+        text_y = y - 5 if y > TOP_PX + 12 else y + 13
+        parts.append(
+            f'<text class="tick mark" x="{share:.2f}%" y="{text_y:.1f}" text-anchor="{anchor}">'
+            f"{escape(label)}</text>"
+        )
+    for move, anchor in ((first, "start"), (0.0, "middle"), (last, "end")):
+        text = "0 %" if move == 0 else f"{'+' if move > 0 else '−'}{abs(move):g} %"
+        parts.append(
+            f'<text class="tick" x="{x_share(move):.2f}%" y="{height_px - 5}" '
+            f'text-anchor="{anchor}">{text}</text>'
+        )
+    legend = "".join(
+        f'<tspan class="legend {escape(s.css_class)}">{escape(s.name)}</tspan> ' for s in series
+    )
+    if breakevens_pct:
+        legend += '<tspan class="legend breakeven-label">┆ breakeven</tspan>'
+    parts.append(f'<text class="legend-row" x="0" y="11">{legend}</text>')
+    described = "; ".join(
+        f"{s.name}: {value_format(min(_finite(s.values)))} to {value_format(max(_finite(s.values)))}"
+        for s in series
+        if _finite(s.values)
+    )
+    breakevens = ", ".join(f"{move:+.1f} %" for move in breakevens_pct) or "none in range"
+    description = (
+        f"P/L across underlying moves from {first:+g} % to {last:+g} %: {described}; "
+        f"breakevens at expiry: {breakevens}."
+    )
+    return mark_safe(  # noqa: S308 - every interpolated text is escaped above
+        f'<svg class="chart risk-chart" width="100%" height="{height_px}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        f"<desc>{escape(description)}</desc>{''.join(parts)}</svg>"
+    )

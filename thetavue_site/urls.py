@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
@@ -7,7 +9,13 @@ from drf_spectacular.views import SpectacularAPIView
 from thetavue_site.api.errors import json_404, json_500
 from thetavue_site.health import healthz
 from thetavue_site.monitoring import metrics_view
-from thetavue_site.openapi import RedocView, SwaggerUIView
+from thetavue_site.openapi import RedocView, SwaggerUIView, redoc_bundle
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them the SVG."""
+    return redirect(static("img/favicon.svg"))
+
 
 # Domain apps are routed by dotted path (include("app.urls")): the site
 # imports no domain module, so the import arrows stay one-way.
@@ -20,10 +28,12 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerUIView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

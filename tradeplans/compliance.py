@@ -41,6 +41,7 @@ from portfolios.strategy_types import StrategyType
 
 WARN_FRACTION = Decimal("0.9")
 CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
 
 RULE_INCOME = "income_target"
 RULE_RISK = "risk_per_trade"
@@ -234,9 +235,10 @@ def _exposure(bwd_dollars: Decimal | None, limit: Decimal) -> ComplianceCheck:
         return ComplianceCheck(RULE_EXPOSURE, None, CheckStatus.WARN, None, limit, message, details)
     actual = abs(bwd_dollars)
     status, why = _against_limit(actual, limit, "maximum")
+    side = "long" if bwd_dollars >= 0 else "short"
     message = (
-        f"Overnight exposure: beta-weighted delta of {_usd(bwd_dollars)} is "
-        f"{_usd(actual)} of exposure, {why}."
+        f"Overnight exposure: the book is {side} {_usd(actual)} of SPY "
+        f"(beta-weighted delta), {why}."
     )
     return ComplianceCheck(RULE_EXPOSURE, None, status, actual, limit, message, details)
 
@@ -247,7 +249,11 @@ def _risk(group: GroupFacts, limit: Decimal) -> ComplianceCheck:
         "label": group.label,
     }
     if group.undefined_risk or group.max_loss is None:
-        worst = "" if group.max_loss is None else f" (down to zero: {_usd(group.max_loss)})"
+        worst = (
+            ""
+            if group.max_loss is None
+            else f" (were the underlying to go to zero it would lose {_usd(group.max_loss)})"
+        )
         message = (
             f"Risk per trade: {group.label} has undefined risk: short options "
             f"not covered by long options or cash leave its loss uncapped{worst}, "
@@ -280,16 +286,17 @@ def _allocation(
     if not buying_power or buying_power <= 0:
         message = (
             f"Allocation: {name} hold {_usd(used)} of buying power, but the book's "
-            f"buying power is unknown, so the {_pct(allocation)} allocation cannot be checked."
+            f"net liq is unknown, so the {_pct(allocation)} allocation cannot be checked."
         )
         return ComplianceCheck(
             RULE_ALLOCATION, stype.value, CheckStatus.WARN, None, allocation, message, details
         )
     share = used / Decimal(buying_power) * 100
     status, why = _against_limit(share, allocation, "allocation", unit=_pct)
+    # The plan's buying power is the book's net liq (LiveBook.buying_power).
     message = (
-        f"Allocation: {name} use {_pct(share)} of buying power "
-        f"({_usd(used)} of {_usd(buying_power)}), {why}."
+        f"Allocation: {name} hold {_usd(used)} of buying power, {_pct(share)} of the "
+        f"{_usd(buying_power)} net liq, {why}."
     )
     return ComplianceCheck(
         RULE_ALLOCATION, stype.value, status, share, allocation, message, details
@@ -318,7 +325,8 @@ def _delta(group: GroupFacts, rule: StrategyRule) -> ComplianceCheck | None:
     absolute = (low is None or low >= 0) and (high is None or high >= 0)
     shown = "|delta|" if absolute else "delta"
     bounds = (
-        f"{_num(low) if low is not None else '−1'} to {_num(high) if high is not None else '1'}"
+        f"{_delta_text(low) if low is not None else '−1.00'} to "
+        f"{_delta_text(high) if high is not None else '1.00'}"
     )
     details: dict[str, Decimal | str | int | None] = {
         "min": low,
@@ -356,7 +364,9 @@ def _delta(group: GroupFacts, rule: StrategyRule) -> ComplianceCheck | None:
     else:
         status = CheckStatus.OK
         why = f"inside the {shown} range {bounds}"
-    message = f"Delta range: {group.label} has a short leg at {shown} {_num(value)}, {why}."
+    # Two places, unless rounding would show a leg past a bound as on it.
+    places = 2 if bound is None or _delta_text(value) != _delta_text(bound) or value == bound else 4
+    message = f"Delta range: {group.label} has a short leg at {shown} {_delta_text(value, places)}, {why}."
     return ComplianceCheck(RULE_DELTA, group.group_id, status, value, bound, message, details)
 
 
@@ -404,11 +414,14 @@ def _usd(amount: Decimal) -> str:
 
 
 def _pct(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(CENT, ROUND_HALF_UP):f} %"
+    """A percentage to one decimal place: "27.9 %"."""
+    return f"{Decimal(value).quantize(TENTH, ROUND_HALF_UP):f} %"
 
 
-def _num(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+def _delta_text(value: Decimal, places: int = 2) -> str:
+    """A per-contract delta to two decimal places, with a true minus: "−0.04"."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return f"{'−' if rounded < 0 else ''}{abs(rounded):f}"
 
 
 def _as_decimal(delta: float | Decimal) -> Decimal:

@@ -80,6 +80,8 @@ class TradePlanStrategy(models.Model):
 
     class Meta:
         db_table = "trade_plan_strategies"
+        verbose_name = "trade plan strategy"
+        verbose_name_plural = "trade plan strategies"
         ordering = ["trade_plan_id", "strategy_type"]
         constraints = [
             models.UniqueConstraint(
@@ -145,6 +147,8 @@ class TradePlanBreach(models.Model):
 
     class Meta:
         db_table = "trade_plan_breaches"
+        verbose_name = "trade plan breach"
+        verbose_name_plural = "trade plan breaches"
         ordering = ["trade_plan_id", "rule", "subject"]
         constraints = [
             models.UniqueConstraint(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils import timezone
 
 from thetavue_site import rls
@@ -136,4 +137,5 @@ def _notify(*, user_id: str, plan_name: str, breach: NewBreach) -> None:
         dedupe_key=breach_dedupe_key(
             plan_id=breach.plan_id, rule=breach.rule, subject=breach.subject
         ),
+        link=reverse("tradeplans:edit", args=[breach.plan_id]),
     )

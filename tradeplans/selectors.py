@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from metrics.exposure import portfolio_exposure
@@ -56,7 +58,7 @@ from tradeplans.compliance import (
     group_facts,
     overall_status,
 )
-from tradeplans.models import TradePlan
+from tradeplans.models import TradePlan, TradePlanBreach
 
 CENT = Decimal("0.01")
 TRANSACTION_COLUMNS = (
@@ -398,3 +400,94 @@ def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:
         exposure.legs_unpriced,
         exposure.legs_beta_missing,
     )
+
+
+# Plan status on the portfolio pages ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStatus:
+    """The active plans covering a scope, measured now: worst status and check counts."""
+
+    status: str  # "ok", "warn" or "breach"; "" when no active plan covers the scope
+    plans: int
+    breaches: int
+    warnings: int
+    plan_id: int | None  # the one plan, when exactly one covers the scope
+
+
+def plan_status(*, user_id: str, portfolio_id: int | None, now: dt.datetime) -> PlanStatus:
+    """Measure the user's active plans that cover ``portfolio_id`` (None: every plan).
+
+    A plan covers a portfolio when scoped to it or to all portfolios. Five
+    queries whatever the number of plans and legs (plans, strategies, and
+    the book's three).
+    """
+    plans = TradePlan.objects.filter(user_id=user_id, is_active=True).prefetch_related("strategies")
+    if portfolio_id is not None:
+        plans = plans.filter(Q(portfolio_id=portfolio_id) | Q(portfolio_id__isnull=True))
+    plans = list(plans.order_by("pk"))
+    if not plans:
+        return PlanStatus(status="", plans=0, breaches=0, warnings=0, plan_id=None)
+    # Measuring digests the whole book: cache it until a plan or a portfolio
+    # changes, or the hour turns (income pace moves with the clock).
+    versions = Portfolio.objects.filter(user_id=user_id).order_by("pk")
+    stamp = "|".join(
+        [f"{p.pk}.{p.updated_at.isoformat()}" for p in plans]
+        + [
+            f"{pk}.{v}.{u.isoformat()}"
+            for pk, v, u in versions.values_list("pk", "sync_version", "updated_at")
+        ]
+        + [now.strftime("%Y%m%d%H")]
+    )
+    key = f"plan-status:{user_id}:{portfolio_id}:{hashlib.sha256(stamp.encode()).hexdigest()[:24]}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    books = portfolio_books(user_id=user_id, portfolio_ids=None, now=now)
+    counts = {CheckStatus.BREACH: 0, CheckStatus.WARN: 0}
+    for plan in plans:
+        report = compliance_report(
+            plan=plan, book=live_book(books=books, portfolio_id=plan.portfolio_id), now=now
+        )
+        for check in report.checks:
+            if check.status in counts:
+                counts[check.status] += 1
+    breaches, warnings = counts[CheckStatus.BREACH], counts[CheckStatus.WARN]
+    status = PlanStatus(
+        status="breach" if breaches else "warn" if warnings else "ok",
+        plans=len(plans),
+        breaches=breaches,
+        warnings=warnings,
+        plan_id=plans[0].pk if len(plans) == 1 else None,
+    )
+    cache.set(key, status, timeout=3600)
+    return status
+
+
+def breaches_by_subject(*, user_id: str, portfolio_id: int) -> dict[str, list[dict]]:
+    """Return the open breaches of the active plans covering the portfolio, by subject.
+
+    Subjects are strategy group ids (as the legs store them), strategy types,
+    or "" for book-wide rules; one query.
+    """
+    rows = (
+        TradePlanBreach.objects.filter(
+            trade_plan__user_id=user_id,
+            trade_plan__is_active=True,
+        )
+        .filter(Q(trade_plan__portfolio_id=portfolio_id) | Q(trade_plan__portfolio_id__isnull=True))
+        .order_by("subject", "rule", "trade_plan_id")
+        .values("subject", "rule", "message", "trade_plan_id", "trade_plan__name")
+    )
+    found: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        found[row["subject"]].append(
+            {
+                "rule": row["rule"],
+                "message": row["message"],
+                "plan_id": row["trade_plan_id"],
+                "plan_name": row["trade_plan__name"],
+            }
+        )
+    return dict(found)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from portfolios.models import Portfolio
 from portfolios.strategy_types import StrategyType
 from tradeplans.models import TradePlan, TradePlanStrategy
+from tradeplans.notifications import plans_notify_breaches
 
 MONEY_FIELDS = ("monthly_income_target", "risk_per_trade", "max_overnight_exposure")
 PLAN_DEFAULTS: dict[str, Any] = {
@@ -60,6 +61,7 @@ def trade_plan_create(
     _validate(user_id=user_id, values=values, strategies=rules)
     plan = TradePlan.objects.create(user_id=user_id, **_plan_columns(values))
     _strategies_replace(plan=plan, strategies=rules)
+    _measure_now(user_id=user_id)
     return plan
 
 
@@ -105,7 +107,17 @@ def _update(*, plan: TradePlan, values: dict[str, Any], strategies: list[dict] |
     plan.save()
     if strategies is not None:
         _strategies_replace(plan=plan, strategies=strategies)
+    _measure_now(user_id=plan.user_id)
     return plan
+
+
+def _measure_now(*, user_id: str) -> None:
+    """Measure the saved plan on the live book at once, so its breaches notify now.
+
+    Same transaction as the save: the breach rows and notifications commit
+    with the plan, deduplicated exactly as after a sync.
+    """
+    plans_notify_breaches(user_id=user_id)
 
 
 def _current(plan: TradePlan) -> dict[str, Any]:
@@ -188,8 +200,8 @@ def _validate_strategies(strategies: Sequence[Mapping], fail) -> None:
         elif stype in seen:
             fail(
                 f"{prefix}.strategy_type",
-                f"{stype} is already in this plan (strategies[{seen[stype]}]); "
-                "give each strategy type one rule.",
+                f"{StrategyType(stype).label} is already in this plan (rule "
+                f"{seen[stype] + 1}); give each strategy type one rule.",
             )
         else:
             seen[stype] = index
@@ -225,8 +237,13 @@ def _validate_strategies(strategies: Sequence[Mapping], fail) -> None:
         if low is not None and high is not None and Decimal(low) > Decimal(high):
             fail(
                 f"{prefix}.delta_range_max",
-                f"Must be at least delta_range_min ({low}); the range runs from min to max.",
+                f"Must be at least the minimum delta ({_delta_text(low)}); the range runs "
+                "from the minimum up to the maximum.",
             )
+        elif stype in StrategyType._value2member_map_:
+            problem = _delta_sign_problem(StrategyType(stype), low, high)
+            if problem:
+                fail(f"{prefix}.delta_range_min", problem)
 
         problem = _amount_problem(rule.get("target_credit"), low=Decimal(0))
         if problem:
@@ -255,3 +272,40 @@ def _amount_problem(value: Any, *, low: Decimal, high: Decimal | None = None) ->
     if high is not None and number > high:
         return f"Must be at most {high}."
     return None
+
+
+# Strategies whose short legs are all calls: their option Δ is 0 to 1, so a range
+# with no room above zero can never be met.
+CALL_SIDE = frozenset(
+    {StrategyType.SHORT_CALL, StrategyType.COVERED_CALL, StrategyType.CALL_CREDIT_SPREAD}
+)
+
+
+def _delta_sign_problem(stype: StrategyType, low: Any, high: Any) -> str | None:
+    """Explain why a delta range can never hold the strategy's short legs, or None.
+
+    Ranges compare the short option's own Δ per contract (a call's is 0 to 1,
+    a put's −1 to 0); a range with no negative bound compares |Δ| and fits
+    either side (tradeplans.compliance).
+    """
+    low = None if low is None else Decimal(low)
+    high = None if high is None else Decimal(high)
+    signed = (low is not None and low < 0) or (high is not None and high < 0)
+    if not signed:
+        return None
+    label = stype.label.lower()
+    if stype in CALL_SIDE and (high is not None and high <= 0):
+        return (
+            f"{label.capitalize()}: the short leg is a call, whose delta runs from 0 to 1, "
+            f"so {_delta_text(low if low is not None else -1)} to {_delta_text(high)} can "
+            "never be met; give the range as positive numbers (e.g. 0.10 to 0.30)."
+        )
+    # A put's Δ is negative: a signed range on a put-side strategy is always on its side
+    # (an all-positive range is read as |Δ|).
+    return None
+
+
+def _delta_text(value: Any) -> str:
+    """A delta as a trader reads it: two places and a true minus ("−0.10")."""
+    rounded = Decimal(value).quantize(Decimal("0.01"))
+    return f"{'−' if rounded < 0 else ''}{abs(rounded):f}"

@@ -43,6 +43,7 @@ from brokers.tastytrade.transport import (
 from brokers.tastytrade.types import (
     Account,
     Balance,
+    BalanceSnapshot,
     ExpirationIV,
     MarketMetric,
     Position,
@@ -59,6 +60,7 @@ __all__ = [
     "Account",
     "Backoff",
     "Balance",
+    "BalanceSnapshot",
     "BrokerAuthError",
     "BrokerError",
     "BrokerGrantInvalid",
@@ -214,6 +216,26 @@ class TastytradeClient:
         """Return the account's USD balances."""
         path = f"/accounts/{segment(account_number)}/balances/USD"
         return decoding.decode_balance(decoding.data(self._get(path), "balance"))
+
+    def balance_snapshots(
+        self, account_number: str, *, start_date: date, end_date: date | None = None
+    ) -> list[BalanceSnapshot]:
+        """Return the account's end-of-day balances from ``start_date``, following every page."""
+        params = [("time-of-day", "EOD"), ("start-date", start_date.isoformat())]
+        if end_date is not None:
+            params.append(("end-date", end_date.isoformat()))
+        path = f"/accounts/{segment(account_number)}/balance-snapshots"
+        snapshots = []
+        for item in self._pages(path, params):
+            day = item.day("snapshot_date")
+            if day is not None:
+                snapshots.append(
+                    BalanceSnapshot(
+                        snapshot_date=day,
+                        net_liquidating_value=item.decimal("net_liquidating_value"),
+                    )
+                )
+        return snapshots
 
     def positions(self, account_number: str, *, include_marks: bool = False) -> list[Position]:
         """Return every leg with a signed quantity (Zero-direction legs included)."""

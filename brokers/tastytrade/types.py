@@ -145,3 +145,11 @@ class MarketMetric:
     hv_30_day: Decimal | None  # percent
     earnings_date: date | None
     expiration_ivs: tuple[ExpirationIV, ...]
+
+
+@dataclass(frozen=True)
+class BalanceSnapshot:
+    """The account's balances at one day's end (``time-of-day`` EOD); money in $."""
+
+    snapshot_date: date  # New York calendar date
+    net_liquidating_value: Decimal | None

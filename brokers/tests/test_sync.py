@@ -6,13 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection as db
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from brokers.locks import connection_lock
 from brokers.models import BrokerConnection, SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection, table_dump
+from conftest import login
+from metrics.models import HistoricalMetric
+from metrics.selectors import new_york_today, portfolio_metrics
 from portfolios.models import AccountBalance, Portfolio, Position, Transaction
 from thetavue_site import rls
 
@@ -338,7 +342,9 @@ def test_a_sync_commits_once_per_account_and_twice_more(sandbox, alice, has_plan
     plan_checks = [q for q in captured.captured_queries if 'FROM "trade_plans"' in q["sql"]]
     assert len(plan_checks) == 1
     if not has_plan:
-        assert _tenant_blocks(captured.captured_queries) == 5
+        # 5 for the sync itself; a first sync adds 4 to start the history: which
+        # accounts have none, their portfolios, the backfill, today's snapshot.
+        assert _tenant_blocks(captured.captured_queries) == 5 + 4
     with rls.as_user(alice.pk):
         run = SyncRun.objects.get(pk=outcome.run_id)
         connection.refresh_from_db()
@@ -348,7 +354,9 @@ def test_a_sync_commits_once_per_account_and_twice_more(sandbox, alice, has_plan
         "",
         2,
     )
-    assert run.requests_made == len(sandbox.requests()) == 10
+    # 10 for the sync; a first sync adds one page of balance snapshots per account
+    # (a year of days fits in one page at the client's page size)
+    assert run.requests_made == len(sandbox.requests()) == 10 + 2
     assert run.finished_at >= run.started_at and run.duration_ms is not None
     assert connection.status == "active" and connection.transactions_cursor is not None
 
@@ -415,3 +423,57 @@ def test_fees_include_the_other_charges_of_a_futures_option_trade(sandbox, alice
         # per contract: commission 1.25 + clearing 0.30 + NFA 0.02 + exchange 0.70
         # + other charges 1.70 = 3.97 (2.27 without the other charges)
         assert row.fees == Decimal("3.97") * row.quantity
+
+
+def test_sync_stores_each_legs_previous_close_so_day_pnl_works_on_day_one(sandbox, alice):
+    # given: a connection that has never synced
+    connection = granted_connection(sandbox, alice)
+    # when
+    outcome = sync(connection)
+    # then: every quoted leg carries the broker's previous close, and P/L day follows from it
+    assert outcome.status == "succeeded", outcome.error
+    with rls.as_user(alice.pk):
+        legs = list(Position.objects.filter(mark__isnull=False))
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        unquoted = portfolio.positions.filter(mark__isnull=True).count()
+        metrics = portfolio_metrics(portfolio=portfolio)
+    assert legs and all(leg.previous_close is not None and leg.previous_close > 0 for leg in legs)
+    # Only a leg without a mark (so without a value) lacks a day figure.
+    assert metrics["pnl_day"] is not None and metrics["legs_without_pnl_day"] == unquoted
+
+
+def test_a_first_sync_starts_the_history_with_a_year_of_broker_net_liq(sandbox, alice):
+    # given: a new connection, no history anywhere
+    connection = granted_connection(sandbox, alice)
+    # when: its first sync ends
+    outcome = sync(connection)
+    # then: each account has a year of backfilled net liq and today's measured row
+    assert outcome.status == "succeeded", outcome.error
+    today = new_york_today()
+    with rls.as_user(alice.pk):
+        portfolio = Portfolio.objects.get(broker_account_id="5WT00001")
+        rows = list(HistoricalMetric.objects.filter(portfolio=portfolio).order_by("date"))
+    backfilled = [row for row in rows if row.backfilled]
+    assert len(backfilled) >= 250  # the weekdays of a year
+    assert (today - backfilled[0].date).days >= 360
+    assert all(row.net_liquidation_value > 0 and row.total_delta is None for row in backfilled)
+    last = rows[-1]
+    assert (last.date, last.backfilled) == (today, False)
+    assert last.net_liquidation_value == portfolio.net_liquidation_value
+    assert last.total_delta is not None
+    # and the history API and the page show it from day one
+    body = history_api(alice, portfolio.pk)
+    assert body["count"] == len(rows) and body["results"][0]["backfilled"] is True
+    page = login(Client(), alice).get(f"/portfolios/{portfolio.pk}/").content.decode()
+    assert 'data-history="backfilled"' in page and "series-backfill" in page
+
+    # when: a second sync runs
+    sync_again = sync(connection)
+    # then: nothing is fetched or backfilled twice
+    assert sync_again.status == "succeeded"
+    with rls.as_user(alice.pk):
+        assert HistoricalMetric.objects.filter(portfolio=portfolio).count() == len(rows)
+
+
+def history_api(user, portfolio_id: int) -> dict:
+    return login(APIClient(), user).get(f"/api/portfolio/{portfolio_id}/history/").json()

@@ -42,6 +42,13 @@ HELP = {
     "Σ delta × beta × underlying price / SPY price; null without a SPY price.",
     "unrealized_pnl": "Unrealised P/L in $ (decimal string): Σ premium_received + "
     "current_value over legs with both; profit > 0.",
+    "pnl_open": "P/L since open in $ (decimal string): Σ premium_received + current_value "
+    "− fees since open over legs with a value; profit > 0; null when no leg has one.",
+    "pnl_day": "P/L today in $ (decimal string): Σ change of current_value against the "
+    "broker's previous close (a leg opened today: against its open price); fees excluded; "
+    "null when no leg has a previous close (see legs_without_pnl_day).",
+    "fees_since_open": "Commissions and fees paid since each leg opened, in $ (≥ 0).",
+    "legs_without_pnl_day": "Legs without a previous close: left out of pnl_day.",
     "legs": "Legs counted.",
     "legs_unpriced": "Legs without stored greeks: left out of the greek totals, never "
     "counted as zero.",
@@ -60,6 +67,10 @@ class BreakdownFields(serializers.Serializer):
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )
     unrealized_pnl = serializers.DecimalField(**MONEY, help_text=HELP["unrealized_pnl"])
+    pnl_open = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_open"])
+    pnl_day = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_day"])
+    fees_since_open = serializers.DecimalField(**MONEY, help_text=HELP["fees_since_open"])
+    legs_without_pnl_day = serializers.IntegerField(help_text=HELP["legs_without_pnl_day"])
     legs = serializers.IntegerField(help_text=HELP["legs"])
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])
@@ -69,6 +80,16 @@ class UnderlyingBreakdownOutput(BreakdownFields):
     underlying = serializers.CharField(help_text="Underlying symbol (e.g. SPY, /ES).")
     iv_rank = serializers.FloatField(allow_null=True, help_text=HELP["iv_rank"])
     iv_percentile = serializers.FloatField(allow_null=True, help_text=HELP["iv_percentile"])
+    buying_power_used = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Σ Reg-T buying-power reduction of the underlying's strategy groups in $ "
+        "(decimal string); null when a group's is unknown.",
+    )
+    buying_power_fraction = serializers.FloatField(
+        allow_null=True,
+        help_text="buying_power_used / net liq as a fraction (0.05 = 5 %); null without both.",
+    )
 
 
 class StrategyBreakdownOutput(BreakdownFields):
@@ -184,7 +205,17 @@ class PortfolioMetricsOutput(serializers.Serializer):
         help_text="Strategy groups whose Reg-T requirement could not be computed (shape not "
         "covered, a leg without a price); left out of a reg_t total."
     )
+    buying_power_available = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Derivative buying power still available per the broker, in $ (decimal "
+        "string); null for manual portfolios and before the first sync.",
+    )
     unrealized_pnl = serializers.DecimalField(**MONEY, help_text=HELP["unrealized_pnl"])
+    pnl_open = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_open"])
+    pnl_day = serializers.DecimalField(**MONEY, allow_null=True, help_text=HELP["pnl_day"])
+    fees_since_open = serializers.DecimalField(**MONEY, help_text=HELP["fees_since_open"])
+    legs_without_pnl_day = serializers.IntegerField(help_text=HELP["legs_without_pnl_day"])
     legs = serializers.IntegerField(help_text="Legs in the portfolio.")
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
     legs_unsupported = UnsupportedLegOutput(
@@ -193,6 +224,10 @@ class PortfolioMetricsOutput(serializers.Serializer):
         "type, unparseable symbol, no mark, zero multiplier): left out of every total.",
     )
     legs_beta_missing = serializers.IntegerField(help_text=HELP["legs_beta_missing"])
+    legs_expired = serializers.IntegerField(
+        help_text="Options past their expiry the broker still lists: left out of the greek "
+        "totals and buying power until it removes them."
+    )
     legs_beta_assumed = serializers.IntegerField(
         help_text="Legs on SPY, /ES or /MES without a beta, weighted with beta 1.0."
     )
@@ -246,6 +281,10 @@ class HistoryRowOutput(serializers.Serializer):
         allow_null=True, help_text=HELP["beta_weighted_delta"]
     )
     legs_unpriced = serializers.IntegerField(help_text=HELP["legs_unpriced"])
+    backfilled = serializers.BooleanField(
+        help_text="True for net liq taken from the broker's balance snapshots before "
+        "ThetaVue measured the book: no greeks on that row."
+    )
 
 
 class HistoryOutput(serializers.Serializer):

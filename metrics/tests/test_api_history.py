@@ -52,6 +52,7 @@ def row(date: str, net_liq: str | None, change: str | None, delta: float) -> dic
         "total_vega": -40.0,
         "beta_weighted_delta": delta / 2,
         "legs_unpriced": 0,
+        "backfilled": False,
     }
 
 

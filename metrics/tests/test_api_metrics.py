@@ -46,6 +46,7 @@ def make_hand_book(owner) -> Portfolio:
         average_open_price=Decimal("1.50"),
         premium_received=Decimal("150.00"),
         mark=Decimal("1.00"),
+        previous_close=Decimal("1.20"),
         current_value=Decimal("-100.00"),
         underlying_price=Decimal("50"),
         beta=1.2,
@@ -83,6 +84,11 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "rho": 0.75,
         "beta_weighted_delta": 3.6,
         "unrealized_pnl": "50.00",
+        # No fees booked; today: -100.00 - 1.20 x -1 x 100 = +20.00.
+        "pnl_open": "50.00",
+        "pnl_day": "20.00",
+        "fees_since_open": "0.00",
+        "legs_without_pnl_day": 0,
         "legs": 1,
         "legs_unpriced": 0,
         "legs_beta_missing": 0,
@@ -109,15 +115,29 @@ def test_beta_weighted_delta_of_a_hand_computed_book(alice, alice_api):
         "buying_power_reduction": "450.00",
         "buying_power_unsupported_groups": 0,
         "buying_power_estimated_groups": 0,
+        "buying_power_available": None,
         "unrealized_pnl": "50.00",
+        "pnl_open": "50.00",
+        "pnl_day": "20.00",
+        "fees_since_open": "0.00",
+        "legs_without_pnl_day": 0,
         "legs": 1,
         "legs_unpriced": 0,
         "legs_unsupported": [],
         "legs_beta_missing": 0,
+        "legs_expired": 0,
         "legs_beta_assumed": 0,
         "legs_without_value": 0,
+        # $450 of buying power (the reduction) on $100,000 of net liq
         "by_underlying": [
-            {"underlying": "XYZ", **strategy_totals, "iv_rank": 0.35, "iv_percentile": 0.62}
+            {
+                "underlying": "XYZ",
+                **strategy_totals,
+                "buying_power_used": "450.00",
+                "iv_rank": 0.35,
+                "iv_percentile": 0.62,
+                "buying_power_fraction": 0.0045,
+            }
         ],
         "by_strategy": [
             {

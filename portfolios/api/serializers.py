@@ -59,6 +59,15 @@ HELP = {
     "mark × quantity × multiplier; a short position is < 0.",
     "unrealized_pnl": "Unrealised profit (> 0) or loss (< 0) in $ (decimal string): "
     "premium_received + current_value; null when either is unknown.",
+    "previous_close": "The broker's previous close per share or unit in $ (decimal string), "
+    "the base of pnl_day; null when the broker gave none.",
+    "fees_since_open": "Commissions and fees paid on this symbol since the open date, "
+    "in $ (decimal string, ≥ 0).",
+    "pnl_open": "P/L since open in $ (decimal string): premium_received + current_value "
+    "− fees_since_open; profit > 0. Null when the premium or the value is unknown.",
+    "pnl_day": "P/L today in $ (decimal string): current_value − previous_close × quantity "
+    "× multiplier (a leg opened today: premium_received + current_value); profit > 0, "
+    "fees excluded. Null without the broker's previous close.",
     "delta": "Position delta in share-equivalents: Δ × quantity × multiplier "
     "(a short put is > 0; stock: its share count). Null when not priced.",
     "gamma": "Position gamma: change of delta (share-equivalents) per $1 move of the "
@@ -126,6 +135,9 @@ class PositionOutput(DictOutputSerializer):
     mark = serializers.DecimalField(
         **PRICE, read_only=True, allow_null=True, help_text=HELP["mark"]
     )
+    previous_close = serializers.DecimalField(
+        **PRICE, read_only=True, allow_null=True, help_text=HELP["previous_close"]
+    )
     underlying_price = serializers.DecimalField(
         **PRICE, read_only=True, allow_null=True, help_text=HELP["underlying_price"]
     )
@@ -153,6 +165,15 @@ class PositionOutput(DictOutputSerializer):
     )
     unrealized_pnl = serializers.DecimalField(
         **MONEY, read_only=True, allow_null=True, help_text=HELP["unrealized_pnl"]
+    )
+    fees_since_open = serializers.DecimalField(
+        **MONEY, read_only=True, help_text=HELP["fees_since_open"]
+    )
+    pnl_open = serializers.DecimalField(
+        **MONEY, read_only=True, allow_null=True, help_text=HELP["pnl_open"]
+    )
+    pnl_day = serializers.DecimalField(
+        **MONEY, read_only=True, allow_null=True, help_text=HELP["pnl_day"]
     )
     delta = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["delta"])
     gamma = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["gamma"])
@@ -460,6 +481,34 @@ class StrategyGroupOutput(DictOutputSerializer):
         read_only=True,
         allow_null=True,
         help_text="net_credit + current_value in $ (profit > 0); null when unknown.",
+    )
+    fees_since_open = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        help_text="Σ fees_since_open of the legs in $ (≥ 0 paid).",
+    )
+    pnl_open = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        help_text="Σ pnl_open in $: net_credit + current_value − fees since open (profit > 0); "
+        "null when a leg's is unknown.",
+    )
+    pnl_day = serializers.DecimalField(
+        **MONEY,
+        read_only=True,
+        allow_null=True,
+        help_text="Σ pnl_day in $: change of value against the broker's previous close "
+        "(profit > 0); null when a leg has no previous close.",
+    )
+    percent_of_max_profit = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=1,
+        read_only=True,
+        allow_null=True,
+        help_text="unrealized_pnl / max_profit in % (50.0 = half the max profit captured), "
+        "for credit and defined-risk groups; null otherwise.",
     )
     max_profit = serializers.DecimalField(
         **MONEY,

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from brokers.models import BrokerConnection
-from portfolios.models import Portfolio, Position
+from portfolios.models import Portfolio, Position, Transaction
 from portfolios.selectors import market_today
 from portfolios.tests.factories import make_portfolio
 from thetavue_site import rls
@@ -48,6 +48,10 @@ POSITION_EXTRAS = [
     "exercise_style",
     "iv_rank",
     "iv_percentile",
+    "previous_close",
+    "fees_since_open",
+    "pnl_open",
+    "pnl_day",
 ]
 
 
@@ -100,6 +104,24 @@ def position_json(position: Position, *, today: dt.date | None = None) -> dict:
     today = today or market_today()
     premium, value = position.premium_received, position.current_value
     quantity = position.quantity
+    # Fees and P/L per DESIGN.md §5, worked out here from the rows themselves.
+    fees = sum(
+        (
+            t.fees
+            for t in Transaction.objects.filter(
+                portfolio_id=position.portfolio_id, symbol=position.symbol
+            )
+            if position.open_date is None or t.transaction_date >= position.open_date
+        ),
+        Decimal("0.00"),
+    )
+    known = premium is not None and value is not None
+    pnl_day = None
+    if position.open_date == today:
+        pnl_day = premium + value if known else None
+    elif position.previous_close is not None and value is not None:
+        base = (position.previous_close * quantity * position.multiplier).quantize(Decimal("0.01"))
+        pnl_day = value - base
     return {
         "id": position.pk,
         "portfolio_id": position.portfolio_id,
@@ -118,6 +140,7 @@ def position_json(position: Position, *, today: dt.date | None = None) -> dict:
         "strategy_group_id": position.strategy_group_id,
         "average_open_price": _money(position.average_open_price, 6),
         "mark": _money(position.mark, 6),
+        "previous_close": _money(position.previous_close, 6),
         "underlying_price": _money(position.underlying_price, 6),
         "implied_volatility": _number(position.implied_volatility),
         "iv_status": position.iv_status,
@@ -128,6 +151,9 @@ def position_json(position: Position, *, today: dt.date | None = None) -> dict:
         "unrealized_pnl": _money(premium + value, 2)
         if premium is not None and value is not None
         else None,
+        "fees_since_open": _money(fees, 2),
+        "pnl_open": _money(premium + value - fees, 2) if known else None,
+        "pnl_day": _money(pnl_day, 2),
         "delta": _number(position.delta),
         "gamma": _number(position.gamma),
         "theta": _number(position.theta),

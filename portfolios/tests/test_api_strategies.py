@@ -102,6 +102,11 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
                 "net_credit": "-6000.00",
                 "current_value": "6250.00",
                 "unrealized_pnl": "250.00",
+                "fees_since_open": "0.00",
+                "pnl_open": "250.00",
+                "pnl_day": None,
+                # a debit with unbounded upside: no max profit to measure against
+                "percent_of_max_profit": None,
                 # long stock: the most it can lose is its cost; its upside is unbounded
                 "max_profit": None,
                 "max_loss": "6000.00",
@@ -130,6 +135,11 @@ def test_groups_with_credit_risk_and_dte(spread_and_stock, alice_api):
                 "net_credit": "300.00",
                 "current_value": "-250.00",
                 "unrealized_pnl": "50.00",
+                "fees_since_open": "0.00",
+                "pnl_open": "50.00",
+                "pnl_day": None,
+                # 50 of a 300 max profit
+                "percent_of_max_profit": "16.7",
                 "max_profit": "300.00",
                 "max_loss": "1700.00",
                 "undefined_risk": False,

@@ -10,6 +10,19 @@
     });
   }
 
+  // First visit: tell the server the browser's time zone (never overrides a chosen one).
+  document.addEventListener("DOMContentLoaded", function () {
+    var url = document.body.getAttribute("data-tz-report");
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!url || !zone || !window.fetch) return;
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    var body = new URLSearchParams({ time_zone: zone, only_if_unset: "1" });
+    fetch(url, { method: "POST", headers: headers, body: body, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 204) document.body.removeAttribute("data-tz-report");
+      }, function () {});
+  });
+
   // Expand or collapse every strategy group of a book.
   onClick("[data-toggle-all]", function (button) {
     var root = document.querySelector(button.getAttribute("data-toggle-all"));

@@ -9,8 +9,6 @@ sandbox's. Screenshots at 375 and 1280 px land in test-artifacts/.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -57,27 +55,15 @@ def worker(sandbox):
         yield process
 
 
-def add_history(user, days: int = 90) -> None:
-    """Give each synced portfolio nightly rows, as months of snapshots would have."""
-    today = timezone.localdate()
+def synced_history_days(user) -> dict[str, int]:
+    """Each synced portfolio's history rows, by broker account."""
     with rls.as_service():
-        for portfolio in Portfolio.objects.filter(user=user).exclude(account_type="manual"):
-            base = float(portfolio.net_liquidation_value or 100_000)
-            HistoricalMetric.objects.bulk_create(
-                [
-                    HistoricalMetric(
-                        portfolio=portfolio,
-                        date=today - dt.timedelta(days=back),
-                        net_liquidation_value=Decimal(
-                            f"{base * (1 - back / 900 + 0.012 * math.sin(back / 5)):.2f}"
-                        ),
-                        total_theta=95 + 20 * math.sin(back / 9),
-                        beta_weighted_delta=120 * math.sin(back / 14) + 60,
-                    )
-                    for back in range(days, 0, -1)
-                    if (today - dt.timedelta(days=back)).weekday() < 5
-                ]
-            )
+        return {
+            portfolio.broker_account_id: HistoricalMetric.objects.filter(
+                portfolio=portfolio
+            ).count()
+            for portfolio in Portfolio.objects.filter(user=user).exclude(account_type="manual")
+        }
 
 
 def sync_states(browser, *, until: str = "ok") -> list[str]:
@@ -120,9 +106,10 @@ def test_demo_trader_connects_through_oauth_watches_syncs_and_reads_the_book(
     browser.screenshot("connections", width=PHONE_WIDTH)
     browser.screenshot("connections", width=DESKTOP_WIDTH)
 
-    # and the overview lists the synced accounts beside the manual book (with
-    # the nightly history months of snapshots would have left)
-    add_history(demo_trader)
+    # and the first sync left each synced account a year of history (the
+    # broker's net liq, then today's row), so the overview has its trend at once
+    history = synced_history_days(demo_trader)
+    assert history and all(days >= 250 for days in history.values()), history
     browser.get("/")
     rows = browser.find_all("table.data tbody tr")
     assert len(rows) >= 2
@@ -187,7 +174,7 @@ def test_a_plan_with_a_validation_error_is_fixed_and_measured(browser, demo_trad
 
     # then: the service's message sits next to the field it names
     error = browser.wait_for_css("#id_strategies-0-delta_range_max_error1")
-    assert "Must be at least delta_range_min" in error.text
+    assert "Must be at least the minimum delta" in error.text
     browser.screenshot("plan-error", width=PHONE_WIDTH)
     browser.screenshot("plan-error", width=DESKTOP_WIDTH)
 

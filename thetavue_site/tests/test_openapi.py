@@ -101,6 +101,7 @@ def test_position_component_has_the_design_fields(schema):
         "strategy_group_id",
         "average_open_price",
         "mark",
+        "previous_close",
         "underlying_price",
         "implied_volatility",
         "iv_status",
@@ -109,6 +110,9 @@ def test_position_component_has_the_design_fields(schema):
         "premium_received",
         "current_value",
         "unrealized_pnl",
+        "fees_since_open",
+        "pnl_open",
+        "pnl_day",
         "delta",
         "gamma",
         "theta",
@@ -300,7 +304,8 @@ def test_redoc_is_served_from_local_static_files():
     html = response.content.decode()
     assert "googleapis" not in html
     assets = _assets(html)
-    assert assets == ["/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"]
+    # The sidecar's bundle, served patched (its sidebar logo is remote) from our own URL.
+    assert assets == ["/api/redoc/redoc.standalone.js"]
     assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
     assert 'spec-url="/api/schema/"' in html
 

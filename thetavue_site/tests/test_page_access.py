@@ -28,10 +28,13 @@ SIGNED_IN_ONLY = [
 # savepoint and its release, RLS context, user, unread notifications in the
 # navigation; the session is read from Redis) plus the page's own reads, listed.
 PAGE_QUERIES = {
-    # portfolios with connections, legs (metrics), 30 days of net liq, latest runs
-    "overview": 5 + 4,
-    # portfolio with connection, legs (groups), legs (metrics), latest run, history
-    "portfolio": 5 + 5,
+    # portfolios with connections, legs (metrics), 30 days of net liq, latest runs;
+    # plan badge: active plans, their strategies, the portfolios' versions (its cache
+    # key), and on a miss the book (portfolios, legs, transactions)
+    "overview": 5 + 4 + 6,
+    # portfolio with connection, legs (groups), legs (metrics), latest run, history;
+    # plan badge (6 as above), the open breaches of the covering plans, the risk graph's legs
+    "portfolio": 5 + 5 + 6 + 1 + 1,
     # plans, strategies, portfolio names; book: portfolios, legs, transactions
     "plans": 5 + 6,
     # plan, strategies, portfolio names; compliance: portfolios, legs, transactions
@@ -136,8 +139,8 @@ def test_the_overview_counts_the_same_with_a_warm_metrics_cache(
     alice_client, alice_world, django_assert_num_queries
 ):
     alice_client.get("/")
-    # The cached metrics spare the legs query.
-    with django_assert_num_queries(PAGE_QUERIES["overview"] - 1):
+    # The cached metrics spare the legs query, the cached plan status the book's three.
+    with django_assert_num_queries(PAGE_QUERIES["overview"] - 1 - 3):
         alice_client.get("/")
 
 

@@ -144,7 +144,7 @@ class WebhookOutput(serializers.Serializer):
 class NotificationOutput(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "kind", "level", "title", "body", "read_at", "created_at"]
+        fields = ["id", "kind", "level", "title", "body", "link", "read_at", "created_at"]
         read_only_fields = fields
 
 

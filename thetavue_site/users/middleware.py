@@ -16,10 +16,12 @@ one and clerk-js renews it; the API's 401 then names the reason.
 from __future__ import annotations
 
 from functools import partial
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from thetavue_site import rls
@@ -140,3 +142,28 @@ class ClerkAuthenticationMiddleware:
 async def _auser(request):
     await sync_to_async(lambda: request.user.is_authenticated)()
     return request.user
+
+
+class UserTimeZoneMiddleware:
+    """Show the pages in the signed-in trader's time zone; the API is left as it is (UTC).
+
+    After authentication: the user row is already loaded, so no query. An
+    unknown or unset zone leaves the server's default.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = ""
+        if not request.path.startswith("/api/"):
+            user = getattr(request, "user", None)
+            name = getattr(user, "time_zone", "") if user is not None else ""
+        try:
+            zone = ZoneInfo(name) if name else None
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

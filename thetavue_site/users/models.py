@@ -45,6 +45,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         null=True, blank=True, help_text="Clerk's updated_at (ms) of the last applied webhook."
     )
     notify_by_email = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="IANA zone the pages show times in (e.g. Europe/Berlin); empty until the "
+        "browser reports one. The API always answers in UTC.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +123,12 @@ class Notification(models.Model):
     kind = models.CharField(max_length=50, help_text="Stable code, e.g. sync_failed, plan_breach.")
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
+    link = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Path on this site to what the notification is about, e.g. /plans/3/.",
+    )
     dedupe_key = models.CharField(
         max_length=200, blank=True, default="", help_text="One notification per key while unread."
     )

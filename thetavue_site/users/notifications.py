@@ -21,6 +21,7 @@ def notification_create(
     title: str,
     body: str = "",
     dedupe_key: str = "",
+    link: str = "",
 ) -> Notification:
     """Tell `user_id` something; while one with `dedupe_key` is unread, return that one.
 
@@ -47,6 +48,7 @@ def notification_create(
                     title=title[:200],
                     body=body,
                     dedupe_key=dedupe_key,
+                    link=link,
                 )
         except IntegrityError:
             if not dedupe_key:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
+from functools import cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 
@@ -103,3 +106,40 @@ def user_sync_from_clerk(*, data: dict[str, Any]) -> User | None:
         user.clerk_updated_at = updated_at if updated_at is not None else user.clerk_updated_at
         user.save(update_fields=["email", "display_name", "clerk_updated_at", "updated_at"])
         return user
+
+
+def time_zone_problem(name: str) -> str | None:
+    """Return why ``name`` is not an IANA time zone this server knows, or None."""
+    if name not in available_time_zones():
+        return f"{name!r} is not a time zone name such as Europe/Berlin or America/New_York."
+    return None
+
+
+def available_time_zones() -> frozenset[str]:
+    """Return the IANA zone names the server's tz database holds."""
+    return _zones()
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+@transaction.atomic
+def user_set_time_zone(*, user: User, time_zone: str, only_if_unset: bool = False) -> bool:
+    """Store the user's time zone (a valid IANA name); return whether it changed.
+
+    ``only_if_unset`` is the browser's first report: it never overrides a
+    zone the trader chose on the account page.
+    """
+    problem = time_zone_problem(time_zone)
+    if problem:
+        raise ValidationError({"time_zone": problem})
+    with rls.as_user(user.pk):
+        rows = User.objects.filter(pk=user.pk)
+        if only_if_unset:
+            rows = rows.filter(time_zone="")
+        changed = rows.exclude(time_zone=time_zone).update(time_zone=time_zone) > 0
+    if changed:
+        user.time_zone = time_zone
+    return changed

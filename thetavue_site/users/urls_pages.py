@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/tokens", views.token_create, name="token-create"),
     path("account/tokens/<int:pk>/revoke", views.token_revoke, name="token-revoke"),
+    path("account/time-zone", views.time_zone_set, name="time-zone"),
     path("account/export", views.export, name="export"),
     path("account/erase", views.erase, name="erase"),
     path("notifications/", views.notifications, name="notifications"),

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from thetavue_site.users import privacy, selectors, tokens
+from thetavue_site.users import privacy, selectors, services, tokens
 from thetavue_site.users.consents import PRIVACY_TEXT_VERSION
 from thetavue_site.users.models import ApiToken, Consent
 from thetavue_site.users.notifications import notification_mark_all_read, notification_mark_read
@@ -64,6 +64,7 @@ def _account_page(request, *, token_form=None, erase_form=None, new_token=None, 
             "erase_form": erase_form or EraseForm(),
             "new_token": new_token,
             "consents": _consents(request.user),
+            "time_zones": sorted(services.available_time_zones()),
             "now": timezone.now(),
             "nav": "account",
         },
@@ -98,6 +99,29 @@ def token_revoke(request, pk: int):
     token = get_object_or_404(selectors.api_token_list_for_user(user=request.user), pk=pk)
     tokens.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked: it is refused from now on.")
+    return redirect("users:account")
+
+
+@require_POST
+@login_required
+def time_zone_set(request):
+    """Store the trader's time zone: the browser's first report, or the account form.
+
+    The browser's report (``only_if_unset``) answers 204 and never overrides a
+    chosen zone; the form redirects back to the account page with a message.
+    """
+    name = (request.POST.get("time_zone") or "").strip()
+    first_report = request.POST.get("only_if_unset") == "1"
+    try:
+        services.user_set_time_zone(user=request.user, time_zone=name, only_if_unset=first_report)
+    except ValidationError as error:
+        if first_report:
+            return HttpResponse(status=400)
+        messages.error(request, error.message_dict["time_zone"][0])
+        return redirect("users:account")
+    if first_report:
+        return HttpResponse(status=204)
+    messages.success(request, f"Times are now shown in {name}.")
     return redirect("users:account")
 
 

@@ -125,7 +125,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "unit": "$",
                 "actual": "1600.00",
                 "limit": "3000.00",
-                "message": "Income target: $1,600.00 realised this month is on pace: 50.00 % of "
+                "message": "Income target: $1,600.00 realised this month is on pace: 50.0 % of "
                 "April 2026 has passed, so $1,500.00 of the $3,000.00 target was due by now.",
                 "details": {
                     "pace_target": "1500.00",
@@ -140,8 +140,8 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "unit": "$",
                 "actual": "14300.00",
                 "limit": "20000.00",
-                "message": "Overnight exposure: beta-weighted delta of $14,300.00 is "
-                "$14,300.00 of exposure, below 90 % of the $20,000.00 maximum.",
+                "message": "Overnight exposure: the book is long $14,300.00 of SPY "
+                "(beta-weighted delta), below 90 % of the $20,000.00 maximum.",
                 "details": {"warn_at": "18000.000"},
             },
             {
@@ -163,8 +163,8 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "actual": "9700.00",
                 "limit": "1000.00",
                 "message": f"Risk per trade: {naked_label} has undefined risk: short options "
-                "not covered by long options or cash leave its loss uncapped (down to zero: "
-                "$9,700.00), so it cannot be held within the $1,000.00 limit.",
+                "not covered by long options or cash leave its loss uncapped (were the "
+                "underlying to go to zero it would lose $9,700.00), so it cannot be held within the $1,000.00 limit.",
                 "details": {"warn_at": "900.000", "label": naked_label},
             },
             {
@@ -174,8 +174,8 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "unit": "%",
                 "actual": "0.7000",
                 "limit": "10.0000",
-                "message": "Allocation: put credit spread groups use 0.70 % of buying power "
-                "($700.00 of $100,000.00), below 90 % of the 10.00 % allocation.",
+                "message": "Allocation: put credit spread groups hold $700.00 of buying power, "
+                "0.7 % of the $100,000.00 net liq, below 90 % of the 10.0 % allocation.",
                 "details": {
                     "buying_power_used": "700.00",
                     "buying_power": "100000.00",
@@ -200,7 +200,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "actual": "0.2500",
                 "limit": "0.3000",
                 "message": f"Delta range: {spread_label} has a short leg at |delta| 0.25, "
-                "inside the |delta| range 0.16 to 0.3.",
+                "inside the |delta| range 0.16 to 0.30.",
                 "details": {"min": "0.160", "max": "0.300", "compares": "absolute"},
             },
             {
@@ -221,8 +221,8 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "unit": "%",
                 "actual": "1.1000",
                 "limit": "5.0000",
-                "message": "Allocation: short put groups use 1.10 % of buying power "
-                "($1,100.00 of $100,000.00), below 90 % of the 5.00 % allocation.",
+                "message": "Allocation: short put groups hold $1,100.00 of buying power, "
+                "1.1 % of the $100,000.00 net liq, below 90 % of the 5.0 % allocation.",
                 "details": {
                     "buying_power_used": "1100.00",
                     "buying_power": "100000.00",
@@ -247,8 +247,8 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                 "unit": "delta",
                 "actual": "0.2000",
                 "limit": "0.2000",
-                "message": f"Delta range: {naked_label} has a short leg at |delta| 0.2, inside "
-                "the |delta| range 0.1 to 0.2.",
+                "message": f"Delta range: {naked_label} has a short leg at |delta| 0.20, inside "
+                "the |delta| range 0.10 to 0.20.",
                 "details": {"min": "0.100", "max": "0.200", "compares": "absolute"},
             },
             {

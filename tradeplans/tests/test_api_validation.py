@@ -48,7 +48,13 @@ CASES = [
     ("delta-min-above-max", {"strategies": [rule("short_put"), rule(
         delta_range_min="0.30", delta_range_max="0.16")]},
      "strategies[1].delta_range_max",
-     "Must be at least delta_range_min (0.300); the range runs from min to max."),
+     "Must be at least the minimum delta (0.30); the range runs from the minimum up to "
+     "the maximum."),
+    ("short-call-negative-delta", {"strategies": [rule(
+        "short_call", delta_range_min="-0.30", delta_range_max="-0.10")]},
+     "strategies[0].delta_range_min",
+     "Short call: the short leg is a call, whose delta runs from 0 to 1, so −0.30 to −0.10 "
+     "can never be met; give the range as positive numbers (e.g. 0.10 to 0.30)."),
     ("delta-max-above-1", {"strategies": [rule(delta_range_max="1.5")]},
      "strategies[0].delta_range_max", "Ensure this value is less than or equal to 1."),
     ("delta-min-below-minus-1", {"strategies": [rule(delta_range_min="-2")]},
@@ -61,7 +67,7 @@ CASES = [
      "strategies[0].strategy_type", '"wheel" is not a valid choice.'),
     ("strategy-duplicate", {"strategies": [rule(), rule("short_put"), rule()]},
      "strategies[2].strategy_type",
-     "put_credit_spread is already in this plan (strategies[0]); give each strategy type "
+     "Put credit spread is already in this plan (rule 1); give each strategy type "
      "one rule."),
     ("target-credit-negative", {"strategies": [rule(target_credit="-0.01")]},
      "strategies[0].target_credit", "Ensure this value is greater than or equal to 0."),

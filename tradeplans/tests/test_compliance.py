@@ -221,8 +221,8 @@ def test_allocation_message_gives_share_and_dollars():
     check = only(evaluate_plan(plan=plan, book=book, now=MID_APRIL), "allocation")
 
     assert check.message == (
-        "Allocation: short put groups use 27.50 % of buying power "
-        "($27,500.00 of $100,000.00), above the 25.00 % allocation."
+        "Allocation: short put groups hold $27,500.00 of buying power, 27.5 % of the "
+        "$100,000.00 net liq, above the 25.0 % allocation."
     )
 
 
@@ -234,7 +234,7 @@ def test_allocation_without_buying_power_warns():
     )
 
     assert check.status == WARN
-    assert "buying power is unknown" in check.message
+    assert "net liq is unknown" in check.message
 
 
 # Max positions -----------------------------------------------------------------

@@ -21,11 +21,11 @@ D = Decimal
 
 UNDEFINED_RISK = (
     "Risk per trade: XYZ short put 100 2026-05-15 ×1 has undefined risk: short options not "
-    "covered by long options or cash leave its loss uncapped (down to zero: $9,700.00), so "
-    "it cannot be held within the $1,000.00 limit."
+    "covered by long options or cash leave its loss uncapped (were the underlying to go to zero it would "
+    "lose $9,700.00), so it cannot be held within the $1,000.00 limit."
 )
 EXPOSURE = (
-    "Overnight exposure: beta-weighted delta of $3,300.00 is $3,300.00 of exposure, "
+    "Overnight exposure: the book is long $3,300.00 of SPY (beta-weighted delta), "
     "above the $3,000.00 maximum."
 )
 

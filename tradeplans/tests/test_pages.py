@@ -45,7 +45,28 @@ def test_a_backwards_delta_range_is_named_next_to_its_field(alice_client):
     assert response.status_code == HTTPStatus.OK
     content = response.content.decode()
     assert 'id="id_strategies-0-delta_range_max_error1"' in content
-    assert "Must be at least delta_range_min" in content
+    assert "Must be at least the minimum delta" in content
+    with rls.as_service():
+        assert not TradePlan.objects.exists()
+
+
+def test_a_short_call_range_below_zero_is_refused_in_words_next_to_its_field(alice_client):
+    response = alice_client.post(
+        "/plans/new/",
+        plan_post(
+            **{
+                "strategies-0-strategy_type": "short_call",
+                "strategies-0-delta_range_min": "-0.30",
+                "strategies-0-delta_range_max": "-0.10",
+            }
+        ),
+    )
+    assert response.status_code == HTTPStatus.OK
+    content = response.content.decode()
+    assert 'id="id_strategies-0-delta_range_min_error1"' in content
+    assert "the short leg is a call, whose delta runs from 0 to 1" in content
+    error = content.split('id="id_strategies-0-delta_range_min_error1">')[1].split("<")[0]
+    assert "delta_range" not in error
     with rls.as_service():
         assert not TradePlan.objects.exists()
 

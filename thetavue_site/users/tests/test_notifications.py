@@ -174,7 +174,9 @@ class TestService:
 class TestApi:
     def test_list_is_paginated_newest_first_and_only_mine(self, alice_token_client, alice, bob):
         first = notify(alice, title="first")
-        second = notify(alice, title="second", level="warning", kind="plan_breach", body="")
+        second = notify(
+            alice, title="second", level="warning", kind="plan_breach", body="", link="/plans/7/"
+        )
         notify(bob, title="bob's")
         body = alice_token_client.get(LIST).json()
         assert body == {
@@ -188,6 +190,7 @@ class TestApi:
                     "level": "warning",
                     "title": "second",
                     "body": "",
+                    "link": "/plans/7/",
                     "read_at": None,
                     "created_at": body["results"][0]["created_at"],
                 },
@@ -197,6 +200,7 @@ class TestApi:
                     "level": "error",
                     "title": "first",
                     "body": "401",
+                    "link": "",
                     "read_at": None,
                     "created_at": body["results"][1]["created_at"],
                 },
