@@ -32,14 +32,27 @@ FLOOR_SQL = """
 SELECT
     id, portfolio_id, symbol, underlying_symbol, instrument_type, option_type,
     strike_price::text AS strike_price, expiration_date,
-    expiration_date - %(today)s AS dte, open_date, quantity::float8 AS quantity, multiplier,
-    strategy_type, strategy_group_id, average_open_price::text AS average_open_price,
-    mark::text AS mark, underlying_price::text AS underlying_price, implied_volatility,
-    iv_status, greeks_source, beta, premium_received::text AS premium_received,
-    current_value::text AS current_value,
+    expiration_date - %(today)s AS dte, open_date, quantity::float8 AS quantity,
+    multiplier::float8 AS multiplier, strategy_type, strategy_group_id,
+    average_open_price::text AS average_open_price, mark::text AS mark,
+    previous_close::text AS previous_close, underlying_price::text AS underlying_price,
+    implied_volatility, iv_status, greeks_source, beta,
+    premium_received::text AS premium_received, current_value::text AS current_value,
     (premium_received + current_value)::text AS unrealized_pnl,
+    fees.total::text AS fees_since_open,
+    (premium_received + current_value - fees.total)::text AS pnl_open,
+    (CASE WHEN open_date = %(today)s THEN premium_received + current_value
+          WHEN previous_close IS NOT NULL
+          THEN current_value - round(previous_close * quantity * multiplier, 2)
+     END)::text AS pnl_day,
     delta, gamma, theta, vega, rho, exercise_style, iv_rank, iv_percentile, updated_at
 FROM positions p
+-- P/L open's fees: the leg's symbol's fees booked since it opened (portfolios.pnl).
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(t.fees), 0.00) AS total FROM transactions t
+    WHERE t.portfolio_id = p.portfolio_id AND t.symbol = p.symbol
+      AND t.transaction_date >= coalesce(p.open_date, DATE '1900-01-01')
+) fees
 WHERE portfolio_id = %(portfolio)s
 -- Qualified: the bare names would sort by the text output columns.
 ORDER BY p.underlying_symbol, p.expiration_date, p.strike_price, p.symbol, p.id
