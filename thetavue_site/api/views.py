@@ -7,12 +7,15 @@ Besides the endpoint's own keys, `format` (DRF's format override) is always
 known, and `limit` / `offset` on a list that paginates.
 
 The check runs in `initial`, after authentication, permissions and
-throttles: an anonymous caller still gets its 401 first.
+throttles: an anonymous caller still gets its 401 first. On a detail route
+of a scoped viewset the object is looked up before the query is read (into
+`self.object`), so another trader's object is a 404 whatever the query says.
 """
 
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from thetavue_site.api.serializers import StrictInputSerializer
@@ -40,6 +43,10 @@ class StrictQueryMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if isinstance(self, GenericAPIView):
+            lookup = self.lookup_url_kwarg or self.lookup_field
+            if lookup in kwargs:
+                self.object = self.get_object()
         self.query = self.validate_query(request)
 
     def validate_query(self, request) -> dict:
@@ -59,14 +66,13 @@ class StrictQueryMixin:
         return query.validated_data
 
 
+# Base of the API's commands and single reads (connect, sync, status, …).
+# Resources are OwnerScopedViewSets; these views read their query string
+# through a strict serializer, their body through a StrictInputSerializer
+# (`body_input`), and leave every error to the one exception handler. (A
+# comment, not a docstring: the schema would show a docstring as the
+# description of every endpoint that has none of its own.)
 class StrictApiView(StrictQueryMixin, APIView):
-    """Base of the API's commands and single reads (connect, sync, status, …).
-
-    Resources are OwnerScopedViewSets; these views read their query string
-    through a strict serializer, their body through a StrictInputSerializer
-    (`body_input`), and leave every error to the one exception handler.
-    """
-
     def body_input(self, serializer_class: type[StrictInputSerializer]) -> dict:
         """Validate the request body with `serializer_class`; a 400 names each bad key."""
         body = serializer_class(data=self.request.data)
