@@ -124,3 +124,22 @@ def test_authentication_is_checked_before_the_query():
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_second_sync_within_the_minute_is_429_in_the_one_envelope(alice_api, connection):
+    alice_api.post("/api/tastytrade/sync", {"connection_id": connection.pk}, format="json")
+
+    response = alice_api.post(
+        "/api/tastytrade/sync", {"connection_id": connection.pk}, format="json"
+    )
+
+    wait = int(response["Retry-After"])
+    assert response.status_code == 429 and 1 <= wait <= 60
+    assert response.json() == {
+        "error": {
+            "code": "throttled",
+            "message": f"Connection {connection.pk}: a sync was started less than 60 s ago; "
+            f"retry in {wait} s.",
+            "fields": {},
+        }
+    }

@@ -14,7 +14,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from thetavue_site import domain_errors
@@ -142,12 +141,6 @@ def exception_handler(exc, context):
         body = error_body(str(code), message, getattr(exc, "fields", None))
     response.data = body
     return response
-
-
-def api_error_response(
-    status_code: int, code: str, message: str, fields: dict | None = None
-) -> Response:
-    return Response(error_body(code, message, fields), status=status_code)
 
 
 def json_404(request, exception=None):
