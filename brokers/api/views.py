@@ -1,8 +1,9 @@
 """Tastytrade connection API: connect, OAuth callback, connections, sync, status.
 
-Commands and single reads on thetavue_site.api's StrictApiView: query strings
-and bodies are read through strict serializers (an unknown key is a 400
-naming it), and every error is raised for the one exception handler.
+Connections are a resource on thetavue_site.api's OwnerScopedViewSet; the
+commands (connect, callback, sync) and the status on its StrictApiView. Query
+strings and bodies are read through strict serializers (an unknown key is a
+400 naming it), and every error is raised for the one exception handler.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
 from thetavue_site.api.errors import Refused, TooManyRequests, Unavailable
-from thetavue_site.api.views import StrictApiView
+from thetavue_site.api.views import StrictApiView, StrictInputMixin
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.users.idempotency import IdempotentMixin
 
 logger = logging.getLogger(__name__)
@@ -108,30 +110,35 @@ class CallbackApi(StrictApiView):
         return response
 
 
-class ConnectionListApi(StrictApiView):
+class ConnectionViewSet(StrictInputMixin, OwnerScopedViewSet):
+    """The trader's broker connections: list, one, disconnect."""
+
+    queryset = BrokerConnection.objects.none()
+    serializer_class = s.ConnectionOutput
+    # One array, not pages: a trader holds a connection per broker login, a
+    # handful at most, and the list's shape is the API's contract.
+    pagination_class = None
+
+    def owner_scope(self):
+        return connections_for(self.request.user)
+
     @extend_schema(
         responses={200: s.ConnectionOutput(many=True)}, summary="Your broker connections"
     )
-    def get(self, request):
-        connections = connections_for(request.user).prefetch_related("portfolios")
+    def list(self, request):
+        connections = self.get_queryset().prefetch_related("portfolios")
         return Response(s.ConnectionOutput(connections, many=True).data)
 
-
-class ConnectionDetailApi(StrictApiView):
     @extend_schema(responses={200: s.ConnectionOutput}, summary="One broker connection")
-    def get(self, request, pk: int):
-        connection = get_object_or_404(
-            connections_for(request.user).prefetch_related("portfolios"), pk=pk
-        )
-        return Response(s.ConnectionOutput(connection).data)
+    def retrieve(self, request, pk=None):
+        return Response(s.ConnectionOutput(self.object).data)
 
     @extend_schema(
         request=None, responses={204: None}, summary="Disconnect (tokens deleted; synced data kept)"
     )
-    def delete(self, request, pk: int):
+    def destroy(self, request, pk=None):
         self.body_input(s.NoBody)
-        connection = get_object_or_404(connections_for(request.user), pk=pk)
-        connection_disconnect(connection=connection)
+        connection_disconnect(connection=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

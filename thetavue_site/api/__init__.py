@@ -7,6 +7,6 @@
 - serializers.py: strict input (unknown keys and non-boolean booleans are a
   400 naming the field) and the fast output of `.values()` rows;
 - viewsets.py: the viewset whose queryset starts from the user's scope;
-- views.py: strict query strings (StrictQueryMixin) and the base of commands
-  and single reads (StrictApiView).
+- views.py: strict query strings and bodies (StrictInputMixin, for viewsets
+  too) and the base of commands and single reads (StrictApiView).
 """

@@ -1,4 +1,4 @@
-"""Strict query strings, and the base of API views that are not resources.
+"""Strict query strings and bodies, and the base of API views that are not resources.
 
 Every key of a query string is read through a StrictInputSerializer: a key
 the endpoint does not read is a 400 naming it (so `?form=2026-01-01` is not
@@ -25,8 +25,11 @@ class NoQuery(StrictInputSerializer):
     """The query string of an endpoint that reads none: every key is unknown."""
 
 
-class StrictQueryMixin:
-    """Validate the query string with `query_serializer_class` into `self.query`."""
+class StrictInputMixin:
+    """Validate the query string with `query_serializer_class` into `self.query`.
+
+    Bodies are read with `body_input(SomeStrictInput)` in the handler.
+    """
 
     query_serializer_class: type[StrictInputSerializer] = NoQuery
 
@@ -65,16 +68,17 @@ class StrictQueryMixin:
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-
-# Base of the API's commands and single reads (connect, sync, status, …).
-# Resources are OwnerScopedViewSets; these views read their query string
-# through a strict serializer, their body through a StrictInputSerializer
-# (`body_input`), and leave every error to the one exception handler. (A
-# comment, not a docstring: the schema would show a docstring as the
-# description of every endpoint that has none of its own.)
-class StrictApiView(StrictQueryMixin, APIView):
     def body_input(self, serializer_class: type[StrictInputSerializer]) -> dict:
         """Validate the request body with `serializer_class`; a 400 names each bad key."""
         body = serializer_class(data=self.request.data)
         body.is_valid(raise_exception=True)
         return body.validated_data
+
+
+class StrictApiView(StrictInputMixin, APIView):
+    """Base of the API's commands and single reads (connect, sync, status, …).
+
+    Resources are OwnerScopedViewSets; these views read their query string
+    through a strict serializer, their body through a StrictInputSerializer
+    (`body_input`), and leave every error to the one exception handler.
+    """
