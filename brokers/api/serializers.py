@@ -1,3 +1,5 @@
+"""Shapes of the Tastytrade connection API: runs, connections, status, and strict inputs."""
+
 from rest_framework import serializers
 
 from brokers.models import BrokerConnection, SyncRun
