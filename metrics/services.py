@@ -1,92 +1,46 @@
-"""Writes of the metrics app: re-price a portfolio's stored legs.
+"""Workflows of the metrics app: re-price a portfolio's stored legs.
 
-Units and signs follow DESIGN.md §5: greeks per position (delta in
-share-equivalents, a short put > 0; theta in $ per calendar day, short premium
-> 0; vega in $ per +1 vol point; rho in $ per +1 rate point), implied
-volatility as a fraction.
+Metrics computes, portfolios writes: the legs are read into pricing columns
+(metrics.stored_legs), priced in one vectorised call (metrics.pricing), and
+stored by portfolios' own service in one UPDATE. Units and signs follow
+DESIGN.md §5: greeks per position (delta in share-equivalents, a short put
+> 0; theta in $ per calendar day, short premium > 0; vega in $ per +1 vol
+point; rho in $ per +1 rate point), implied volatility as a fraction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from metrics.pricing import price_legs
 from metrics.stored_legs import stored_legs
-from portfolios.instruments import OPTION_INSTRUMENTS
 from portfolios.models import Portfolio
-
-_OPTIONS = OPTION_INSTRUMENTS
-
-
-# One statement writes every leg's pricing: the arrays are unnested into rows.
-_WRITE = """
-UPDATE positions p SET
-    implied_volatility = CASE WHEN v.is_option THEN coalesce(v.iv, p.implied_volatility) END,
-    iv_status = v.iv_status, greeks_source = v.greeks_source,
-    delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega, rho = v.rho,
-    updated_at = %s
-FROM unnest(%s::bigint[], %s::boolean[], %s::float8[], %s::text[], %s::text[],
-            %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])
-     AS v(id, is_option, iv, iv_status, greeks_source, delta, gamma, theta, vega, rho)
-WHERE p.id = v.id
-"""
+from portfolios.services import portfolio_lock, positions_pricing_store
 
 
 @transaction.atomic
 def positions_reprice(*, portfolio: Portfolio, now: dt.datetime | None = None) -> int:
     """Price every stored leg of the portfolio at ``now`` and store IV and greeks.
 
-    One read into columns, one vectorised ``price_legs`` call, one UPDATE; the
-    portfolio's ``sync_version`` is bumped (so cached metrics go stale) and its
-    ``updated_at`` set to ``now``, the as-of time of a manual portfolio's
-    metrics. Legs that cannot be priced get NULL greeks and source "none". An
-    option keeps its stored IV when pricing used none (no underlying price,
-    expired): a trader's own IV must survive until the leg can be priced with
-    it; stock and futures store none. Return the number of legs written.
+    One read into columns, one vectorised ``price_legs`` call, one UPDATE (by
+    ``portfolios.services.positions_pricing_store``, which also bumps the
+    portfolio's ``sync_version`` and sets its ``updated_at`` to ``now``). The
+    portfolio row is locked before the legs are read, so a concurrent leg
+    edit waits for the re-pricing instead of being overwritten by it. Return
+    the number of legs written.
     """
     now = now or timezone.now()
-    # Lock the portfolio row first, as the portfolio services do before
-    # editing legs, so a concurrent edit waits instead of being overwritten.
-    Portfolio.objects.select_for_update().filter(pk=portfolio.pk).values_list("pk").first()
+    portfolio_lock(portfolio=portfolio)
     legs = stored_legs(portfolio_id=portfolio.pk)
-    if len(legs):
-        pricing = price_legs(legs.inputs, now=now, rate=settings.RISK_FREE_RATE)
-        priced = pricing.priced
-
-        def greek(values: np.ndarray) -> list[float | None]:
-            return _nullable(np.where(priced, values, np.nan))
-
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _WRITE,
-                [
-                    now,
-                    legs.ids.tolist(),
-                    np.isin(legs.inputs.instrument_type, list(_OPTIONS)).tolist(),
-                    _nullable(pricing.iv),
-                    pricing.iv_status.tolist(),
-                    pricing.greeks_source.tolist(),
-                    greek(pricing.position_delta),
-                    greek(pricing.position_gamma),
-                    greek(pricing.position_theta),
-                    greek(pricing.position_vega),
-                    greek(pricing.position_rho),
-                ],
-            )
-    Portfolio.objects.filter(pk=portfolio.pk).update(
-        sync_version=F("sync_version") + 1, updated_at=now
+    pricing = price_legs(legs.inputs, now=now, rate=settings.RISK_FREE_RATE) if len(legs) else None
+    return positions_pricing_store(
+        portfolio=portfolio,
+        leg_ids=legs.ids,
+        instrument_types=legs.inputs.instrument_type,
+        pricing=pricing,
+        now=now,
     )
-    portfolio.refresh_from_db(fields=["sync_version", "updated_at"])
-    return len(legs)
-
-
-def _nullable(values: np.ndarray) -> list[float | None]:
-    """Floats for SQL: NaN and ±inf become NULL (never a number a trader can use)."""
-    return [float(v) if math.isfinite(v) else None for v in values.tolist()]

@@ -1,7 +1,8 @@
 """The demo trader's manual book: a realistic options portfolio for `make run`.
 
 Expirations are derived from today (third-Friday monthlies), so DTE stays
-realistic whenever the demo is created.
+realistic whenever the demo is created. ``demo_portfolio_create`` writes it;
+pricing the legs is the caller's next step (metrics re-prices stored books).
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.db import transaction
+
+from portfolios.models import Portfolio, Position
+from portfolios.services import positions_regroup
 
 DEMO_PORTFOLIO_NAME = "Demo: held elsewhere"
 
@@ -218,3 +224,59 @@ def front_future(product: str, today: dt.date) -> str:
 
 def occ_symbol(underlying: str, expiry: dt.date, option_type: str, strike: Decimal) -> str:
     return f"{underlying:<6}{expiry:%y%m%d}{option_type}{int(strike * 1000):08d}"
+
+
+# Cash beside the legs, so the demo's net liquidation value looks like an account's.
+DEMO_CASH = Decimal(50_000)
+
+
+@transaction.atomic
+def demo_portfolio_create(*, user, today: dt.date) -> Portfolio | None:
+    """Create the demo manual portfolio with its legs, grouped; None if it exists already.
+
+    Money as DESIGN.md §5: premium_received = −open price × quantity ×
+    multiplier, current_value = mark × quantity × multiplier, in $.
+    """
+    portfolio, created = Portfolio.objects.get_or_create(
+        user=user,
+        name=DEMO_PORTFOLIO_NAME,
+        defaults={"account_type": Portfolio.AccountType.MANUAL},
+    )
+    if not created:
+        return None
+    legs = [_position(portfolio, leg, today) for leg in demo_legs()]
+    Position.objects.bulk_create(legs)
+    portfolio.net_liquidation_value = sum((leg.current_value for leg in legs), start=DEMO_CASH)
+    portfolio.save(update_fields=["net_liquidation_value", "updated_at"])
+    positions_regroup(portfolio=portfolio)
+    return portfolio
+
+
+def _position(portfolio: Portfolio, leg: DemoLeg, today: dt.date) -> Position:
+    expiry = monthly_expiry(today, leg.months_ahead) if leg.option_type else None
+    if leg.instrument_type == "Future":
+        symbol = front_future(leg.underlying, today)
+    elif leg.option_type:
+        symbol = occ_symbol(leg.underlying, expiry, leg.option_type, leg.strike)
+    else:
+        symbol = leg.underlying
+    return Position(
+        portfolio=portfolio,
+        symbol=symbol,
+        underlying_symbol=symbol if leg.instrument_type == "Future" else leg.underlying,
+        instrument_type=leg.instrument_type,
+        option_type=leg.option_type,
+        strike_price=leg.strike,
+        expiration_date=expiry,
+        quantity=leg.quantity,
+        multiplier=leg.multiplier,
+        open_date=today - dt.timedelta(days=14),
+        average_open_price=leg.average_open_price,
+        premium_received=-leg.average_open_price * leg.quantity * leg.multiplier,
+        mark=leg.mark,
+        current_value=leg.mark * leg.quantity * leg.multiplier,
+        underlying_price=leg.underlying_price,
+        beta=leg.beta,
+        opening_order_id=leg.opening_order_id,
+        strategy_type="stock" if leg.option_type is None else "other",
+    )

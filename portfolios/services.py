@@ -10,21 +10,25 @@ multiplier in $ (a short is < 0).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from numpy.typing import NDArray
 
 from brokers.connections import connection_account_exclude
 from metrics.exercise import exercise_style
-from metrics.pricing import price_legs
+from metrics.pricing import LegPricing, price_legs
 from portfolios.book import BOOK_COLUMNS, PRICING_COLUMNS, leg_inputs, leg_owners
+from portfolios.instruments import OPTION_INSTRUMENTS
 from portfolios.leg_identity import leg_identity
 from portfolios.models import InstrumentType, Portfolio, Position
 from portfolios.selectors import market_today
@@ -289,6 +293,90 @@ def positions_regroup(*, portfolio: Portfolio, underlying_symbol: str | None = N
     return len(changed)
 
 
+# Pricing of stored legs ------------------------------------------------------
+
+# One statement writes every leg's pricing: the arrays are unnested into rows.
+_PRICING_WRITE = """
+UPDATE positions p SET
+    implied_volatility = CASE WHEN v.is_option THEN coalesce(v.iv, p.implied_volatility) END,
+    iv_status = v.iv_status, greeks_source = v.greeks_source,
+    delta = v.delta, gamma = v.gamma, theta = v.theta, vega = v.vega, rho = v.rho,
+    updated_at = %s
+FROM unnest(%s::bigint[], %s::boolean[], %s::float8[], %s::text[], %s::text[],
+            %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])
+     AS v(id, is_option, iv, iv_status, greeks_source, delta, gamma, theta, vega, rho)
+WHERE p.id = v.id
+"""
+
+
+def portfolio_lock(*, portfolio: Portfolio) -> None:
+    """Lock the portfolio row (manual or synced) until the transaction ends.
+
+    Taken before reading legs to re-price them, as the leg edits above take it
+    before editing, so a concurrent edit waits instead of being overwritten.
+    """
+    Portfolio.objects.select_for_update().filter(pk=portfolio.pk).values_list("pk").first()
+
+
+# No savepoint of its own: re-pricing calls it inside its transaction, and the
+# write is one statement anyway (the query-count pin counts the savepoints).
+@transaction.atomic(savepoint=False)
+def positions_pricing_store(
+    *,
+    portfolio: Portfolio,
+    leg_ids: NDArray[np.int64],
+    instrument_types: NDArray[np.str_],
+    pricing: LegPricing | None,
+    now: dt.datetime,
+) -> int:
+    """Store a re-pricing of the portfolio's legs (metrics.pricing units) in one UPDATE.
+
+    ``leg_ids`` and ``instrument_types`` are in the order ``pricing`` was
+    computed; ``pricing`` is None when there are no legs. Greeks are per
+    position (delta in share-equivalents, a short put > 0; theta in $ per
+    calendar day, short premium > 0; vega in $ per +1 vol point; rho in $ per
+    +1 rate point); a leg that was not priced gets NULL greeks. An option keeps
+    its stored IV when pricing used none (no underlying price, expired): a
+    trader's own IV must survive until the leg can be priced with it; stock and
+    futures store none. The portfolio's ``sync_version`` is bumped (so cached
+    metrics go stale) and its ``updated_at`` set to ``now``, the as-of time of
+    a manual portfolio's metrics. Return the number of legs written.
+    """
+    if pricing is not None and len(leg_ids):
+        priced = pricing.priced
+
+        def greek(values: np.ndarray) -> list[float | None]:
+            return _nullable(np.where(priced, values, np.nan))
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PRICING_WRITE,
+                [
+                    now,
+                    leg_ids.tolist(),
+                    np.isin(instrument_types, list(OPTION_INSTRUMENTS)).tolist(),
+                    _nullable(pricing.iv),
+                    pricing.iv_status.tolist(),
+                    pricing.greeks_source.tolist(),
+                    greek(pricing.position_delta),
+                    greek(pricing.position_gamma),
+                    greek(pricing.position_theta),
+                    greek(pricing.position_vega),
+                    greek(pricing.position_rho),
+                ],
+            )
+    Portfolio.objects.filter(pk=portfolio.pk).update(
+        sync_version=F("sync_version") + 1, updated_at=now
+    )
+    portfolio.refresh_from_db(fields=["sync_version", "updated_at"])
+    return len(leg_ids)
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    """Floats for SQL: NaN and ±inf become NULL (never a number a trader can use)."""
+    return [float(v) if math.isfinite(v) else None for v in values.tolist()]
+
+
 # Leg rules -------------------------------------------------------------------
 
 
@@ -342,7 +430,7 @@ def _price(position: Position) -> None:
     implied_volatility (the trader's estimate, kept when unused); stock and
     futures have delta 1 per unit. A leg that cannot be priced (no underlying
     price, no mark or IV) gets null greeks and greeks_source "none". The same
-    rules as metrics.services.positions_reprice, which re-prices whole books.
+    rules as positions_pricing_store, which stores a whole book's re-pricing.
     """
     position.exercise_style = exercise_style(
         instrument_type=position.instrument_type,

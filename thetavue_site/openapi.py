@@ -18,7 +18,12 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+
+from thetavue_site.api.views import StrictApiView, StrictInputMixin
+from thetavue_site.api.viewsets import OwnerScopedViewSet
+from thetavue_site.users.idempotency import IdempotentMixin
 
 # thetavue_site.api.errors.ErrorEnvelopeSerializer produces the same component
 # under the same name where a view names it; whichever comes first is kept.
@@ -119,6 +124,21 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
                 "write is a 403 insufficient_scope.",
             },
         ]
+
+
+def doc_excludes() -> list[type]:
+    """Classes whose docstrings (and their bases') never describe an endpoint.
+
+    drf-spectacular falls back on a base class's docstring for a view without
+    one of its own; the API base's docstrings explain its machinery instead.
+    """
+    return [
+        *get_lib_doc_excludes(),
+        StrictApiView,
+        StrictInputMixin,
+        OwnerScopedViewSet,
+        IdempotentMixin,
+    ]
 
 
 def _error_response(code: str) -> dict:

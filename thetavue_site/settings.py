@@ -422,6 +422,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "thetavue_site.openapi.postprocess_error_responses",
     ],
+    # Our API base classes' docstrings are for developers, not the schema.
+    "GET_LIB_DOC_EXCLUDES": "thetavue_site.openapi.doc_excludes",
     "TAGS": [
         {"name": "portfolios", "description": "Portfolios: broker accounts and manual books."},
         {

@@ -1,3 +1,5 @@
+"""Shapes of the Tastytrade connection API: runs, connections, status, and strict inputs."""
+
 from rest_framework import serializers
 
 from brokers.models import BrokerConnection, SyncRun
@@ -98,6 +100,42 @@ class AuthorizeOutput(serializers.Serializer):
     authorize_url = serializers.URLField(
         help_text="Open this in the browser to grant ThetaVue read access."
     )
+
+
+class NoBody(StrictInputSerializer):
+    """The body of a command that reads none: an empty body or `{}`; any key is a 400."""
+
+
+class CallbackQuery(StrictInputSerializer):
+    """What the authorization server appends to the redirect URI (RFC 6749 §4.1.2, RFC 9207).
+
+    Tastytrade may add the granted `scope`; the other OAuth parameters are
+    known too, so a broker that sends them is not refused.
+    """
+
+    code = serializers.CharField(required=False, help_text="The authorization code.")
+    state = serializers.CharField(
+        required=False, help_text="The signed state ThetaVue sent; required with `code`."
+    )
+    error = serializers.CharField(
+        required=False, help_text="Set when the trader declined or the broker refused."
+    )
+    error_description = serializers.CharField(required=False, allow_blank=True)
+    error_uri = serializers.CharField(required=False, allow_blank=True)
+    iss = serializers.CharField(required=False, help_text="The issuer, when the broker sends it.")
+    scope = serializers.CharField(
+        required=False, allow_blank=True, help_text="The scopes granted (space-separated)."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("error"):
+            return attrs
+        missing = {
+            name: ["This field is required."] for name in ("code", "state") if not attrs.get(name)
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
 
 
 class SyncInput(StrictInputSerializer):

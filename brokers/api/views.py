@@ -1,4 +1,10 @@
-"""Tastytrade connection API: connect, OAuth callback, connections, sync, status."""
+"""Tastytrade connection API: connect, OAuth callback, connections, sync, status.
+
+Connections are a resource on thetavue_site.api's OwnerScopedViewSet; the
+commands (connect, callback, sync) and the status on its StrictApiView. Query
+strings and bodies are read through strict serializers (an unknown key is a
+400 naming it), and every error is raised for the one exception handler.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from brokers import callback_messages
 from brokers.api import serializers as s
@@ -26,7 +31,9 @@ from brokers.oauth_state import InvalidState
 from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
-from thetavue_site.api.errors import api_error_response
+from thetavue_site.api.errors import Refused, TooManyRequests, Unavailable
+from thetavue_site.api.views import StrictApiView, StrictInputMixin
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.users.idempotency import IdempotentMixin
 
 logger = logging.getLogger(__name__)
@@ -46,29 +53,28 @@ def next_sync_at(now: dt.datetime) -> dt.datetime:
     return base + dt.timedelta(minutes=interval - minutes_past)
 
 
-class ConnectApi(IdempotentMixin, APIView):
+class ConnectApi(IdempotentMixin, StrictApiView):
     idempotency_sensitive = True  # the signed OAuth state is single-use
 
     @extend_schema(
         request=None, responses={200: s.AuthorizeOutput}, summary="Start the OAuth connection"
     )
     def post(self, request):
+        self.body_input(s.NoBody)
         try:
             url = authorize_url_for(user_id=request.user.pk)
         except InvalidState as error:
-            return api_error_response(503, "unavailable", f"Cannot start a connection: {error}.")
+            raise Unavailable(f"Cannot start a connection: {error}.") from None
         return Response({"authorize_url": url})
 
 
-class CallbackApi(APIView):
+class CallbackApi(StrictApiView):
     """The browser lands here from Tastytrade's consent page; it goes on to the connections page."""
 
+    query_serializer_class = s.CallbackQuery
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("code", str, required=False),
-            OpenApiParameter("state", str, required=True),
-            OpenApiParameter("error", str, required=False),
-        ],
+        parameters=[s.CallbackQuery],
         responses={302: OpenApiResponse(description="Redirect to the connections page")},
         summary="OAuth callback",
     )
@@ -76,33 +82,21 @@ class CallbackApi(APIView):
         def back(**params):
             return redirect(f"{CONNECTIONS_PAGE}?{urlencode(params)}")
 
-        if request.query_params.get("error"):
+        if self.query.get("error"):
             return back(error=callback_messages.DECLINED)
-        code = request.query_params.get("code", "")
-        state = request.query_params.get("state", "")
-        if not code or not state:
-            return api_error_response(
-                400,
-                "invalid",
-                "code and state are required.",
-                {
-                    name: ["This field is required."]
-                    for name in ("code", "state")
-                    if not request.query_params.get(name)
-                },
-            )
         try:
-            connection, run = connection_create_from_code(user=request.user, code=code, state=state)
+            connection, run = connection_create_from_code(
+                user=request.user, code=self.query["code"], state=self.query["state"]
+            )
         except InvalidState as error:
             if "text/html" in request.headers.get("Accept", ""):
                 # A browser coming back from the consent page: say it in the page.
                 return back(error=callback_messages.INVALID_STATE)
-            return api_error_response(
-                400,
-                "invalid_state",
+            raise Refused(
                 f"The connection was refused: {error}.",
-                {"state": [str(error)]},
-            )
+                code="invalid_state",
+                fields={"state": [str(error)]},
+            ) from None
         except BrokerError as error:
             logger.warning("oauth code exchange failed: %s", type(error).__name__)
             return back(error=callback_messages.BROKER_REFUSED)
@@ -116,62 +110,64 @@ class CallbackApi(APIView):
         return response
 
 
-class ConnectionListApi(APIView):
+class ConnectionViewSet(StrictInputMixin, OwnerScopedViewSet):
+    """The trader's broker connections: list, one, disconnect."""
+
+    queryset = BrokerConnection.objects.none()
+    serializer_class = s.ConnectionOutput
+    # One array, not pages: a trader holds a connection per broker login, a
+    # handful at most, and the list's shape is the API's contract.
+    pagination_class = None
+
+    def owner_scope(self):
+        return connections_for(self.request.user)
+
     @extend_schema(
         responses={200: s.ConnectionOutput(many=True)}, summary="Your broker connections"
     )
-    def get(self, request):
-        connections = connections_for(request.user).prefetch_related("portfolios")
+    def list(self, request):
+        connections = self.get_queryset().prefetch_related("portfolios")
         return Response(s.ConnectionOutput(connections, many=True).data)
 
-
-class ConnectionDetailApi(APIView):
     @extend_schema(responses={200: s.ConnectionOutput}, summary="One broker connection")
-    def get(self, request, pk: int):
-        connection = get_object_or_404(
-            connections_for(request.user).prefetch_related("portfolios"), pk=pk
-        )
-        return Response(s.ConnectionOutput(connection).data)
+    def retrieve(self, request, pk=None):
+        return Response(s.ConnectionOutput(self.object).data)
 
     @extend_schema(
         request=None, responses={204: None}, summary="Disconnect (tokens deleted; synced data kept)"
     )
-    def delete(self, request, pk: int):
-        connection = get_object_or_404(connections_for(request.user), pk=pk)
-        connection_disconnect(connection=connection)
+    def destroy(self, request, pk=None):
+        self.body_input(s.NoBody)
+        connection_disconnect(connection=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SyncApi(IdempotentMixin, APIView):
+class SyncApi(IdempotentMixin, StrictApiView):
     @extend_schema(
         request=s.SyncInput,
         responses={202: s.SyncQueuedOutput},
         summary="Sync now (at most once a minute per connection)",
     )
     def post(self, request):
-        payload = s.SyncInput(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = self.body_input(s.SyncInput)
         connections = connections_for(request.user).exclude(status=BrokerConnection.Status.DISABLED)
-        if "connection_id" in payload.validated_data:
-            connections = [
-                get_object_or_404(connections, pk=payload.validated_data["connection_id"])
-            ]
+        if "connection_id" in payload:
+            connections = [get_object_or_404(connections, pk=payload["connection_id"])]
         runs = []
         for connection in connections:
             try:
                 runs.append(sync_request_manual(connection=connection))
             except SyncTooSoon as error:
-                response = api_error_response(
-                    429,
-                    "throttled",
+                # Runs queued before this one stay queued: each is a sync the
+                # trader asked for, and the cooldown is per connection.
+                raise TooManyRequests(
                     f"Connection {connection.pk}: {error}; retry in {error.retry_after} s.",
-                )
-                response["Retry-After"] = str(error.retry_after)
-                return response
+                    retry_after=error.retry_after,
+                ) from None
         return Response(s.SyncQueuedOutput({"runs": runs}).data, status=status.HTTP_202_ACCEPTED)
 
 
-class StatusApi(APIView):
+class StatusApi(StrictApiView):
     @extend_schema(responses={200: s.StatusOutput}, summary="Sync status of every connection")
     def get(self, request):
         now = timezone.now()

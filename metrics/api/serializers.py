@@ -246,7 +246,7 @@ class PortfolioMetricsOutput(serializers.Serializer):
 # History -----------------------------------------------------------------------
 
 
-class HistoryQueryInput(serializers.Serializer):
+class HistoryQueryInput(StrictInputSerializer):
     # `from` and `to` are Python keywords, hence fields built here, not declared.
     def get_fields(self):
         return {

@@ -7,17 +7,32 @@ matches these paths (its ids are int-typed), so Django falls through to here.
 from django.urls import path
 
 from metrics.api.views import (
-    PortfolioHistoryApi,
-    PortfolioMetricsApi,
-    PortfolioMetricsListApi,
-    PortfolioWhatIfApi,
+    PortfolioHistoryViewSet,
+    PortfolioMetricsViewSet,
+    PortfolioWhatIfViewSet,
 )
 
 app_name = "metrics-api"
 
 urlpatterns = [
-    path("portfolio/metrics/", PortfolioMetricsListApi.as_view(), name="portfolio-metrics-list"),
-    path("portfolio/<int:pk>/metrics/", PortfolioMetricsApi.as_view(), name="portfolio-metrics"),
-    path("portfolio/<int:pk>/history/", PortfolioHistoryApi.as_view(), name="portfolio-history"),
-    path("portfolio/<int:pk>/what-if", PortfolioWhatIfApi.as_view(), name="portfolio-what-if"),
+    path(
+        "portfolio/metrics/",
+        PortfolioMetricsViewSet.as_view({"get": "list"}),
+        name="portfolio-metrics-list",
+    ),
+    path(
+        "portfolio/<int:pk>/metrics/",
+        PortfolioMetricsViewSet.as_view({"get": "retrieve"}),
+        name="portfolio-metrics",
+    ),
+    path(
+        "portfolio/<int:pk>/history/",
+        PortfolioHistoryViewSet.as_view({"get": "retrieve"}),
+        name="portfolio-history",
+    ),
+    path(
+        "portfolio/<int:pk>/what-if",
+        PortfolioWhatIfViewSet.as_view({"post": "what_if"}),
+        name="portfolio-what-if",
+    ),
 ]

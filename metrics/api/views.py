@@ -1,22 +1,25 @@
 """The metrics REST API: thin adapters over metrics.selectors.
 
-Every read starts from the requesting user's portfolios, so another trader's
-portfolio is a 404, never a 403, and its cached metrics are never looked up:
-the owner check comes before any cache read (DESIGN.md §6).
+Viewsets on thetavue_site.api's OwnerScopedViewSet whose scope is the
+requesting user's portfolios, so another trader's portfolio is a 404, never
+a 403, and its cached metrics are never looked up: the owner check comes
+before any cache read (DESIGN.md §6) and before the query string is read.
+Query strings and bodies are strict (an unknown key is a 400 naming it);
+errors are left to the one exception handler.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
-from portfolios.selectors import portfolio_get_for_user, portfolio_list_for_user
+from portfolios.selectors import portfolio_list_for_user
+from thetavue_site.api.views import StrictInputMixin
+from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.api_input import JSONParser
 from thetavue_site.users.idempotency import IdempotentMixin
 
@@ -27,7 +30,30 @@ NOT_FOUND = {
 INVALID = {400: OpenApiResponse(description="Invalid input: `error.fields` names each bad field.")}
 
 
-class PortfolioMetricsApi(APIView):
+class PortfolioScopedViewSet(StrictInputMixin, OwnerScopedViewSet):
+    """Routes under /api/portfolio/: the scope is the user's portfolios."""
+
+    queryset = Portfolio.objects.none()
+
+    def owner_scope(self):
+        return portfolio_list_for_user(user=self.request.user)
+
+
+class PortfolioMetricsViewSet(PortfolioScopedViewSet):
+    serializer_class = s.PortfolioMetricsOutput
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Real-time metrics of each of your portfolios",
+        description="The same figures as /api/portfolio/{id}/metrics/, one item per "
+        "portfolio, ordered by name.",
+    )
+    def list(self, request):
+        portfolios = self.get_queryset().order_by("name", "id")
+        page = self.paginate_queryset(portfolios)
+        payloads = selectors.portfolio_metrics_many(portfolios=page)
+        return self.get_paginated_response(s.PortfolioMetricsOutput(payloads, many=True).data)
+
     @extend_schema(
         tags=[TAG],
         summary="Real-time metrics of one portfolio",
@@ -37,33 +63,15 @@ class PortfolioMetricsApi(APIView):
         "until the portfolio's next sync.",
         responses={200: s.PortfolioMetricsOutput, **NOT_FOUND},
     )
-    def get(self, request, pk: int):
-        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
-        payload = selectors.portfolio_metrics(portfolio=portfolio)
+    def retrieve(self, request, pk=None):
+        payload = selectors.portfolio_metrics(portfolio=self.object)
         return Response(s.PortfolioMetricsOutput(payload).data)
 
 
-class PortfolioMetricsListApi(generics.ListAPIView):
-    serializer_class = s.PortfolioMetricsOutput
-    queryset = Portfolio.objects.none()
+class PortfolioHistoryViewSet(PortfolioScopedViewSet):
+    serializer_class = s.HistoryOutput
+    query_serializer_class = s.HistoryQueryInput
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Real-time metrics of each of your portfolios",
-        description="The same figures as /api/portfolio/{id}/metrics/, one item per "
-        "portfolio, ordered by name.",
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def list(self, request, *args, **kwargs):
-        portfolios = portfolio_list_for_user(user=request.user).order_by("name", "id")
-        page = self.paginate_queryset(portfolios)
-        payloads = selectors.portfolio_metrics_many(portfolios=page)
-        return self.get_paginated_response(s.PortfolioMetricsOutput(payloads, many=True).data)
-
-
-class PortfolioHistoryApi(APIView):
     @extend_schema(
         tags=[TAG],
         summary="Nightly metrics history of one portfolio",
@@ -72,19 +80,17 @@ class PortfolioHistoryApi(APIView):
         parameters=[s.HistoryQueryInput],
         responses={200: s.HistoryOutput, **INVALID, **NOT_FOUND},
     )
-    def get(self, request, pk: int):
-        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
-        query = s.HistoryQueryInput(data=request.query_params)
-        query.is_valid(raise_exception=True)
+    def retrieve(self, request, pk=None):
         history = selectors.portfolio_history(
-            portfolio=portfolio,
-            date_from=query.validated_data.get("from"),
-            date_to=query.validated_data.get("to"),
+            portfolio=self.object,
+            date_from=self.query.get("from"),
+            date_to=self.query.get("to"),
         )
         return Response(s.HistoryOutput(history).data)
 
 
-class PortfolioWhatIfApi(IdempotentMixin, APIView):
+class PortfolioWhatIfViewSet(IdempotentMixin, PortfolioScopedViewSet):
+    serializer_class = s.WhatIfOutput
     # A what-if writes nothing, so read-only API tokens may ask for one too.
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
@@ -110,9 +116,8 @@ class PortfolioWhatIfApi(IdempotentMixin, APIView):
             )
         ],
     )
-    def post(self, request, pk: int):
-        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=pk)
+    def what_if(self, request, pk=None):
         grid = s.WhatIfInput(data=request.data)
         grid.is_valid(raise_exception=True)
-        result = selectors.portfolio_what_if(portfolio=portfolio, **grid.validated_data)
+        result = selectors.portfolio_what_if(portfolio=self.object, **grid.validated_data)
         return Response(s.WhatIfOutput(result).data)

@@ -14,7 +14,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from thetavue_site import domain_errors
@@ -30,6 +29,41 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The request conflicts with the resource's state."
+
+
+class Refused(exceptions.APIException):
+    """A 400 with its own code, for input that is well formed but refused (a spent state).
+
+    `fields` names the refused input, as a validation error's would.
+    """
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request was refused."
+
+    def __init__(self, message: str, *, code: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message, code)
+        self.fields = fields or {}
+
+
+class Unavailable(exceptions.APIException):
+    """A service the request needs (Redis, the broker) cannot answer now: 503."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+    default_detail = "Temporarily unavailable; try again shortly."
+
+
+class TooManyRequests(exceptions.Throttled):
+    """429 with Retry-After (whole seconds) and the caller's own message.
+
+    DRF's Throttled appends its own sentence about the wait; this one keeps
+    the message as given, and the handler sets Retry-After from `wait`.
+    """
+
+    def __init__(self, message: str, *, retry_after: int):
+        exceptions.APIException.__init__(self, message, self.default_code)
+        self.wait = retry_after
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -104,15 +138,9 @@ def exception_handler(exc, context):
             # One code for every authentication failure (DESIGN §7); the reason
             # is the message and the WWW-Authenticate error_description.
             code = "invalid_token"
-        body = error_body(str(code), message)
+        body = error_body(str(code), message, getattr(exc, "fields", None))
     response.data = body
     return response
-
-
-def api_error_response(
-    status_code: int, code: str, message: str, fields: dict | None = None
-) -> Response:
-    return Response(error_body(code, message, fields), status=status_code)
 
 
 def json_404(request, exception=None):

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from thetavue_site.api.errors import api_error_response
+from thetavue_site.api.errors import Refused
 from thetavue_site.api.serializers import StrictBooleanField, StrictInputSerializer
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.api_input import JSONParser
@@ -287,7 +287,7 @@ class ClerkWebhookApi(APIView):
         try:
             message_id, event = webhooks.webhook_verify(body=request.body, headers=request.headers)
         except webhooks.WebhookRejected as rejected:
-            return api_error_response(400, "invalid_webhook", str(rejected))
+            raise Refused(str(rejected), code="invalid_webhook") from None
         outcome = webhooks.webhook_process(message_id=message_id, event=event)
         return Response({"status": outcome})
 

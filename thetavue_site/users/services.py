@@ -7,6 +7,7 @@ import zoneinfo
 from functools import cache
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -34,6 +35,31 @@ def user_get_or_create_for_token(*, clerk_id: str) -> User:
         candidate.set_unusable_password()
         User.objects.bulk_create([candidate], ignore_conflicts=True)
         return User.objects.get(pk=clerk_id)
+
+
+@transaction.atomic
+def user_get_or_create_local(
+    *, email: str, password: str, display_name: str, is_staff: bool = False
+) -> User:
+    """Return the user with this email, creating a local (email + password) account.
+
+    A new account's address is primary and verified, so it signs in at once
+    (development logins: the demo trader and the admin). Staff are superusers.
+    """
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        display_name=display_name,
+        is_staff=is_staff,
+        is_superuser=is_staff,
+    )
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": True}
+    )
+    return user
 
 
 @transaction.atomic

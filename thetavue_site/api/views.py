@@ -1,0 +1,84 @@
+"""Strict query strings and bodies, and the base of API views that are not resources.
+
+Every key of a query string is read through a StrictInputSerializer: a key
+the endpoint does not read is a 400 naming it (so `?form=2026-01-01` is not
+silently the default), as is a key given twice where one value is read.
+Besides the endpoint's own keys, `format` (DRF's format override) is always
+known, and `limit` / `offset` on a list that paginates.
+
+The check runs in `initial`, after authentication, permissions and
+throttles: an anonymous caller still gets its 401 first. On a detail route
+of a scoped viewset the object is looked up before the query is read (into
+`self.object`), so another trader's object is a 404 whatever the query says.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.views import APIView
+
+from thetavue_site.api.serializers import StrictInputSerializer
+
+
+class NoQuery(StrictInputSerializer):
+    """The query string of an endpoint that reads none: every key is unknown."""
+
+
+class StrictInputMixin:
+    """Validate the query string with `query_serializer_class` into `self.query`.
+
+    Bodies are read with `body_input(SomeStrictInput)` in the handler.
+    """
+
+    query_serializer_class: type[StrictInputSerializer] = NoQuery
+
+    def get_query_serializer_class(self) -> type[StrictInputSerializer]:
+        return self.query_serializer_class
+
+    def known_query_keys(self) -> frozenset[str]:
+        """Keys read outside the endpoint's serializer: the format override and paging."""
+        keys = {"format"}
+        paginator = getattr(self, "paginator", None)
+        if paginator is not None and getattr(self, "action", None) == "list":
+            keys |= {paginator.limit_query_param, paginator.offset_query_param}
+        return frozenset(keys)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if isinstance(self, GenericAPIView):
+            lookup = self.lookup_url_kwarg or self.lookup_field
+            if lookup in kwargs:
+                self.object = self.get_object()
+        self.query = self.validate_query(request)
+
+    def validate_query(self, request) -> dict:
+        serializer_class = self.get_query_serializer_class()
+        params = request.query_params
+        query = serializer_class(data=params)
+        query.ignored_keys = query.ignored_keys | self.known_query_keys()
+        repeated = {
+            key: ["Given more than once; give it once."]
+            for key in params
+            if len(params.getlist(key)) > 1
+            and not isinstance(query.fields.get(key), serializers.ListField)
+        }
+        if repeated:
+            raise serializers.ValidationError(repeated)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def body_input(self, serializer_class: type[StrictInputSerializer]) -> dict:
+        """Validate the request body with `serializer_class`; a 400 names each bad key."""
+        body = serializer_class(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data
+
+
+class StrictApiView(StrictInputMixin, APIView):
+    """Base of the API's commands and single reads (connect, sync, status, …).
+
+    Resources are OwnerScopedViewSets; these views read their query string
+    through a strict serializer, their body through a StrictInputSerializer
+    (`body_input`), and leave every error to the one exception handler.
+    """
