@@ -14,8 +14,9 @@ transactions), then is digested in memory:
   effect is the book's reduction by Tastytrade's rules (requirement −
   premium received at open; None when the rules do not cover the shape or a
   price is missing), the figure the metrics endpoint sums;
-- short legs' per-contract delta = stored position delta / (quantity ×
-  multiplier): the option's own Δ (puts < 0, calls > 0);
+- short legs' per-contract delta = stored position delta / (|quantity| ×
+  multiplier): the trader's position view, as Tastytrade shows it (a short
+  call's is negative, a short put's positive);
 - |BWD| in $ from ``metrics.exposure`` over the stored position deltas, betas
   and underlying prices (the same greeks the sync stored and the dashboards
   show, not a re-pricing at read time);
@@ -366,11 +367,14 @@ def _summarise(group: BookGroup, rows: Mapping[int, dict], portfolio_id: int) ->
 
 
 def _per_contract_delta(row: Mapping) -> Decimal | None:
-    """Return the option's own Δ per contract: position delta / (quantity × multiplier)."""
+    """Return a leg's position delta per contract: delta / (|quantity| × multiplier).
+
+    A short call's is negative, a short put's positive (Δ 30 short put = 0.30).
+    """
     if row["delta"] is None:
         return None
     # Through str so a stored 30.0 gives exactly 0.3, not a binary neighbour.
-    return Decimal(str(row["delta"])) / (Decimal(row["quantity"]) * row["multiplier"])
+    return Decimal(str(row["delta"])) / (abs(Decimal(row["quantity"])) * row["multiplier"])
 
 
 def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:

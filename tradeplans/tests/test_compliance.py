@@ -14,6 +14,7 @@ from tradeplans.compliance import (
     GroupFacts,
     PlanSpec,
     StrategyRule,
+    delta_range_problem,
     evaluate_plan,
     group_facts,
     overall_status,
@@ -265,13 +266,70 @@ def test_max_positions_warns_when_full_and_breaches_beyond(count, status):
     [(-0.149, BREACH), (-0.15, OK), (-0.3, OK), (-0.301, BREACH)],
 )
 def test_signed_delta_range_includes_its_bounds(delta, status):
-    rule = StrategyRule(ST.SHORT_PUT, delta_range_min=D("-0.30"), delta_range_max=D("-0.15"))
+    # a short call's position delta is negative: −0.30 to −0.15 is 15 to 30 delta
+    rule = StrategyRule(ST.SHORT_CALL, delta_range_min=D("-0.30"), delta_range_max=D("-0.15"))
     plan = PlanSpec(strategies=(rule,))
-    book = BookFacts(income_mtd=D(0), groups=(group("p", ST.SHORT_PUT, short_leg_deltas=(delta,)),))
+    book = BookFacts(
+        income_mtd=D(0), groups=(group("p", ST.SHORT_CALL, short_leg_deltas=(delta,)),)
+    )
 
     check = only(evaluate_plan(plan=plan, book=book, now=MID_APRIL), "delta_range")
 
     assert (check.subject, check.status, check.actual) == ("p", status, D(str(delta)))
+
+
+@pytest.mark.parametrize(
+    ("deltas", "status", "actual"),
+    [
+        # the call's position delta < 0, the put's > 0: −0.30 to 0.30 holds both
+        ((-0.30, 0.30), OK, D("-0.3")),
+        ((-0.31, 0.2), BREACH, D("-0.31")),
+        ((-0.2, 0.301), BREACH, D("0.301")),
+    ],
+)
+def test_a_signed_range_compares_each_side_by_its_position_delta(deltas, status, actual):
+    rule = StrategyRule(ST.SHORT_STRANGLE, delta_range_min=D("-0.30"), delta_range_max=D("0.30"))
+    plan = PlanSpec(strategies=(rule,))
+    strangle = group("s", ST.SHORT_STRANGLE, short_leg_deltas=deltas)
+
+    check = only(
+        evaluate_plan(
+            plan=plan, book=BookFacts(income_mtd=D(0), groups=(strangle,)), now=MID_APRIL
+        ),
+        "delta_range",
+    )
+
+    assert (check.status, check.actual) == (status, actual)
+    assert "|delta|" not in check.message
+
+
+@pytest.mark.parametrize(
+    ("strategy", "low", "high", "refused"),
+    [
+        # a short call's position delta lies in −1…0: any signed range reaches it
+        (ST.SHORT_CALL, "-0.30", "-0.10", False),
+        (ST.CALL_CREDIT_SPREAD, None, "-0.10", False),
+        # a short put's lies in 0…1: a signed range with no room above zero cannot
+        (ST.SHORT_PUT, "-0.30", "-0.10", True),
+        (ST.PUT_CREDIT_SPREAD, "-0.30", "0", True),
+        (ST.PUT_CREDIT_SPREAD, "-0.30", "0.01", False),
+        # both sides must fit: the strangle's put is the one that cannot
+        (ST.SHORT_STRANGLE, "-0.30", "-0.10", True),
+        (ST.IRON_CONDOR, "-0.30", "0.30", False),
+        # |Δ| ranges fit any side; either-side and long shapes are not judged
+        (ST.SHORT_PUT, "0.10", "0.30", False),
+        (ST.CALENDAR, "-0.30", "-0.10", False),
+        (ST.LONG_CALL, "-0.30", "-0.10", False),
+    ],
+)
+def test_a_range_no_short_leg_of_the_strategy_can_meet_is_explained(strategy, low, high, refused):
+    problem = delta_range_problem(
+        strategy, None if low is None else D(low), None if high is None else D(high)
+    )
+
+    assert (problem is not None) == refused
+    if refused:
+        assert problem.startswith(f"{strategy.label}: a short put's delta is positive")
 
 
 @pytest.mark.parametrize(
