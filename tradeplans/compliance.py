@@ -324,9 +324,8 @@ def _risk(group: GroupFacts, limit: Decimal) -> ComplianceCheck:
             else f" (were the underlying to go to zero it would lose {_usd(group.max_loss)})"
         )
         message = (
-            f"Risk per trade: {group.label} has undefined risk: short options "
-            f"not covered by long options or cash leave its loss uncapped{worst}, "
-            f"so it cannot be held within the {_usd(limit)} limit."
+            f"Risk per trade: {group.label} has undefined risk: {_uncapped_because(group)}"
+            f"{worst}, so it cannot be held within the {_usd(limit)} limit."
         )
         return ComplianceCheck(
             RULE_RISK, group.group_id, CheckStatus.BREACH, group.max_loss, limit, message, details
@@ -336,6 +335,15 @@ def _risk(group: GroupFacts, limit: Decimal) -> ComplianceCheck:
     return ComplianceCheck(
         RULE_RISK, group.group_id, status, group.max_loss, limit, message, details
     )
+
+
+def _uncapped_because(group: GroupFacts) -> str:
+    """Say why a group's loss is uncapped, in the words of what it holds."""
+    if group.strategy_type == StrategyType.FUTURE:
+        return "a future is leveraged, so its loss is not capped by what it cost"
+    if group.strategy_type == StrategyType.STOCK:
+        return "short stock's loss is uncapped"
+    return "short options not covered by long options or cash leave its loss uncapped"
 
 
 def _allocation(

@@ -147,6 +147,30 @@ def test_undefined_risk_is_a_breach_that_says_so(max_loss):
     assert "$1,000,000.00 limit" in check.message
 
 
+@pytest.mark.parametrize(
+    ("stype", "because"),
+    [
+        (ST.SHORT_PUT, "short options not covered by long options or cash leave its loss "
+         "uncapped"),
+        (ST.FUTURE, "a future is leveraged, so its loss is not capped by what it cost"),
+        (ST.STOCK, "short stock's loss is uncapped"),
+    ],
+)  # fmt: skip
+def test_undefined_risk_says_why_in_the_words_of_what_the_group_holds(stype, because):
+    plan = PlanSpec(risk_per_trade=D(800))
+    held = group("f1", stype=stype, max_loss=None, undefined_risk=True)
+
+    check = only(
+        evaluate_plan(plan=plan, book=BookFacts(income_mtd=D(0), groups=(held,)), now=MID_APRIL),
+        "risk_per_trade",
+    )
+
+    assert check.message == (
+        f"Risk per trade: SPY {stype.label.lower()} f1 has undefined risk: {because}, so it "
+        "cannot be held within the $800.00 limit."
+    )
+
+
 # Overnight exposure ------------------------------------------------------------
 
 
