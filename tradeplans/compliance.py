@@ -343,6 +343,8 @@ def _uncapped_because(group: GroupFacts) -> str:
         return "a future is leveraged, so its loss is not capped by what it cost"
     if group.strategy_type == StrategyType.STOCK:
         return "short stock's loss is uncapped"
+    if group.strategy_type == StrategyType.OTHER:
+        return "nothing in it caps its loss"
     return "short options not covered by long options or cash leave its loss uncapped"
 
 

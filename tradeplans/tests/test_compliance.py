@@ -154,6 +154,7 @@ def test_undefined_risk_is_a_breach_that_says_so(max_loss):
          "uncapped"),
         (ST.FUTURE, "a future is leveraged, so its loss is not capped by what it cost"),
         (ST.STOCK, "short stock's loss is uncapped"),
+        (ST.OTHER, "nothing in it caps its loss"),
     ],
 )  # fmt: skip
 def test_undefined_risk_says_why_in_the_words_of_what_the_group_holds(stype, because):
