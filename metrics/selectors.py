@@ -93,7 +93,7 @@ def _metrics(book: Book) -> dict[str, Any]:
     spy_price = _spy_price(portfolio, rows)
     # An option past its expiry that the broker still lists carries no risk:
     # out of the greek totals and buying power until the broker removes it.
-    expired = _expired(rows)
+    expired = book.expired_mask()
     unpriced = int((~pricing.priced & ~expired).sum())
     pricing = dataclasses.replace(pricing, priced=pricing.priced & ~expired)
     exposure = portfolio_exposure(
@@ -245,20 +245,6 @@ def _by_group(
 def _group_figure(per_group, group_id: str, name: str) -> Decimal | None:
     figures = per_group.get(group_id)
     return None if figures is None else getattr(figures, name)
-
-
-def _expired(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """Return which legs are options past their expiry date (New York)."""
-    today = new_york_today()
-    return np.array(
-        [
-            row["instrument_type"] in OPTION_INSTRUMENTS
-            and row["expiration_date"] is not None
-            and row["expiration_date"] < today
-            for row in rows
-        ],
-        dtype=bool,
-    )
 
 
 def _pnl_total(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,12 @@ book is digested once:
   ``strategy_group_id`` its own legs carry when that is unambiguous (the sync
   stores the majority group there), else by detection's id;
 - ``buying_power``: ``metrics.buying_power.book_buying_power`` over those
-  groups, by the account type's margin rules.
+  groups, by the account type's margin rules;
+- ``expired``: options past their expiry date that the broker still lists
+  (``portfolios.instruments.option_expired``). Detection groups them apart
+  from the live legs, their groups are flagged ``expired`` and hold no
+  buying power, and every risk figure (greek totals, buying power, plan
+  compliance) leaves them out; the pages show them, badged.
 
 Money in $ as Decimal (credit > 0); quantities signed (short < 0).
 """
@@ -27,20 +32,33 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from metrics.buying_power import BookBuyingPower, MarginLeg, book_buying_power
+from metrics.buying_power import (
+    BookBuyingPower,
+    GroupBuyingPower,
+    MarginLeg,
+    book_buying_power,
+)
 from metrics.pricing import LegInputs
 from portfolios.instruments import (
     CASH_ACCOUNT_TYPES,
     LINEAR_INSTRUMENTS,
     OPTION_INSTRUMENTS,
     margin_rule,
+    option_expired,
 )
 from portfolios.models import Portfolio, Position
 from portfolios.pnl import pnl_annotations
-from portfolios.strategies import LegView, StrategyGroup, detect_strategies, leg_assignments
+from portfolios.strategies import (
+    LegView,
+    StrategyGroup,
+    detect_strategies,
+    group_order,
+    leg_assignments,
+)
 
 # The leg columns: what the sync writes (with updated_at) and, with the row's
 # identity, what every reader of the book reads. Adding a column to positions
@@ -85,6 +103,10 @@ PNL_COLUMNS = ("fees_since_open", "pnl_open", "pnl_day")
 # Detection costs about n³ in the legs of one underlying (100 legs ≈ 0.4 s):
 # a manual edit regroups its underlying only up to this size.
 MAX_LEGS_TO_REGROUP = 80
+# An expired group's buying power: none held, and not a group the rules missed.
+EXPIRED_BUYING_POWER = GroupBuyingPower(
+    requirement=None, reduction=None, source=None, note="expired: no risk left"
+)
 
 # LegInputs column → positions column.
 PRICING_COLUMNS = {
@@ -126,6 +148,7 @@ class BookGroup:
     buying_power_reduction: Decimal | None  # $ = requirement − premium received at open
     buying_power_source: str | None
     buying_power_note: str
+    expired: bool = False  # every leg is an option past its expiry: no risk left
 
 
 @dataclass(frozen=True)
@@ -137,6 +160,11 @@ class Book:
     groups: tuple[BookGroup, ...]
     buying_power: BookBuyingPower
     owners: Mapping[int, str]  # leg id → its own group's id, as the sync stores it
+    expired: frozenset[int] = frozenset()  # ids of the legs past their expiry
+
+    def expired_mask(self) -> np.ndarray:
+        """Return which legs (row order) are options past their expiry: out of the risk."""
+        return np.array([row["id"] in self.expired for row in self.rows], dtype=bool)
 
     def leg_inputs(self) -> LegInputs:
         """Return pricing inputs for the legs, in row order."""
@@ -190,9 +218,19 @@ def portfolio_book(*, portfolio: Portfolio, today: dt.date | None = None) -> Boo
 def digest(
     *, portfolio: Portfolio, rows: list[dict[str, Any]], today: dt.date | None = None
 ) -> Book:
-    """Detect the book's groups and their buying power from rows already read."""
+    """Detect the book's groups and their buying power from rows already read.
+
+    ``today`` (New York) dates the groups' DTE; expiry is judged against it,
+    or against the market's today when it is None.
+    """
+    market_day = today or _market_today()
+    expired = frozenset(
+        row["id"]
+        for row in rows
+        if option_expired(row["instrument_type"], row["expiration_date"], today=market_day)
+    )
     views = [leg_view(row, portfolio=portfolio) for row in rows]
-    detected = detect_strategies(views, today=today)
+    detected = detect_book(views, today=today, expired=expired)
     by_id = {row["id"]: row for row in rows}
     names = _names(detected, by_id)
     margin_groups = {
@@ -201,6 +239,7 @@ def digest(
             [margin_leg(by_id[part.leg_id], part.quantity, part.premium) for part in group.legs],
         )
         for group in detected
+        if not _all_expired(group, expired)
     }
     broker = None if portfolio.is_manual else portfolio.maintenance_requirement
     buying_power = book_buying_power(
@@ -209,7 +248,7 @@ def digest(
     groups = []
     for group in detected:
         name = names[group.group_id]
-        figures = buying_power.groups[name]
+        figures = buying_power.groups.get(name, EXPIRED_BUYING_POWER)
         groups.append(
             BookGroup(
                 group_id=name,
@@ -223,6 +262,7 @@ def digest(
                 buying_power_reduction=figures.reduction,
                 buying_power_source=figures.source,
                 buying_power_note=figures.note,
+                expired=_all_expired(group, expired),
             )
         )
     owners = {
@@ -235,7 +275,29 @@ def digest(
         groups=tuple(groups),
         buying_power=buying_power,
         owners=owners,
+        expired=expired,
     )
+
+
+def detect_book(
+    views: Sequence[LegView], *, today: dt.date | None, expired: frozenset = frozenset()
+) -> list[StrategyGroup]:
+    """Detect a book's strategies, the ``expired`` leg ids apart from the live legs.
+
+    Grouped with live legs, an expired one would lend its payoff to a live
+    group (a calendar whose front month expired is now a long option), so it
+    joins only other expired legs; the groups keep detection's order.
+    """
+    if not expired:
+        return detect_strategies(views, today=today)
+    live = [view for view in views if view.id not in expired]
+    gone = [view for view in views if view.id in expired]
+    groups = detect_strategies(live, today=today) + detect_strategies(gone, today=today)
+    return sorted(groups, key=group_order)
+
+
+def _all_expired(group: StrategyGroup, expired: frozenset) -> bool:
+    return bool(expired) and all(part.leg_id in expired for part in group.legs)
 
 
 def leg_owners(
@@ -256,7 +318,12 @@ def group_owners(views: Sequence[LegView], *, today: dt.date | None) -> dict[Any
     What the sync and manual edits store on positions.strategy_type and
     strategy_group_id.
     """
-    groups = detect_strategies(views, today=today)
+    expired = frozenset(
+        view.id
+        for view in views
+        if today is not None and option_expired(view.instrument_type, view.expiration, today=today)
+    )
+    groups = detect_book(views, today=today, expired=expired)
     return {
         leg_id: (group.strategy_type.value, group.group_id)
         for leg_id, group in leg_assignments(groups=groups).items()

@@ -9,6 +9,7 @@ their own.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 EQUITY = "Equity"
@@ -29,6 +30,20 @@ REG_T_INSTRUMENTS = frozenset({EQUITY, EQUITY_OPTION})
 # reader: a leg with a delta but no theta would otherwise count in one total
 # and not in another.
 PRICED_GREEKS = ("delta", "gamma", "theta", "vega")
+
+
+def option_expired(
+    instrument_type: str | None, expiration: dt.date | None, *, today: dt.date
+) -> bool:
+    """Return whether a leg is an option past its expiry date (``today`` in New York).
+
+    The broker keeps listing such a leg until it settles it, a day or two
+    after expiry; it carries no risk by then, so it stays out of every risk
+    figure (greek totals, buying power, plan compliance) while the pages still
+    show it, badged. The nightly snapshot's SQL (metrics.snapshot) spells the
+    same rule.
+    """
+    return instrument_type in OPTION_INSTRUMENTS and expiration is not None and expiration < today
 
 
 class GreeksSource(StrEnum):

@@ -310,7 +310,7 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
         futures = all(leg["instrument_type"] == "Future" for leg in legs)
         for leg in legs:
             # Past expiry but still listed by the broker: out of the risk totals.
-            leg["expired"] = bool(leg["option_type"] and leg["dte"] is not None and leg["dte"] < 0)
+            leg["expired"] = leg["id"] in book.expired
         groups.append(
             {
                 "group_id": group.group_id,
@@ -353,7 +353,7 @@ def strategy_groups(*, portfolio: Portfolio, today: dt.date | None = None) -> li
                 "iv_percentile": next(
                     (leg["iv_percentile"] for leg in legs if leg["iv_percentile"] is not None), None
                 ),
-                "expired": all(leg["expired"] for leg in legs),
+                "expired": group.expired,
                 "is_future": futures,
                 # What a collapsed row shows: the strikes and the underlying's price.
                 "strikes": sorted({leg["strike_price"] for leg in legs if leg["strike_price"]}),

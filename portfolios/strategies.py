@@ -219,16 +219,19 @@ def detect_strategies(legs: Sequence[LegView], *, today: date | None = None) -> 
     for key in sorted(buckets):
         for found in _detect_bucket(buckets[key]):
             groups.append(_build_group(found, today=today, used_ids=used_ids))
-    groups.sort(
-        key=lambda g: (
-            g.account,
-            g.underlying,
-            g.expirations[0] if g.expirations else date.max,
-            g.strategy_type.value,
-            g.group_id,
-        )
-    )
+    groups.sort(key=group_order)
     return groups
+
+
+def group_order(group: StrategyGroup) -> tuple:
+    """Sort key of detected groups: account, underlying, nearest expiry, type, id."""
+    return (
+        group.account,
+        group.underlying,
+        group.expirations[0] if group.expirations else date.max,
+        group.strategy_type.value,
+        group.group_id,
+    )
 
 
 def leg_assignments(*, groups: Sequence[StrategyGroup]) -> dict[LegId, StrategyGroup]:

@@ -250,7 +250,8 @@ def _net_liq_series(rows: list[dict]) -> list[Series]:
             else None
             for i, row in enumerate(rows)
         ]
-        series.insert(0, Series("Net liq from the broker (backfilled)", broker, "series-backfill"))
+        # A short name: the legend is one line of the chart, and a phone has ~300 px for it.
+        series.insert(0, Series("Backfilled", broker, "series-backfill"))
     return series
 
 

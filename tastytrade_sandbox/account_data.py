@@ -378,10 +378,19 @@ def balance_snapshots(
         factor *= 1 + rng.gauss(0.0, 0.008)
         day = cal.trading_day_on_or_before(day - timedelta(days=1))
         walk[day] = Decimal(repr(round(factor, 6)))
-    rows = sorted(account.transactions, key=lambda row: row["transaction-date"])
+    # Cash at each day's close: one sweep over the dated ledger, not a sum of
+    # the whole ledger per day (a year of days × hundreds of rows per request).
+    rows = sorted(account.transactions, key=row_date)
+    cash_on: dict[date, Decimal] = {}
+    cash, index = Decimal(0), 0
+    for day in sorted(days):
+        while index < len(rows) and row_date(rows[index]) <= day:
+            cash += signed_net_value(rows[index])
+            index += 1
+        cash_on[day] = cash
     snapshots = []
     for day in days:
-        cash = sum((signed_net_value(row) for row in rows if row_date(row) <= day), Decimal(0))
+        cash = cash_on[day]
         net_liq = cash + holdings_value * walk.get(day, Decimal(1))
         snapshot = {key: value for key, value in current.items() if key != "updated-at"}
         snapshot.update(

@@ -94,8 +94,8 @@ def make_world(*, owner, tag: str, n_legs: int = 10) -> World:
             strategy_type="short_put",
             allocation_percentage=Decimal("40"),
             max_positions=5,
-            delta_range_min=Decimal("-0.35"),
-            delta_range_max=Decimal("-0.15"),
+            delta_range_min=Decimal("0.15"),  # a short put's delta is positive
+            delta_range_max=Decimal("0.35"),
         )
         notification = Notification.objects.create(
             user=owner, kind="sync_failed", level="warning", title=f"{tag} sync hiccup"

@@ -17,10 +17,12 @@ rules, each boundary included as written (WARN_FRACTION = 90 %):
 - ``max_positions`` (per strategy): open groups > max breach, == max warn,
   < max ok.
 - ``delta_range`` (per group): each short leg's per-contract delta must lie in
-  [min, max] (bounds included), else breach. Deltas are the option's own Δ
-  (puts < 0, calls > 0); a range with no negative bound compares |Δ|, so
-  0.16–0.30 fits both sides of a strangle, while −0.30…−0.16 compares signed
-  Δ. A leg without a delta warns.
+  [min, max] (bounds included), else breach. Deltas are the trader's position
+  view, as Tastytrade shows them: a short call's is negative, a short put's
+  positive (Δ 30 short put = 0.30, short call = −0.30). A range with no
+  negative bound compares |Δ|, so 0.16–0.30 fits both sides of a strangle;
+  a range with a negative bound compares the signed delta (−0.30…−0.16: short
+  calls of 16 to 30 delta). A leg without a delta warns.
 - ``target_credit`` (per group): credit per contract ≥ target ok, < target
   warn; an unknown credit warns.
 
@@ -66,8 +68,9 @@ class StrategyRule:
     """A plan's limits for one strategy; None means not set.
 
     ``allocation_percentage`` 0–100 of the plan's buying power;
-    ``delta_range_min/max`` per-contract delta −1…1; ``target_credit`` $ per
-    contract.
+    ``delta_range_min/max`` the short leg's per-contract position delta −1…1
+    (short call < 0, short put > 0; no negative bound compares |Δ|);
+    ``target_credit`` $ per contract.
     """
 
     strategy_type: StrategyType
@@ -93,8 +96,9 @@ class GroupFacts:
     """One open strategy group as compliance sees it.
 
     ``max_loss`` $ (> 0 is a loss; None when unbounded); ``buying_power_effect``
-    $ of buying power held (sign ignored); ``short_leg_deltas`` the option's
-    own per-contract Δ of each short option leg (None when unpriced);
+    $ of buying power held (sign ignored); ``short_leg_deltas`` each short
+    option leg's per-contract position delta (short call < 0, short put > 0;
+    None when unpriced);
     ``credit_per_contract`` $ of net credit per pattern copy (debit < 0).
     """
 
@@ -186,6 +190,71 @@ def evaluate_plan(*, plan: PlanSpec, book: BookFacts, now: datetime) -> list[Com
     return checks
 
 
+# The option types of a strategy's short legs, where the strategy fixes them.
+# Calendars, diagonals, butterflies, ratio spreads and "other" may be built
+# of either type, and long-only shapes have no short leg: no entry.
+_PUT, _CALL = "P", "C"
+SHORT_LEG_TYPES: Mapping[StrategyType, frozenset[str]] = {
+    **dict.fromkeys(
+        (
+            StrategyType.SHORT_PUT,
+            StrategyType.CASH_SECURED_PUT,
+            StrategyType.PUT_CREDIT_SPREAD,
+            StrategyType.PUT_DEBIT_SPREAD,
+            StrategyType.SYNTHETIC_LONG,
+        ),
+        frozenset({_PUT}),
+    ),
+    **dict.fromkeys(
+        (
+            StrategyType.SHORT_CALL,
+            StrategyType.COVERED_CALL,
+            StrategyType.CALL_CREDIT_SPREAD,
+            StrategyType.CALL_DEBIT_SPREAD,
+            StrategyType.COLLAR,
+            StrategyType.SYNTHETIC_SHORT,
+        ),
+        frozenset({_CALL}),
+    ),
+    **dict.fromkeys(
+        (
+            StrategyType.SHORT_STRANGLE,
+            StrategyType.SHORT_STRADDLE,
+            StrategyType.IRON_CONDOR,
+            StrategyType.IRON_BUTTERFLY,
+            StrategyType.JADE_LIZARD,
+            StrategyType.REVERSE_JADE_LIZARD,
+            StrategyType.BIG_LIZARD,
+        ),
+        frozenset({_PUT, _CALL}),
+    ),
+}
+
+
+def delta_range_problem(
+    strategy_type: StrategyType, low: Decimal | None, high: Decimal | None
+) -> str | None:
+    """Explain in words why no group of the strategy can meet a delta range, or None.
+
+    Every short leg of a group must lie in the range. A range with no negative
+    bound compares |Δ| and fits any side; a signed one compares position
+    deltas, where a short call's lie in −1…0 and a short put's in 0…1, so a
+    range with no room above zero can never hold a short put (a range below
+    zero always has room for a short call).
+    """
+    signed = (low is not None and low < 0) or (high is not None and high < 0)
+    if not signed or high is None or high > 0:
+        return None
+    if _PUT not in SHORT_LEG_TYPES.get(StrategyType(strategy_type), frozenset()):
+        return None
+    shown = f"{_delta_text(low if low is not None else Decimal(-1))} to {_delta_text(high)}"
+    return (
+        f"{StrategyType(strategy_type).label}: a short put's delta is positive "
+        f"(Δ 30 = 0.30), so {shown} can never hold its short put. Enter a range like "
+        "0.10 to 0.30 to compare sizes; a negative range is for short calls (Δ 30 = −0.30)."
+    )
+
+
 def overall_status(checks: Iterable[ComplianceCheck]) -> CheckStatus:
     """Return the worst status among the checks (ok when there are none)."""
     return max((c.status for c in checks), key=_SEVERITY.__getitem__, default=CheckStatus.OK)
@@ -255,9 +324,8 @@ def _risk(group: GroupFacts, limit: Decimal) -> ComplianceCheck:
             else f" (were the underlying to go to zero it would lose {_usd(group.max_loss)})"
         )
         message = (
-            f"Risk per trade: {group.label} has undefined risk: short options "
-            f"not covered by long options or cash leave its loss uncapped{worst}, "
-            f"so it cannot be held within the {_usd(limit)} limit."
+            f"Risk per trade: {group.label} has undefined risk: {_uncapped_because(group)}"
+            f"{worst}, so it cannot be held within the {_usd(limit)} limit."
         )
         return ComplianceCheck(
             RULE_RISK, group.group_id, CheckStatus.BREACH, group.max_loss, limit, message, details
@@ -267,6 +335,17 @@ def _risk(group: GroupFacts, limit: Decimal) -> ComplianceCheck:
     return ComplianceCheck(
         RULE_RISK, group.group_id, status, group.max_loss, limit, message, details
     )
+
+
+def _uncapped_because(group: GroupFacts) -> str:
+    """Say why a group's loss is uncapped, in the words of what it holds."""
+    if group.strategy_type == StrategyType.FUTURE:
+        return "a future is leveraged, so its loss is not capped by what it cost"
+    if group.strategy_type == StrategyType.STOCK:
+        return "short stock's loss is uncapped"
+    if group.strategy_type == StrategyType.OTHER:
+        return "nothing in it caps its loss"
+    return "short options not covered by long options or cash leave its loss uncapped"
 
 
 def _allocation(

@@ -100,7 +100,7 @@ class StrategyRuleForm(forms.Form):
         min_value=Decimal(-1),
         max_value=Decimal(1),
         error_messages=BOUNDS_MESSAGES,
-        help_text="Per-contract delta of the short leg, −1…1.",
+        help_text="Per-contract delta of the short leg, −1…1: short call < 0, short put > 0.",
     )
     target_credit = forms.DecimalField(
         label="Target credit, $",

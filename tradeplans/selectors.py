@@ -6,13 +6,17 @@ transactions), then is digested in memory:
 
 - groups: each portfolio's book from ``portfolios.book`` (the adapter every
   surface reads), so a leg split between two groups is judged in both and
-  the group ids are the strategies endpoint's;
+  the group ids are the strategies endpoint's. Options past their expiry that
+  the broker still lists carry no risk: the book groups them apart and flags
+  those groups expired, and no rule counts them (risk per trade, delta,
+  credit, allocation, max positions), nor their delta in the exposure;
 - each group's max loss and undefined risk from detection; its buying-power
   effect is the book's reduction by Tastytrade's rules (requirement −
   premium received at open; None when the rules do not cover the shape or a
   price is missing), the figure the metrics endpoint sums;
-- short legs' per-contract delta = stored position delta / (quantity ×
-  multiplier): the option's own Δ (puts < 0, calls > 0);
+- short legs' per-contract delta = stored position delta / (|quantity| ×
+  multiplier): the trader's position view, as Tastytrade shows it (a short
+  call's is negative, a short put's positive);
 - |BWD| in $ from ``metrics.exposure`` over the stored position deltas, betas
   and underlying prices (the same greeks the sync stored and the dashboards
   show, not a re-pricing at read time);
@@ -330,7 +334,9 @@ def _income_by_portfolio(*, portfolio_ids: Sequence[int], now: dt.datetime) -> d
 def _summaries(book: Book) -> tuple[GroupSummary, ...]:
     """Summarise each of the book's groups as compliance judges it."""
     rows = {row["id"]: row for row in book.rows}
-    return tuple(_summarise(group, rows, book.portfolio.pk) for group in book.groups)
+    return tuple(
+        _summarise(group, rows, book.portfolio.pk) for group in book.groups if not group.expired
+    )
 
 
 def _summarise(group: BookGroup, rows: Mapping[int, dict], portfolio_id: int) -> GroupSummary:
@@ -361,11 +367,14 @@ def _summarise(group: BookGroup, rows: Mapping[int, dict], portfolio_id: int) ->
 
 
 def _per_contract_delta(row: Mapping) -> Decimal | None:
-    """Return the option's own Δ per contract: position delta / (quantity × multiplier)."""
+    """Return a leg's position delta per contract: delta / (|quantity| × multiplier).
+
+    A short call's is negative, a short put's positive (Δ 30 short put = 0.30).
+    """
     if row["delta"] is None:
         return None
     # Through str so a stored 30.0 gives exactly 0.3, not a binary neighbour.
-    return Decimal(str(row["delta"])) / (Decimal(row["quantity"]) * row["multiplier"])
+    return Decimal(str(row["delta"])) / (abs(Decimal(row["quantity"])) * row["multiplier"])
 
 
 def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:
@@ -374,16 +383,22 @@ def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:
     BWD $ = Σ delta × beta × underlying price: the SPY price cancels out of the
     dollar figure, so a book without a stored SPY price (a manual portfolio)
     is weighted against 1 and still gets its dollars. The same stored greeks
-    and the same "priced" rule as the metrics endpoint.
+    and the same "priced" and "expired" rules as the metrics endpoint; a book
+    of expired legs only has no exposure ($0).
     """
     rows = book.rows
     if not rows:
         return Decimal("0.00"), 0, 0
     inputs = book.leg_inputs()
     spy_price = book.portfolio.spy_price
+    pricing = stored_pricing(rows, inputs)
+    # An expired leg's intrinsic delta is no exposure (the metrics' rule).
+    expired = book.expired_mask()
+    unpriced_live = int((~pricing.priced & ~expired).sum())
+    pricing = dataclasses.replace(pricing, priced=pricing.priced & ~expired)
     exposure = portfolio_exposure(
         inputs,
-        stored_pricing(rows, inputs),
+        pricing,
         underlying=[row["underlying_symbol"] for row in rows],
         group_ids=book.leg_group_ids(),
         spy_price=float(spy_price) if spy_price else 1.0,
@@ -391,13 +406,16 @@ def _beta_weighted_delta_dollars(book: Book) -> tuple[Decimal | None, int, int]:
         premium_received=[row["premium_received"] for row in rows],
         current_value=[row["current_value"] for row in rows],
     )
-    weighted = exposure.legs - exposure.legs_unpriced - exposure.legs_beta_missing
+    live = int((~expired).sum())
+    if live == 0:
+        return Decimal("0.00"), 0, 0
+    weighted = live - unpriced_live - exposure.legs_beta_missing
     dollars = exposure.beta_weighted_delta_dollars
     if weighted == 0 or dollars is None:
-        return None, exposure.legs_unpriced, exposure.legs_beta_missing
+        return None, unpriced_live, exposure.legs_beta_missing
     return (
         Decimal(repr(dollars)).quantize(CENT, ROUND_HALF_UP),
-        exposure.legs_unpriced,
+        unpriced_live,
         exposure.legs_beta_missing,
     )
 

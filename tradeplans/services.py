@@ -9,8 +9,9 @@ the envelope.
 Units: ``monthly_income_target`` $ per calendar month, ``risk_per_trade`` $ of
 maximum loss per strategy group, ``max_overnight_exposure`` $ of |BWD| × SPY
 price, ``allocation_percentage`` 0–100 % of the plan's buying power (≤ 100 in
-total), ``delta_range_min/max`` the short leg's per-contract Δ in −1…1,
-``target_credit`` $ per contract.
+total), ``delta_range_min/max`` the short leg's per-contract position delta
+in −1…1 (a short call's is negative, a short put's positive; a range with no
+negative bound compares |Δ|), ``target_credit`` $ per contract.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from portfolios.models import Portfolio
 from portfolios.strategy_types import StrategyType
+from tradeplans.compliance import delta_range_problem
 from tradeplans.models import TradePlan, TradePlanStrategy
 from tradeplans.notifications import plans_notify_breaches
 
@@ -241,7 +243,11 @@ def _validate_strategies(strategies: Sequence[Mapping], fail) -> None:
                 "from the minimum up to the maximum.",
             )
         elif stype in StrategyType._value2member_map_:
-            problem = _delta_sign_problem(StrategyType(stype), low, high)
+            problem = delta_range_problem(
+                StrategyType(stype),
+                None if low is None else Decimal(low),
+                None if high is None else Decimal(high),
+            )
             if problem:
                 fail(f"{prefix}.delta_range_min", problem)
 
@@ -271,37 +277,6 @@ def _amount_problem(value: Any, *, low: Decimal, high: Decimal | None = None) ->
         return f"Must be at least {low}."
     if high is not None and number > high:
         return f"Must be at most {high}."
-    return None
-
-
-# Strategies whose short legs are all calls: their option Δ is 0 to 1, so a range
-# with no room above zero can never be met.
-CALL_SIDE = frozenset(
-    {StrategyType.SHORT_CALL, StrategyType.COVERED_CALL, StrategyType.CALL_CREDIT_SPREAD}
-)
-
-
-def _delta_sign_problem(stype: StrategyType, low: Any, high: Any) -> str | None:
-    """Explain why a delta range can never hold the strategy's short legs, or None.
-
-    Ranges compare the short option's own Δ per contract (a call's is 0 to 1,
-    a put's −1 to 0); a range with no negative bound compares |Δ| and fits
-    either side (tradeplans.compliance).
-    """
-    low = None if low is None else Decimal(low)
-    high = None if high is None else Decimal(high)
-    signed = (low is not None and low < 0) or (high is not None and high < 0)
-    if not signed:
-        return None
-    label = stype.label.lower()
-    if stype in CALL_SIDE and (high is not None and high <= 0):
-        return (
-            f"{label.capitalize()}: the short leg is a call, whose delta runs from 0 to 1, "
-            f"so {_delta_text(low if low is not None else -1)} to {_delta_text(high)} can "
-            "never be met; give the range as positive numbers (e.g. 0.10 to 0.30)."
-        )
-    # A put's Δ is negative: a signed range on a put-side strategy is always on its side
-    # (an all-positive range is read as |Δ|).
     return None
 
 

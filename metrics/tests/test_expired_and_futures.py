@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from metrics.tests.pnl_book import make_pnl_book
+from portfolios.book import portfolio_book
 from portfolios.models import Position
 from portfolios.selectors import market_today
 from thetavue_site import rls
@@ -65,3 +66,22 @@ def test_the_page_badges_the_expired_leg_and_shows_futures_as_contracts_and_noti
     notional = page.split("<span data-future-notional>")[1].split("</span>")[0]
     assert notional == "+2 contracts · notional $60,102.50", repr(notional)
     assert "debit −$60,000" not in page
+
+
+def test_an_expired_leg_holds_no_buying_power(book):
+    # given: the expired call is in the money (underlying 70 over a 60 strike)
+    with rls.as_service():
+        legs = Position.objects.filter(portfolio=book, strategy_group_id="old-call")
+        legs.update(underlying_price=Decimal("70"))
+        with_expired = portfolio_book(portfolio=book, today=market_today())
+        legs.delete()
+        without = portfolio_book(portfolio=book, today=market_today())
+
+    # then: its group is flagged and holds nothing; the book's figures are the rest's
+    expired = [group for group in with_expired.groups if group.expired]
+    assert [(g.strategy_type, g.requirement, g.buying_power_reduction) for g in expired] == [
+        ("short_call", None, None)
+    ]
+    assert with_expired.buying_power.reduction == without.buying_power.reduction
+    assert with_expired.buying_power.requirement == without.buying_power.requirement
+    assert with_expired.buying_power.unsupported == without.buying_power.unsupported

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from metrics import selectors
 from metrics.models import HistoricalMetric
-from metrics.snapshot import is_trading_day, snapshot_all
+from metrics.snapshot import history_start, is_trading_day, snapshot_all
 from metrics.tasks import snapshot_all_task
 from portfolios.models import Portfolio, Position
 from portfolios.tests.factories import make_book, make_portfolio, make_short_put
@@ -318,3 +318,41 @@ class TestCommand:
         with time_machine.travel(new_york(2026, 11, 24, 17, 15), tick=False):
             with pytest.raises(CommandError, match=message):
                 call_command("snapshot_metrics", "--date", date)
+
+
+def test_a_year_of_backfilled_net_liq_is_one_statement_and_keeps_recorded_days(alice):
+    # given: two new portfolios, a year of broker net liq each; one day already recorded
+    with rls.as_service():
+        first, second = make_portfolio(owner=alice, name="A"), make_portfolio(owner=alice, name="B")
+        HistoricalMetric.objects.create(
+            portfolio=first, date=dt.date(2026, 11, 20), net_liquidation_value=Decimal("1.00")
+        )
+    days = [TUESDAY - dt.timedelta(days=n) for n in range(1, 366)]
+    history = {
+        first.pk: [(day, Decimal("50000.00") + n) for n, day in enumerate(days)],
+        second.pk: [(day, None if n == 0 else Decimal("7000.10")) for n, day in enumerate(days)],
+    }
+
+    # when
+    with (
+        time_machine.travel(new_york(2026, 11, 24, 10, 0), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        written = history_start(portfolio_ids=[], net_liq_history=history)
+
+    # then: every day but the recorded one, in one INSERT
+    inserts = [q["sql"] for q in queries.captured_queries if "historical_metrics" in q["sql"]]
+    assert len(inserts) == 1
+    assert written == 2 * 365 - 1
+    with rls.as_service():
+        stored = dict(
+            HistoricalMetric.objects.filter(portfolio=first).values_list(
+                "date", "net_liquidation_value"
+            )
+        )
+        assert stored[dt.date(2026, 11, 20)] == Decimal("1.00")  # never overwritten
+        assert stored[dt.date(2026, 11, 23)] == Decimal("50000.00")
+        assert HistoricalMetric.objects.filter(portfolio=second, backfilled=True).count() == 365
+        assert (
+            HistoricalMetric.objects.get(portfolio=second, date=dt.date(2026, 11, 23))
+        ).net_liquidation_value is None

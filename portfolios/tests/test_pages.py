@@ -72,6 +72,22 @@ def test_portfolio_page_groups_legs_with_greeks_dte_and_totals(alice_client, ali
     assert "Net liquidation value, $" in content and "<desc>" in content
 
 
+def test_greeks_are_shown_in_neutral_colours_and_only_pnl_in_red_or_green(
+    alice_client, alice_world
+):
+    # given: 10 short puts: each leg Δ +30, Θ +5.00, ν −10.00; the book +300, +$50/day
+    content = alice_client.get(f"/portfolios/{alice_world.portfolio.pk}/").content.decode()
+
+    # then: the theta, delta and BWD tiles and every greek cell are neutral
+    tiles = dict(
+        re.findall(r'<span class="tile-label"[^>]*>([^<]+)</span><span class="([^"]+)">', content)
+    )
+    assert (tiles["Theta"], tiles["Delta"], tiles["Beta-weighted Δ"]) == ("tile-value",) * 3
+    coloured = re.findall(r'class="[^"]*\b(?:pos|neg)\b[^"]*"[^>]*>([^<]*)<', content)
+    # (+50.00 is also each leg's P/L open, rightly coloured)
+    assert not {"+30.0", "+5.00", "\u221210.00", "+300.0", "\u2212100.00"} & set(coloured)
+
+
 def test_portfolio_page_shows_exercise_style_iv_rank_iv_percentile_and_rho(
     alice_client, alice_world
 ):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from portfolios.book import group_owners
 from portfolios.strategies import (
     FLAG_UPSIDE_RISK,
     LegView,
@@ -277,3 +278,19 @@ def test_labelled_set_accuracy_is_at_least_97_percent():
     assert books >= 80
     # Every miss is listed, so a regression names its book.
     assert exact >= 0.97, "\n".join(misses)
+
+
+def test_an_expired_front_month_leaves_the_calendar_it_was_part_of():
+    # given: a calendar whose short April call has expired, still listed
+    legs = BY_NAME["calendar"].legs
+    after_april = APR.replace(day=20)
+
+    # when
+    before = group_owners(legs, today=TODAY)
+    after = group_owners(legs, today=after_april)
+
+    # then: before April both legs are the calendar; after it, the May call
+    # is a long call of its own and the expired call a group of expired legs
+    assert {owner[0] for owner in before.values()} == {"calendar"}
+    assert sorted(owner[0] for owner in after.values()) == ["long_call", "short_call"]
+    assert len({owner[1] for owner in after.values()}) == 2

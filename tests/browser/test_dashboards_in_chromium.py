@@ -168,8 +168,8 @@ def test_a_plan_with_a_validation_error_is_fixed_and_measured(browser, demo_trad
     browser.find("#id_risk_per_trade").send_keys("800")
     Select(browser.find("#id_strategies-0-strategy_type")).select_by_value("short_put")
     browser.find("#id_strategies-0-allocation_percentage").send_keys("40")
-    browser.find("#id_strategies-0-delta_range_min").send_keys("-0.15")
-    browser.find("#id_strategies-0-delta_range_max").send_keys("-0.35")
+    browser.find("#id_strategies-0-delta_range_min").send_keys("0.35")
+    browser.find("#id_strategies-0-delta_range_max").send_keys("0.15")
     browser.find("form button.btn-primary[type=submit]").click()
 
     # then: the service's message sits next to the field it names
@@ -182,9 +182,9 @@ def test_a_plan_with_a_validation_error_is_fixed_and_measured(browser, demo_trad
     low = browser.find("#id_strategies-0-delta_range_min")
     high = browser.find("#id_strategies-0-delta_range_max")
     low.clear()
-    low.send_keys("-0.35")
+    low.send_keys("0.15")
     high.clear()
-    high.send_keys("-0.15")
+    high.send_keys("0.35")
     browser.find("form button.btn-primary[type=submit]").click()
 
     # then: the plan is saved and measured against the live book

@@ -39,10 +39,15 @@ HELP = {
     "the portfolios it covers); decimal string; the plan's strategies total ≤ 100.",
     "max_positions": "Most open groups of this strategy at once; ≥ 1, null = no limit.",
     "delta_range_min": "Lowest allowed delta of a short leg, per contract, −1…1 (decimal "
-    "string). With no negative bound the range compares |Δ| (0.16–0.30 fits both sides of a "
-    "strangle); with a negative bound it compares signed Δ (puts < 0). Null = open.",
+    "string), in the trader's position view as Tastytrade shows it: a short call's delta is "
+    "negative (Δ 30 = −0.30), a short put's positive (0.30). With no negative bound the "
+    "range compares |Δ| (0.16–0.30 fits both sides of a strangle); with a negative bound it "
+    "compares the signed delta (−0.30 to −0.16: short calls of 16 to 30 delta). A range no "
+    "short leg of the strategy can meet (e.g. a short put's below zero) is refused with a "
+    "400 naming this field. Null = open.",
     "delta_range_max": "Highest allowed delta of a short leg, per contract, −1…1 (decimal "
-    "string), ≥ delta_range_min. Null = open.",
+    "string, the position view: short call < 0, short put > 0), ≥ delta_range_min. "
+    "Null = open.",
     "target_credit": "$ of net credit per contract (per pattern copy) the strategy should "
     "collect; decimal string ≥ 0, null = no target.",
 }
@@ -325,8 +330,8 @@ class GroupOutput(serializers.Serializer):
     )
     short_leg_deltas = serializers.ListField(
         child=serializers.FloatField(allow_null=True),
-        help_text="Each short option leg's own Δ per contract (puts < 0, calls > 0); null "
-        "for a leg without a delta.",
+        help_text="Each short option leg's position delta per contract, as Tastytrade shows "
+        "it (a short call's < 0, a short put's > 0); null for a leg without a delta.",
     )
 
 

@@ -167,7 +167,9 @@ class TradePlanComplianceApi(APIView):
         description="Evaluates the book of the plan's scope as of the last sync: month-to-date "
         "income vs target (and pace), each group's max loss vs risk_per_trade (undefined "
         "risk is a breach), |BWD| in $ vs max_overnight_exposure, and per strategy: share of "
-        "buying power vs allocation, open groups vs max_positions, short-leg delta in range, "
+        "buying power vs allocation, open groups vs max_positions, short-leg position delta "
+        "in range (short call < 0, short put > 0; a range with no negative bound compares "
+        "|Δ|), "
         "credit per contract vs target_credit. Each check says which rule, the numbers and "
         "why; warn = within 10 % of a limit.",
         responses={200: s.ComplianceOutput, **NOT_FOUND},

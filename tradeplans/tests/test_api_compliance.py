@@ -295,7 +295,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                     "max_profit": "300.00",
                     "undefined_risk": False,
                     "buying_power_effect": "700.00",
-                    "short_leg_deltas": [-0.25],
+                    "short_leg_deltas": [0.25],  # a short put's position delta
                 },
                 {
                     "group_id": "sp-xyz",
@@ -310,7 +310,7 @@ def test_compliance_explains_every_check_with_hand_computed_numbers(alice_api, b
                     "max_profit": "300.00",
                     "undefined_risk": True,
                     "buying_power_effect": "1100.00",
-                    "short_leg_deltas": [-0.2],
+                    "short_leg_deltas": [0.2],
                 },
             ],
         },
@@ -367,11 +367,12 @@ def test_exposure_flips_at_the_books_14300_dollars_of_bwd(alice_api, plan, limit
 @pytest.mark.parametrize(
     ("allocation", "max_positions", "delta_range", "target_credit", "expected"),
     [
-        # 0.7 % of buying power used; 1 group; short Δ −0.25; $150 per contract
+        # 0.7 % of buying power used; 1 group; the short put's position delta
+        # +0.25 (option Δ −0.25); $150 per contract. Signed ranges compare +0.25.
         ("0.69", 1, ("0.16", "0.24"), "150.01", ("breach", "warn", "breach", "warn")),
         ("0.70", 2, ("0.25", "0.30"), "150.00", ("warn", "ok", "ok", "ok")),
-        ("0.77", 2, ("-0.30", "-0.25"), "0", ("warn", "ok", "ok", "ok")),
-        ("0.78", 2, ("-0.30", "-0.26"), "149.99", ("ok", "ok", "breach", "ok")),
+        ("0.77", 2, ("-0.30", "0.25"), "0", ("warn", "ok", "ok", "ok")),
+        ("0.78", 2, ("-0.30", "0.24"), "149.99", ("ok", "ok", "breach", "ok")),
     ],
 )
 def test_strategy_rules_flip_at_their_thresholds(

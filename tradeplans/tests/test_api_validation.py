@@ -50,11 +50,20 @@ CASES = [
      "strategies[1].delta_range_max",
      "Must be at least the minimum delta (0.30); the range runs from the minimum up to "
      "the maximum."),
-    ("short-call-negative-delta", {"strategies": [rule(
-        "short_call", delta_range_min="-0.30", delta_range_max="-0.10")]},
+    # A short put's position delta is positive: a range below zero never holds it.
+    ("short-put-negative-delta", {"strategies": [rule(
+        "short_put", delta_range_min="-0.30", delta_range_max="-0.10")]},
      "strategies[0].delta_range_min",
-     "Short call: the short leg is a call, whose delta runs from 0 to 1, so −0.30 to −0.10 "
-     "can never be met; give the range as positive numbers (e.g. 0.10 to 0.30)."),
+     "Short put: a short put's delta is positive (Δ 30 = 0.30), so −0.30 to −0.10 can never "
+     "hold its short put. Enter a range like 0.10 to 0.30 to compare sizes; a negative range "
+     "is for short calls (Δ 30 = −0.30)."),
+    # Every short leg of a strangle must be in range: its put never is below zero.
+    ("strangle-negative-delta", {"strategies": [rule(
+        "short_strangle", delta_range_max="-0.10")]},
+     "strategies[0].delta_range_min",
+     "Short strangle: a short put's delta is positive (Δ 30 = 0.30), so −1.00 to −0.10 can "
+     "never hold its short put. Enter a range like 0.10 to 0.30 to compare sizes; a negative "
+     "range is for short calls (Δ 30 = −0.30)."),
     ("delta-max-above-1", {"strategies": [rule(delta_range_max="1.5")]},
      "strategies[0].delta_range_max", "Ensure this value is less than or equal to 1."),
     ("delta-min-below-minus-1", {"strategies": [rule(delta_range_min="-2")]},

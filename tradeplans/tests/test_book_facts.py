@@ -74,7 +74,7 @@ def test_spread_and_naked_put_give_hand_computed_facts(alice):
             max_loss=D("700"),
             undefined_risk=False,
             buying_power_effect=D("700.00"),
-            short_leg_deltas=(D("-0.25"),),
+            short_leg_deltas=(D("0.25"),),  # the short put: position view
             credit_per_contract=D("150.00"),
         ),
         GroupFacts(
@@ -84,7 +84,7 @@ def test_spread_and_naked_put_give_hand_computed_facts(alice):
             max_loss=D("9700"),
             undefined_risk=True,
             buying_power_effect=D("1100.00"),
-            short_leg_deltas=(D("-0.2"),),
+            short_leg_deltas=(D("0.2"),),
             credit_per_contract=D("300.00"),
         ),
     )
@@ -129,7 +129,7 @@ def test_a_leg_split_between_two_groups_is_judged_in_both(alice):
     assert (naked.facts.max_loss, naked.facts.undefined_risk) == (D("107400.00"), True)
     assert naked.contracts == 2
     # The short leg's own Δ per contract is the same in both groups.
-    assert spread.facts.short_leg_deltas == naked.facts.short_leg_deltas == (D("-0.25"),)
+    assert spread.facts.short_leg_deltas == naked.facts.short_leg_deltas == (D("0.25"),)
 
 
 @pytest.mark.django_db

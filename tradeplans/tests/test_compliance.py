@@ -14,6 +14,7 @@ from tradeplans.compliance import (
     GroupFacts,
     PlanSpec,
     StrategyRule,
+    delta_range_problem,
     evaluate_plan,
     group_facts,
     overall_status,
@@ -146,6 +147,31 @@ def test_undefined_risk_is_a_breach_that_says_so(max_loss):
     assert "$1,000,000.00 limit" in check.message
 
 
+@pytest.mark.parametrize(
+    ("stype", "because"),
+    [
+        (ST.SHORT_PUT, "short options not covered by long options or cash leave its loss "
+         "uncapped"),
+        (ST.FUTURE, "a future is leveraged, so its loss is not capped by what it cost"),
+        (ST.STOCK, "short stock's loss is uncapped"),
+        (ST.OTHER, "nothing in it caps its loss"),
+    ],
+)  # fmt: skip
+def test_undefined_risk_says_why_in_the_words_of_what_the_group_holds(stype, because):
+    plan = PlanSpec(risk_per_trade=D(800))
+    held = group("f1", stype=stype, max_loss=None, undefined_risk=True)
+
+    check = only(
+        evaluate_plan(plan=plan, book=BookFacts(income_mtd=D(0), groups=(held,)), now=MID_APRIL),
+        "risk_per_trade",
+    )
+
+    assert check.message == (
+        f"Risk per trade: SPY {stype.label.lower()} f1 has undefined risk: {because}, so it "
+        "cannot be held within the $800.00 limit."
+    )
+
+
 # Overnight exposure ------------------------------------------------------------
 
 
@@ -265,13 +291,70 @@ def test_max_positions_warns_when_full_and_breaches_beyond(count, status):
     [(-0.149, BREACH), (-0.15, OK), (-0.3, OK), (-0.301, BREACH)],
 )
 def test_signed_delta_range_includes_its_bounds(delta, status):
-    rule = StrategyRule(ST.SHORT_PUT, delta_range_min=D("-0.30"), delta_range_max=D("-0.15"))
+    # a short call's position delta is negative: −0.30 to −0.15 is 15 to 30 delta
+    rule = StrategyRule(ST.SHORT_CALL, delta_range_min=D("-0.30"), delta_range_max=D("-0.15"))
     plan = PlanSpec(strategies=(rule,))
-    book = BookFacts(income_mtd=D(0), groups=(group("p", ST.SHORT_PUT, short_leg_deltas=(delta,)),))
+    book = BookFacts(
+        income_mtd=D(0), groups=(group("p", ST.SHORT_CALL, short_leg_deltas=(delta,)),)
+    )
 
     check = only(evaluate_plan(plan=plan, book=book, now=MID_APRIL), "delta_range")
 
     assert (check.subject, check.status, check.actual) == ("p", status, D(str(delta)))
+
+
+@pytest.mark.parametrize(
+    ("deltas", "status", "actual"),
+    [
+        # the call's position delta < 0, the put's > 0: −0.30 to 0.30 holds both
+        ((-0.30, 0.30), OK, D("-0.3")),
+        ((-0.31, 0.2), BREACH, D("-0.31")),
+        ((-0.2, 0.301), BREACH, D("0.301")),
+    ],
+)
+def test_a_signed_range_compares_each_side_by_its_position_delta(deltas, status, actual):
+    rule = StrategyRule(ST.SHORT_STRANGLE, delta_range_min=D("-0.30"), delta_range_max=D("0.30"))
+    plan = PlanSpec(strategies=(rule,))
+    strangle = group("s", ST.SHORT_STRANGLE, short_leg_deltas=deltas)
+
+    check = only(
+        evaluate_plan(
+            plan=plan, book=BookFacts(income_mtd=D(0), groups=(strangle,)), now=MID_APRIL
+        ),
+        "delta_range",
+    )
+
+    assert (check.status, check.actual) == (status, actual)
+    assert "|delta|" not in check.message
+
+
+@pytest.mark.parametrize(
+    ("strategy", "low", "high", "refused"),
+    [
+        # a short call's position delta lies in −1…0: any signed range reaches it
+        (ST.SHORT_CALL, "-0.30", "-0.10", False),
+        (ST.CALL_CREDIT_SPREAD, None, "-0.10", False),
+        # a short put's lies in 0…1: a signed range with no room above zero cannot
+        (ST.SHORT_PUT, "-0.30", "-0.10", True),
+        (ST.PUT_CREDIT_SPREAD, "-0.30", "0", True),
+        (ST.PUT_CREDIT_SPREAD, "-0.30", "0.01", False),
+        # both sides must fit: the strangle's put is the one that cannot
+        (ST.SHORT_STRANGLE, "-0.30", "-0.10", True),
+        (ST.IRON_CONDOR, "-0.30", "0.30", False),
+        # |Δ| ranges fit any side; either-side and long shapes are not judged
+        (ST.SHORT_PUT, "0.10", "0.30", False),
+        (ST.CALENDAR, "-0.30", "-0.10", False),
+        (ST.LONG_CALL, "-0.30", "-0.10", False),
+    ],
+)
+def test_a_range_no_short_leg_of_the_strategy_can_meet_is_explained(strategy, low, high, refused):
+    problem = delta_range_problem(
+        strategy, None if low is None else D(low), None if high is None else D(high)
+    )
+
+    assert (problem is not None) == refused
+    if refused:
+        assert problem.startswith(f"{strategy.label}: a short put's delta is positive")
 
 
 @pytest.mark.parametrize(

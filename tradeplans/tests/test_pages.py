@@ -27,8 +27,9 @@ def plan_post(**overrides) -> dict:
         "strategies-MAX_NUM_FORMS": "22",
         "strategies-0-strategy_type": "short_put",
         "strategies-0-allocation_percentage": "40",
-        "strategies-0-delta_range_min": "-0.35",
-        "strategies-0-delta_range_max": "-0.15",
+        # a short put's delta is positive: 15 to 35 delta
+        "strategies-0-delta_range_min": "0.15",
+        "strategies-0-delta_range_max": "0.35",
         "strategies-1-strategy_type": "",
     }
     data.update(overrides)
@@ -50,7 +51,33 @@ def test_a_backwards_delta_range_is_named_next_to_its_field(alice_client):
         assert not TradePlan.objects.exists()
 
 
-def test_a_short_call_range_below_zero_is_refused_in_words_next_to_its_field(alice_client):
+def test_a_short_put_range_below_zero_is_refused_in_words_next_to_its_field(alice_client):
+    response = alice_client.post(
+        "/plans/new/",
+        plan_post(
+            **{
+                "strategies-0-strategy_type": "short_put",
+                "strategies-0-delta_range_min": "-0.30",
+                "strategies-0-delta_range_max": "-0.10",
+            }
+        ),
+    )
+    assert response.status_code == HTTPStatus.OK
+    content = response.content.decode()
+    assert 'id="id_strategies-0-delta_range_min_error1"' in content
+    error = content.split('id="id_strategies-0-delta_range_min_error1">')[1].split("<")[0]
+    assert error == (
+        "Short put: a short put&#x27;s delta is positive (Δ 30 = 0.30), so −0.30 to −0.10 "
+        "can never hold its short put. Enter a range like 0.10 to 0.30 to compare sizes; a "
+        "negative range is for short calls (Δ 30 = −0.30)."
+    )
+    assert "delta_range" not in error
+    with rls.as_service():
+        assert not TradePlan.objects.exists()
+
+
+def test_a_short_call_range_below_zero_is_the_short_calls_delta_and_is_kept(alice_client):
+    # given: a short call's delta is negative in the position view (Δ 30 = −0.30)
     response = alice_client.post(
         "/plans/new/",
         plan_post(
@@ -61,14 +88,16 @@ def test_a_short_call_range_below_zero_is_refused_in_words_next_to_its_field(ali
             }
         ),
     )
-    assert response.status_code == HTTPStatus.OK
-    content = response.content.decode()
-    assert 'id="id_strategies-0-delta_range_min_error1"' in content
-    assert "the short leg is a call, whose delta runs from 0 to 1" in content
-    error = content.split('id="id_strategies-0-delta_range_min_error1">')[1].split("<")[0]
-    assert "delta_range" not in error
+
+    # then: stored as typed
+    assert response.status_code == HTTPStatus.FOUND
     with rls.as_service():
-        assert not TradePlan.objects.exists()
+        rule = TradePlan.objects.get().strategies.get()
+    assert (rule.strategy_type, str(rule.delta_range_min), str(rule.delta_range_max)) == (
+        "short_call",
+        "-0.300",
+        "-0.100",
+    )
 
 
 def test_an_error_in_a_later_row_lands_on_that_row(alice_client):
