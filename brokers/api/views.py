@@ -32,7 +32,7 @@ from brokers.selectors import latest_runs
 from brokers.sync_queue import SyncTooSoon, sync_request_manual
 from brokers.tastytrade.client import BrokerError
 from thetavue_site.api.errors import Refused, TooManyRequests, Unavailable
-from thetavue_site.api.views import StrictApiView, StrictInputMixin
+from thetavue_site.api.views import StrictApiView
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.users.idempotency import IdempotentMixin
 
@@ -110,7 +110,7 @@ class CallbackApi(StrictApiView):
         return response
 
 
-class ConnectionViewSet(StrictInputMixin, OwnerScopedViewSet):
+class ConnectionViewSet(OwnerScopedViewSet):
     """The trader's broker connections: list, one, disconnect."""
 
     queryset = BrokerConnection.objects.none()

@@ -18,7 +18,6 @@ from metrics import selectors
 from metrics.api import serializers as s
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_list_for_user
-from thetavue_site.api.views import StrictInputMixin
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.api_input import JSONParser
 from thetavue_site.users.idempotency import IdempotentMixin
@@ -30,7 +29,7 @@ NOT_FOUND = {
 INVALID = {400: OpenApiResponse(description="Invalid input: `error.fields` names each bad field.")}
 
 
-class PortfolioScopedViewSet(StrictInputMixin, OwnerScopedViewSet):
+class PortfolioScopedViewSet(OwnerScopedViewSet):
     """Routes under /api/portfolio/: the scope is the user's portfolios."""
 
     queryset = Portfolio.objects.none()

@@ -175,7 +175,7 @@ class PortfolioUpdateInput(StrictInputSerializer):
     )
 
 
-class PortfolioDeleteQuery(serializers.Serializer):
+class PortfolioDeleteQuery(StrictInputSerializer):
     confirm = StrictBooleanField(
         required=False,
         default=False,

@@ -389,8 +389,8 @@ class CommaSeparatedField(serializers.Field):
 ORDERING_CHOICES = sorted(POSITION_ORDERING_FIELDS)
 
 
-class PositionListQuery(serializers.Serializer):
-    """Query parameters of the positions list (and its CSV)."""
+class PositionListQuery(StrictInputSerializer):
+    """Query parameters of the positions list (and its CSV); an unknown key is a 400."""
 
     underlying = CommaSeparatedField(
         upper=True,
@@ -423,17 +423,9 @@ class PositionListQuery(serializers.Serializer):
         + ". Default: underlying_symbol, expiration_date, strike_price, symbol.",
     )
 
-    @classmethod
-    def filters_from(cls, query_params) -> PositionFilters:
-        """Validate the list's query parameters (400 naming the field) into filters."""
-        if not any(name in query_params for name in cls._declared_fields):
-            return PositionFilters()  # the usual request: nothing to validate
-        query = cls(data=query_params)
-        query.is_valid(raise_exception=True)
-        return query.to_filters()
-
-    def to_filters(self) -> PositionFilters:
-        data = self.validated_data
+    @staticmethod
+    def to_filters(data: Mapping) -> PositionFilters:
+        """The filters of a validated query (an empty one lists every leg)."""
         return PositionFilters(
             underlyings=data.get("underlying", ()),
             strategy_types=data.get("strategy_type", ()),

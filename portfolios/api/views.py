@@ -88,6 +88,11 @@ class PortfolioViewSet(IdempotentMixin, OwnerScopedViewSet):
     def owner_scope(self):
         return selectors.portfolio_summaries_for_user(user=self.request.user)
 
+    def get_query_serializer_class(self):
+        if self.action == "destroy":
+            return ps.PortfolioDeleteQuery
+        return super().get_query_serializer_class()
+
     def get_serializer_class(self):
         method = self.request.method if self.request else "GET"
         if method == "POST":
@@ -226,6 +231,11 @@ class PositionViewSet(PortfolioChildViewSet):
     pagination_class = PositionsPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def get_query_serializer_class(self):
+        if self.action == "list":
+            return s.PositionListQuery
+        return super().get_query_serializer_class()
+
     def get_renderers(self):
         renderers = [OrjsonRenderer(), BrowsableAPIRenderer()]
         if getattr(self, "action", None) == "list":
@@ -252,7 +262,7 @@ class PositionViewSet(PortfolioChildViewSet):
     def list(self, request, portfolio_id=None):
         # One statement: ownership, the total and the page, written as JSON by
         # PostgreSQL (see position_pages).
-        filters = s.PositionListQuery.filters_from(request.query_params)
+        filters = s.PositionListQuery.to_filters(self.query)
         fetch = functools.partial(
             position_page, user_id=request.user.pk, portfolio_id=portfolio_id, filters=filters
         )

@@ -7,14 +7,20 @@ Besides the endpoint's own keys, `format` (DRF's format override) is always
 known, and `limit` / `offset` on a list that paginates.
 
 The check runs in `initial`, after authentication, permissions and
-throttles: an anonymous caller still gets its 401 first. On a detail route
-of a scoped viewset the object is looked up before the query is read (into
-`self.object`), so another trader's object is a 404 whatever the query says.
+throttles: an anonymous caller still gets its 401 first. When the query is
+refused on a detail route, the object is looked up first, so another
+trader's object is a 404 whatever the query says; a valid query costs no
+lookup of its own (`self.object` looks the object up once, on first use).
+
+Every OwnerScopedViewSet takes the mixin; the one API view left without it
+is Clerk's webhook, whose signed body is all it reads.
 """
 
 from __future__ import annotations
 
+from django.utils.functional import cached_property
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
@@ -46,17 +52,32 @@ class StrictInputMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if isinstance(self, GenericAPIView):
-            lookup = self.lookup_url_kwarg or self.lookup_field
-            if lookup in kwargs:
-                self.object = self.get_object()
-        self.query = self.validate_query(request)
+        try:
+            self.query = self.validate_query(request)
+        except serializers.ValidationError:
+            if isinstance(self, GenericAPIView):
+                lookup = self.lookup_url_kwarg or self.lookup_field
+                if lookup in kwargs:
+                    self.object  # noqa: B018 - another trader's object: 404 before 400
+            raise
+
+    @cached_property
+    def object(self):
+        """The detail route's object, looked up once."""
+        return self.get_object()
 
     def validate_query(self, request) -> dict:
         serializer_class = self.get_query_serializer_class()
         params = request.query_params
+        known = self.known_query_keys()
+        fields = serializer_class._declared_fields
+        if all(key in known for key in params) and all(
+            field.default is empty for field in fields.values()
+        ):
+            # The usual request (no key, or only paging): nothing to read or default.
+            return {}
         query = serializer_class(data=params)
-        query.ignored_keys = query.ignored_keys | self.known_query_keys()
+        query.ignored_keys = query.ignored_keys | known
         repeated = {
             key: ["Given more than once; give it once."]
             for key in params

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from thetavue_site.api.errors import Refused
 from thetavue_site.api.serializers import StrictBooleanField, StrictInputSerializer
+from thetavue_site.api.views import StrictApiView, StrictInputMixin
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.api_input import JSONParser
 from thetavue_site.users import notifications, privacy, selectors, services, tokens, webhooks
@@ -155,7 +156,7 @@ class MarkAllReadOutput(serializers.Serializer):
 # --- Profile, erase, export ------------------------------------------------------
 
 
-class MeApi(APIView):
+class MeApi(StrictApiView):
     def get_permissions(self):
         if self.request.method == "DELETE":
             return [IsSignedInSession()]
@@ -191,7 +192,7 @@ class MeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ExportApi(APIView):
+class ExportApi(StrictApiView):
     permission_classes = [IsAuthenticatedWithScope]
 
     @extend_schema(responses={200: ExportOutput}, operation_id="auth_export")
@@ -206,7 +207,7 @@ class ExportApi(APIView):
 # --- Personal API tokens -----------------------------------------------------------
 
 
-class ApiTokenListApi(IdempotentMixin, GenericAPIView):
+class ApiTokenListApi(IdempotentMixin, StrictInputMixin, GenericAPIView):
     serializer_class = ApiTokenOutput
     idempotency_sensitive = True  # the new token's secret is shown once
 
@@ -217,6 +218,12 @@ class ApiTokenListApi(IdempotentMixin, GenericAPIView):
 
     def get_queryset(self):
         return selectors.api_token_list_for_user(user=self.request.user)
+
+    def known_query_keys(self) -> frozenset[str]:
+        keys = super().known_query_keys()
+        if self.request.method == "GET":  # the list pages
+            keys |= {self.paginator.limit_query_param, self.paginator.offset_query_param}
+        return keys
 
     @extend_schema(responses={200: ApiTokenOutput(many=True)})
     def get(self, request):
@@ -232,7 +239,7 @@ class ApiTokenListApi(IdempotentMixin, GenericAPIView):
         return Response(ApiTokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
 
 
-class ApiTokenDetailApi(GenericAPIView):
+class ApiTokenDetailApi(StrictInputMixin, GenericAPIView):
     serializer_class = ApiTokenOutput
 
     def get_permissions(self):
@@ -243,17 +250,17 @@ class ApiTokenDetailApi(GenericAPIView):
     def get_queryset(self):
         return selectors.api_token_list_for_user(user=self.request.user)
 
-    def get_object(self, pk: int) -> ApiToken:
+    def get_object(self) -> ApiToken:
         # Another user's token is a 404: its existence is not ours to reveal.
-        return get_object_or_404(self.get_queryset(), pk=pk)
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     @extend_schema(responses={200: ApiTokenOutput})
     def get(self, request, pk: int):
-        return Response(ApiTokenOutput(self.get_object(pk)).data)
+        return Response(ApiTokenOutput(self.object).data)
 
     @extend_schema(request=ApiTokenUpdateInput, responses={200: ApiTokenOutput})
     def patch(self, request, pk: int):
-        token = self.get_object(pk)
+        token = self.object
         data = ApiTokenUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         token = tokens.api_token_rename(token=token, name=data.validated_data["name"])
@@ -264,7 +271,7 @@ class ApiTokenDetailApi(GenericAPIView):
         description="Revoke the token: it answers 401 from now on.",
     )
     def delete(self, request, pk: int):
-        tokens.api_token_revoke(token=self.get_object(pk))
+        tokens.api_token_revoke(token=self.object)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -272,7 +279,11 @@ class ApiTokenDetailApi(GenericAPIView):
 
 
 class ClerkWebhookApi(APIView):
-    """Clerk's user.* events through Svix. The signature is the authentication."""
+    """Clerk's user.* events through Svix. The signature is the authentication.
+
+    Not a StrictApiView: the signed body is all it reads, and the URL is
+    whatever the operator typed into Clerk's dashboard.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -295,7 +306,7 @@ class ClerkWebhookApi(APIView):
 # --- Notifications -----------------------------------------------------------------
 
 
-class NotificationListQuery(serializers.Serializer):
+class NotificationListQuery(StrictInputSerializer):
     unread = StrictBooleanField(
         required=False,
         allow_null=True,
@@ -311,12 +322,13 @@ class NotificationViewSet(IdempotentMixin, OwnerScopedViewSet):
     serializer_class = NotificationOutput
     permission_classes = [IsAuthenticatedWithScope]
 
-    def owner_scope(self):
-        unread = None
+    def get_query_serializer_class(self):
         if self.action == "list":
-            query = NotificationListQuery(data=self.request.query_params)
-            query.is_valid(raise_exception=True)
-            unread = query.validated_data["unread"]
+            return NotificationListQuery
+        return super().get_query_serializer_class()
+
+    def owner_scope(self):
+        unread = self.query.get("unread") if self.action == "list" else None
         return selectors.notification_list_for_user(user=self.request.user, unread=unread)
 
     @extend_schema(

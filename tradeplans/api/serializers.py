@@ -205,7 +205,7 @@ class TradePlanOutput(serializers.ModelSerializer):
         return "all" if plan.portfolio_id is None else "portfolio"
 
 
-class TradePlanListQuery(serializers.Serializer):
+class TradePlanListQuery(StrictInputSerializer):
     portfolio = serializers.CharField(
         required=False,
         help_text='Only plans scoped to this portfolio id, or "all" for plans that cover all '

@@ -19,8 +19,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from thetavue_site.api.views import StrictApiView
 from thetavue_site.api.viewsets import OwnerScopedViewSet
 from thetavue_site.users.idempotency import IdempotentMixin
 from tradeplans import selectors, services
@@ -104,10 +104,13 @@ class TradePlanViewSet(
             plans = self._filter(plans)
         return plans
 
+    def get_query_serializer_class(self):
+        if self.action == "list":
+            return s.TradePlanListQuery
+        return super().get_query_serializer_class()
+
     def _filter(self, plans):
-        query = s.TradePlanListQuery(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        portfolio = query.validated_data.get("portfolio")
+        portfolio = self.query.get("portfolio")
         if portfolio is None:
             return plans
         if portfolio == "all":
@@ -160,7 +163,7 @@ def _plan_fields(data: dict) -> dict:
     return {name: data[name] for name in PLAN_FIELDS if name in data}
 
 
-class TradePlanComplianceApi(APIView):
+class TradePlanComplianceApi(StrictApiView):
     @extend_schema(
         tags=[TAG],
         summary="Measure a trade plan against the live book",
