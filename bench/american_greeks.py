@@ -26,7 +26,7 @@ ROUND_TRIP_TOLERANCE = 1e-6
 
 
 def run(ctx: Context) -> list[Result]:
-    from metrics import american
+    from metrics import american, american_boundary
 
     size = 10_000 if ctx.quick else 100_000
     legs = make_legs(size)
@@ -129,7 +129,10 @@ def run(ctx: Context) -> list[Result]:
                 "floor_is": "row 1a's European greeks kernel on the same legs, this run",
                 "floor_layout": floor_layout,
                 "floor_seconds_by_layout": floor_medians,
-                "lattice_steps": american.LATTICE_STEPS,
+                "model": "QD+ boundary, early-exercise premium integral",
+                "boundary_nodes": american_boundary.NODES,
+                "premium_quadrature_points": american_boundary.PRICE_POINTS,
+                "qd_plus_tolerance": american_boundary.QD_PLUS_TOLERANCE,
                 "solved": int(np.count_nonzero(solved)),
                 "exercised": int(np.count_nonzero(exercised)),
                 "max_round_trip_error_per_share": round_trip,

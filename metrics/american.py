@@ -47,83 +47,68 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from metrics import greeks
+from metrics import american_boundary, greeks
 from metrics.greeks import SIGMA_MAX, SIGMA_MIN, Floats, Greeks, ImpliedVolatility, IVStatus
 
-LATTICE_STEPS = 101  # odd, as Leisen-Reimer requires
-# Legs per lattice block: a (block x steps) array of floats stays near 800 KiB.
-LATTICE_BLOCK = 1024
-SPOT_BUMP = 1e-3  # relative
-SIGMA_BUMP = 1e-4
-RATE_BUMP = 1e-4
+SIGMA_BUMP = 1e-4  # volatility, absolute: forward difference for vega
+RATE_BUMP = 1e-4  # rate, absolute (one basis point): forward difference for rho
 # Within this of immediate exercise (per share) a leg is taken as exercised: theta 0.
 _EXERCISED_TOLERANCE = 1e-9
 _IV_PRICE_TOLERANCE = 1e-10  # per share: well inside the 1e-6 round trip
-_IV_MAX_ITERATIONS = 60
+_IV_MAX_ITERATIONS = 80
 
 _CODE = {status: np.int8(code) for code, status in enumerate(greeks.IV_STATUSES)}
-
-
-def _peizer_pratt(z: Floats, steps: int) -> Floats:
-    """Return the up-probability whose binomial tail over ``steps`` matches N(z)."""
-    t = z / (steps + 1.0 / 3.0 + 0.1 / (steps + 1.0))
-    return 0.5 + np.copysign(0.5, z) * np.sqrt(-np.expm1(-t * t * (steps + 1.0 / 6.0)))
-
-
-def _lattice(S, K, T, r, b, sigma, is_call, steps=LATTICE_STEPS):
-    """Return Leisen-Reimer American prices; same-length 1-D arrays, T > 0, sigma > 0."""
-    price = np.empty(S.shape)
-    for start in range(0, S.size, LATTICE_BLOCK):
-        block = slice(start, start + LATTICE_BLOCK)
-        price[block] = _lattice_block(
-            S[block], K[block], T[block], r[block], b[block], sigma[block], is_call[block], steps
-        )
-    return price
-
-
-def _lattice_block(S, K, T, r, b, sigma, is_call, steps):
-    dt = T / steps
-    vol_t = sigma * np.sqrt(T)
-    d1 = (np.log(S / K) + (b + 0.5 * sigma * sigma) * T) / vol_t
-    p = _peizer_pratt(d1 - vol_t, steps)
-    growth = np.exp(b * dt)
-    up = growth * _peizer_pratt(d1, steps) / p
-    down = (growth - p * up) / (1.0 - p)
-    discount = np.exp(-r * dt)
-    # Arrays are (nodes x legs): a step's slice of nodes is one contiguous
-    # block, and every operation runs along the legs.
-    p_up = discount * p
-    p_down = discount * (1.0 - p)
-    sign = np.where(is_call, 1.0, -1.0)
-    signed_strike = sign * K
-    nodes = np.arange(steps + 1)[:, None]
-    log_down = np.log(down)
-    # Node j at expiry: S d^(steps - j) u^j, kept signed (+ call, - put) so
-    # that exercise value is one subtraction: sign S - sign K.
-    signed_spots = (sign * S) * np.exp(steps * log_down + nodes * (np.log(up) - log_down))
-    values = np.maximum(signed_spots - signed_strike, 0.0)
-    inv_down = 1.0 / down
-    scratch = np.empty_like(values)
-    # Every step works in place on the first i + 1 rows: no allocation.
-    for i in range(steps - 1, -1, -1):
-        now = slice(0, i + 1)
-        # One step back, node j is node j of the step after with one down-move fewer.
-        np.multiply(signed_spots[now], inv_down, out=signed_spots[now])
-        np.multiply(values[1 : i + 2], p_up, out=scratch[now])
-        np.multiply(values[now], p_down, out=values[now])
-        values[now] += scratch[now]
-        np.subtract(signed_spots[now], signed_strike, out=scratch[now])
-        np.maximum(values[now], scratch[now], out=values[now])
-    return values[0].copy()
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _european(S, K, T, r, b, sigma, is_call):
-    """Return the generalised Black-Scholes price with carry b (q = r - b)."""
+    """Return the generalised Black-Scholes (price, delta, gamma) with carry b (q = r - b)."""
     sign = np.where(is_call, 1.0, -1.0)
     vol_t = sigma * np.sqrt(T)
     d1 = (np.log(S / K) + (b + 0.5 * sigma * sigma) * T) / vol_t
     d2 = d1 - vol_t
-    return sign * (S * np.exp((b - r) * T) * ndtr(sign * d1) - K * np.exp(-r * T) * ndtr(sign * d2))
+    carry = np.exp((b - r) * T)
+    delta = sign * carry * ndtr(sign * d1)
+    price = S * delta - sign * K * np.exp(-r * T) * ndtr(sign * d2)
+    gamma = carry * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI / (S * vol_t)
+    return price, delta, gamma
+
+
+def _evaluate(S, K, T, r, b, sigma, is_call, start=None, *, derivatives=True):
+    """Return (price, delta, gamma, boundary) for legs with T, sigma, S, K > 0.
+
+    A call is the put with spot and strike swapped and the rate and dividend
+    yield swapped (put-call symmetry), so every leg runs through the put's
+    boundary; legs whose put has a rate <= 0 (a call with carry >= rate, a
+    put at a rate <= 0) are never exercised early and take the closed form.
+    ``start`` (a boundary returned before, for nearby inputs) warm-starts the
+    boundary's solve. The returned boundary is NaN on closed-form legs;
+    without ``derivatives`` delta and gamma are those of the closed form.
+    """
+    q = r - b
+    put_rate = np.where(is_call, q, r)
+    put_yield = np.where(is_call, r, q)
+    price, delta, gamma = _european(S, K, T, r, b, sigma, is_call)
+    out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
+    early = np.flatnonzero(
+        (put_rate > 0.0) & (put_yield >= 0.0) & np.isfinite(price) & np.isfinite(sigma)
+    )
+    if early.size == 0:
+        return price, delta, gamma, out_boundary
+    call = is_call[early]
+    s, k = S[early], K[early]
+    x = np.where(call, k / s, s / k)
+    args = (put_rate[early], put_yield[early], sigma[early], T[early])
+    nodes = american_boundary.put_boundary(*args, None if start is None else start[early])
+    p, p1, p2 = american_boundary.put_value(x, *args, nodes, derivatives=derivatives)
+    price[early] = np.where(call, s, k) * p
+    if derivatives:
+        # Put: V = K p(S / K). Call: V = S p(K / S), so dV/dS = p - x p' and
+        # d2V/dS2 = x^2 p'' / S.
+        delta[early] = np.where(call, np.clip(p - x * p1, 0.0, 1.0), p1)
+        gamma[early] = np.where(call, x * x * p2 / s, p2 / k)
+    out_boundary[early] = nodes
+    return price, delta, gamma, out_boundary
 
 
 def american_price(
@@ -136,7 +121,7 @@ def american_price(
     sigma: ArrayLike,
     is_call: ArrayLike,
 ) -> Floats:
-    """Return the American price per share (Leisen-Reimer lattice, carry b).
+    """Return the American price per share (see the module docstring for the model).
 
     ``carry`` is b: rate - dividend yield for equity options, 0 for futures
     options. Expired legs (``years`` <= 0) get intrinsic value; NaN inputs
@@ -155,21 +140,10 @@ def american_price(
         price = intrinsic.copy()
         alive = np.flatnonzero((T > 0.0) & (vol > 0.0) & (S > 0.0) & (K > 0.0))
         if alive.size:
-            price[alive] = _alive_price(*(x[alive] for x in (S, K, T, r, b, vol, call)))
-            price[alive] = np.fmax(price[alive], intrinsic[alive])
+            value = _evaluate(*(x[alive] for x in (S, K, T, r, b, vol, call)))[0]
+            price[alive] = np.fmax(value, intrinsic[alive])
         price[np.isnan(T) | np.isnan(vol)] = np.nan
     return price.reshape(shape)
-
-
-def _alive_price(S, K, T, r, b, sigma, is_call):
-    european = _european(S, K, T, r, b, sigma, is_call)
-    # A call with carry >= rate is worth more alive than exercised: European.
-    early = np.flatnonzero(~(is_call & (b >= r)) & np.isfinite(european))
-    price = european.copy()
-    if early.size:
-        lattice = _lattice(*(x[early] for x in (S, K, T, r, b, sigma, is_call)))
-        price[early] = np.fmax(lattice, european[early])
-    return price
 
 
 def american_greeks(
@@ -198,46 +172,48 @@ def american_greeks(
     )
     shape = S.shape
     S, K, T, q, vol, call, fut = (x.reshape(-1) for x in (S, K, T, q, vol, call, fut))
-    r = np.full(S.shape, float(rate))
+    size = S.size
+    r = np.full(size, float(rate))
     sign = np.where(call, 1.0, -1.0)
-
-    def price(spot=S, rates=r, sigma=vol):
-        carry = np.where(fut, 0.0, rates - q)
-        return american_price(
-            spot=spot, strike=K, years=T, rate=rates, carry=carry, sigma=sigma, is_call=call
-        )
-
+    value, delta, gamma, theta, vega, rho = (np.zeros(size) for _ in range(6))
     with np.errstate(all="ignore"):
-        value = price()
-        # At least one lattice node apart: a smaller bump sees the lattice's
-        # own ripple as the exercise boundary crosses its nodes.
-        ds = S * np.maximum(SPOT_BUMP, vol * np.sqrt(np.maximum(T, 0.0) / LATTICE_STEPS))
-        up, down = price(spot=S + ds), price(spot=S - ds)
-        # An American delta lies in [0, 1] for a call and [-1, 0] for a put;
-        # clipping only removes the difference quotient's rounding.
-        delta = np.clip((up - down) / (2.0 * ds), np.minimum(sign, 0.0), np.maximum(sign, 0.0))
-        gamma = (up - 2.0 * value + down) / (ds * ds)
-        vega = (price(sigma=vol + SIGMA_BUMP) - value) / SIGMA_BUMP * 0.01
-        rho = (price(rates=r + RATE_BUMP) - value) / RATE_BUMP * 0.01
-        # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
-        carry = np.where(fut, 0.0, r - q)
-        theta = r * value - carry * S * delta - 0.5 * vol * vol * S * S * gamma
-        # Inside the exercise region the option is the stock less the strike
-        # (or the reverse): delta +/-1 exactly, no gamma and no decay, however
-        # a bump across the boundary would average the two sides.
-        exercised = (value <= sign * (S - K) + _EXERCISED_TOLERANCE) & (T > 0.0)
-        delta = np.where(exercised, sign, delta)
-        gamma = np.where(exercised, 0.0, gamma)
-        theta = np.where(exercised, 0.0, theta) / greeks.DAYS_PER_YEAR
+        intrinsic = np.maximum(sign * (S - K), 0.0)
+        value[:] = intrinsic
+        alive = np.flatnonzero((T > 0.0) & (vol > 0.0) & (S > 0.0) & (K > 0.0))
+        if alive.size:
+            legs = (S[alive], K[alive], T[alive])
+            rates, offset, sigma, c, f = r[alive], q[alive], vol[alive], call[alive], fut[alive]
+
+            def carry_at(rates):
+                # Futures options carry 0 whatever the rate; equity options r - q.
+                return np.where(f, 0.0, rates - offset)
+
+            raw, d, g, boundary = _evaluate(*legs, rates, carry_at(rates), sigma, c)
+            base = np.fmax(raw, intrinsic[alive])
+
+            def bumped(rates=rates, sigma=sigma):
+                args = (*legs, rates, carry_at(rates), sigma, c, boundary)
+                return _evaluate(*args, derivatives=False)[0]
+
+            vega[alive] = (bumped(sigma=sigma + SIGMA_BUMP) - raw) / SIGMA_BUMP * 0.01
+            rho[alive] = (bumped(rates=rates + RATE_BUMP) - raw) / RATE_BUMP * 0.01
+            s = S[alive]
+            # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
+            th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
+            # Inside the exercise region the option is the stock less the strike
+            # (or the reverse): delta +/-1 exactly, no gamma and no decay.
+            exercised = base <= intrinsic[alive] + _EXERCISED_TOLERANCE
+            value[alive] = base
+            delta[alive] = np.where(exercised, sign[alive], d)
+            gamma[alive] = np.where(exercised, 0.0, g)
+            theta[alive] = np.where(exercised, 0.0, th) / greeks.DAYS_PER_YEAR
         expired = T <= 0.0
         if expired.any():
             itm = (sign[expired] * (S[expired] - K[expired])) > 0.0
             delta[expired] = np.where(itm, sign[expired], 0.0)
-            for greek in (gamma, theta, vega, rho):
-                greek[expired] = 0.0
-            bad = np.flatnonzero(expired)[np.isnan(S[expired])]
-            for greek in (delta, gamma, theta, vega, rho):
-                greek[bad] = np.nan
+        bad = np.isnan(S) | np.isnan(K) | np.isnan(T) | np.isnan(vol)
+        for greek in (value, delta, gamma, theta, vega, rho):
+            greek[bad] = np.nan
     outputs = (value, delta, gamma, theta, vega, rho)
     return Greeks(*(x.reshape(shape) for x in outputs))
 
@@ -292,80 +268,89 @@ def american_implied_volatility(
 
 
 def _solve(P, S, K, T, q, call, fut, rate):
-    """Return (sigma, status code) for legs whose price is inside the static bounds."""
-    r = np.full(P.shape, rate)
-    carry = np.where(fut, 0.0, rate - q)
+    """Return (sigma, status code) for legs whose price is inside the static bounds.
 
-    def model(index, sigma):
-        return american_price(
+    Safeguarded secant steps on the American price less the mark. Starts:
+    the European IV of the mark (an upper bound, the American price never
+    being under the European), then the European IV of the mark less the
+    early-exercise premium found there, usually within a few basis points
+    of the answer. Each step warm-starts the boundary from the step before;
+    the boundary is solved to the same tolerance from any start, so the
+    answer reprices with ``american_price`` to ``_IV_PRICE_TOLERANCE``.
+    """
+    size = P.size
+    r = np.full(size, rate)
+    b = np.where(fut, 0.0, rate - q)
+    code = np.full(size, _CODE[IVStatus.SOLVED])
+    sigma = np.full(size, np.nan)
+
+    def european_iv(price, index):
+        return greeks.implied_volatility(
+            price=price,
             spot=S[index],
             strike=K[index],
             years=T[index],
-            rate=r[index],
-            carry=carry[index],
-            sigma=sigma,
+            rate=rate,
+            dividend_yield=r[index] - b[index],
             is_call=call[index],
-        )
+        ).sigma
 
-    everything = np.arange(P.size)
-    code = np.full(P.size, _CODE[IVStatus.SOLVED])
-    low = np.full(P.size, SIGMA_MIN)
-    high = np.full(P.size, SIGMA_MAX)
-    # The American price is increasing in sigma and never under the European
-    # one, so the European IV of the same price is an upper bound on the
-    # answer, usually within a few per cent of it; where it exists the price
-    # at SIGMA_MAX cannot be under the mark, and only the rest need that bound.
-    european = greeks.implied_volatility(
-        price=P, spot=S, strike=K, years=T, rate=rate, dividend_yield=rate - carry, is_call=call
-    ).sigma
-    f_low = model(everything, low) - P
-    f_high = np.full(P.size, np.inf)
-    unbounded = np.flatnonzero(~np.isfinite(european))
-    if unbounded.size:
-        f_high[unbounded] = model(unbounded, high[unbounded]) - P[unbounded]
-    code[(f_low > 0.0) | (f_high < 0.0) | np.isnan(f_low) | np.isnan(f_high)] = _CODE[
-        IVStatus.OUT_OF_RANGE
-    ]
-    start = np.where(np.isfinite(european), european, np.sqrt(low * high))
-    start = np.clip(start, low, high)
-    sigma = np.full(P.size, np.nan)
+    def model(index, vol, start=None):
+        args = (S[index], K[index], T[index], r[index], b[index], vol, call[index])
+        value, _, _, nodes = _evaluate(*args, start, derivatives=False)
+        return value - P[index], nodes
+
+    everything = np.arange(size)
+    x0 = european_iv(P, everything)
+    # Unsolved as European: under the European price at SIGMA_MIN the mark is
+    # under the American one too; over it at SIGMA_MAX, start from SIGMA_MAX.
+    unsolved = ~np.isfinite(x0)
+    x0[unsolved] = SIGMA_MAX
+    f0, boundary = model(everything, x0)
+    code[(unsolved & (f0 < 0.0)) | np.isnan(f0)] = _CODE[IVStatus.OUT_OF_RANGE]
     active = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
     if active.size == 0:
         return sigma, code
-    x0 = start[active]
-    f0 = model(active, x0) - P[active]
-    lo, hi, f_lo, f_hi = low[active], high[active], f_low[active], f_high[active]
-    x1 = np.where(f0 > 0.0, x0 * 0.98, x0 * 1.02)
-    converged = np.zeros(active.size, dtype=bool)
-    result = x0.copy()
-    index = np.arange(active.size)
+    x0, f0, boundary = x0[active], f0[active], boundary[active]
+    # The root is at or under x0: the price rises with sigma.
+    lo = np.full(active.size, SIGMA_MIN)
+    hi = x0.copy()
+    f_lo = np.full(active.size, -np.inf)  # unknown until a step lands under the root
+    f_hi = f0.copy()
+    european_at_x0 = _european(*(x[active] for x in (S, K, T, r, b)), x0, call[active])[0]
+    x1 = european_iv(european_at_x0 - f0, active)  # the mark less the premium at x0
+    x1 = np.where(np.isfinite(x1) & (x1 < x0), x1, 0.5 * (x0 + SIGMA_MIN))
+    result = np.where(np.abs(f0) <= _IV_PRICE_TOLERANCE, x0, np.nan)
+    index = np.flatnonzero(np.isnan(result))
+    x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
+        x[index] for x in (x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
+    )
     for _ in range(_IV_MAX_ITERATIONS):
-        # Keep the bracket around the root.
-        above = f0 > 0.0
-        hi, f_hi = np.where(above, x0, hi), np.where(above, f0, f_hi)
-        lo, f_lo = np.where(above, lo, x0), np.where(above, f_lo, f0)
-        done = np.abs(f0) <= _IV_PRICE_TOLERANCE
-        done |= hi - lo <= 1e-15 * hi
-        if done.any():
-            result[index[done]] = x0[done]
-            converged[index[done]] = True
-            keep = ~done
-            index, x0, x1, f0, lo, hi, f_lo, f_hi = (
-                x[keep] for x in (index, x0, x1, f0, lo, hi, f_lo, f_hi)
-            )
-            if index.size == 0:
-                break
-        x1 = np.clip(x1, lo, hi)
-        f1 = model(active[index], x1) - P[active[index]]
+        if index.size == 0:
+            break
+        f1, boundary = model(active[index], x1, boundary)
+        above = f1 > 0.0
+        hi, f_hi = np.where(above, x1, hi), np.where(above, f1, f_hi)
+        lo, f_lo = np.where(above, lo, x1), np.where(above, f_lo, f1)
+        done = (np.abs(f1) <= _IV_PRICE_TOLERANCE) | (hi - lo <= 1e-14 * hi)
+        result[index[done]] = x1[done]
         slope = (f1 - f0) / (x1 - x0)
         step = np.where((slope > 0.0) & np.isfinite(slope), x1 - f1 / slope, np.nan)
-        # Regula-falsi fallback when the secant leaves the bracket or stalls.
+        # Regula falsi, else bisection, when the secant leaves the bracket.
         falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo)
         inside = (step > lo) & (step < hi)
-        x_next = np.where(
-            inside, step, np.where((falsi > lo) & (falsi < hi), falsi, 0.5 * (lo + hi))
+        x0, f0 = x1, f1
+        x1 = np.where(inside, step, np.where((falsi > lo) & (falsi < hi), falsi, 0.5 * (lo + hi)))
+        keep = ~done
+        index, x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
+            x[keep] for x in (index, x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
         )
-        x0, f0, x1 = x1, f1, x_next
-    sigma[active] = np.where(converged, result, np.nan)
-    code[active[~converged]] = _CODE[IVStatus.NOT_CONVERGED]
+    sigma[active] = result
+    failed = active[np.isnan(result)]
+    if failed.size:
+        # Pinned at SIGMA_MIN: the mark is under the American price there.
+        f_min, _ = model(failed, np.full(failed.size, SIGMA_MIN))
+        code[failed] = np.where(
+            f_min > 0.0, _CODE[IVStatus.OUT_OF_RANGE], _CODE[IVStatus.NOT_CONVERGED]
+        )
     return sigma, code

@@ -110,15 +110,7 @@ def test_equity_grid_deltas_match_quantlib(equity_grid):
         f"sigma {sigma[worst]:.3f} q {q[worst]:.4f} call {is_call[worst]}; "
         f"over 0.01: {int(np.count_nonzero(delta_error > DELTA_TOLERANCE))} of {delta_error.size}"
     )
-    # A 101-step lattice is a Bermudan option with 101 exercise dates: on deep
-    # in-the-money puts within a hair of the exercise boundary (a strike many
-    # times the spot, where waiting one step costs r K dt) it exercises now,
-    # delta -1, where the American option is still worth ~$0.10 more and its
-    # delta is -0.96 to -0.98. Everywhere else within 0.01.
-    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
-    assert delta_error.max() <= 0.035
-    on_boundary = delta_error > DELTA_TOLERANCE
-    assert np.all(np.abs(ours.delta[on_boundary]) == 1.0)
+    assert delta_error.max() <= DELTA_TOLERANCE
 
 
 def test_futures_options_match_quantlibs_black_process():
@@ -127,12 +119,11 @@ def test_futures_options_match_quantlibs_black_process():
         f"futures: worst price/allowed {price_error_over_allowed.max():.3f}, delta {delta_error.max():.4f}"
     )
     assert price_error_over_allowed.max() <= 1.0
-    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
-    assert delta_error.max() <= 0.035
+    assert delta_error.max() <= DELTA_TOLERANCE
 
 
 def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
-    (spot, strike, days, q, sigma, is_call), ours, _, _, _ = equity_grid
+    (spot, strike, days, q, sigma, is_call), ours, reference, _, _ = equity_grid
     years = days / 365.0
     implied = american.american_implied_volatility(
         price=ours.price,
@@ -147,7 +138,11 @@ def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
     # Unsolved: exactly at immediate exercise, where every volatility fits.
     exercised = ours.price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
     assert np.all(solved | exercised)
-    assert solved.sum() >= 0.9 * solved.size
+    # The exercise region agrees with QuantLib's: where ours is exercised,
+    # QuantLib's price is within a hundredth of a cent of intrinsic value.
+    intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    assert np.all(reference[~solved, 0] - intrinsic[~solved] <= 1e-4)
+    assert solved.sum() >= 0.85 * solved.size
     repriced = american.american_price(
         spot=spot[solved],
         strike=strike[solved],
