@@ -54,8 +54,14 @@ SIGMA_BUMP = 1e-4  # volatility, absolute: forward difference for vega
 RATE_BUMP = 1e-4  # rate, absolute (one basis point): forward difference for rho
 # Within this of immediate exercise (per share) a leg is taken as exercised: theta 0.
 _EXERCISED_TOLERANCE = 1e-9
-_IV_PRICE_TOLERANCE = 1e-10  # per share: well inside the 1e-6 round trip
+# Per share, times the larger of spot and strike over $1 (the boundary is
+# solved relative to the strike): well inside a 1e-6 round trip.
+_IV_PRICE_TOLERANCE = 1e-10
 _IV_MAX_ITERATIONS = 80
+# Legs whose early-exercise premium is provably under this (per share) take
+# the closed form: well under the IV's price tolerance, so price -> IV ->
+# price still round-trips.
+_NEGLIGIBLE_PREMIUM = 1e-12
 
 _CODE = {status: np.int8(code) for code, status in enumerate(greeks.IV_STATUSES)}
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -74,39 +80,68 @@ def _european(S, K, T, r, b, sigma, is_call):
     return price, delta, gamma
 
 
+def _premium_bound(x, r, q, sigma, years):
+    """Return an upper bound on the put's early-exercise premium over the strike.
+
+    The premium is the integral over t in (0, T) of r e^{-rt} N(-d-) less a
+    non-negative dividend term, d- taken at the boundary, which never exceeds
+    X = min(1, r / q); so it is at most r T max_t N(-d-(t)) with d- at X.
+    With a = ln(x / X) > 0 and c = r - q - sigma^2 / 2, -d- sigma = -(a / sqrt(t)
+    + c sqrt(t)), largest at t = a / c when c > 0 and that is before T, else
+    at T.
+    """
+    a = np.log(x) - np.log(np.where(q > r, r / np.where(q > r, q, 1.0), 1.0))
+    c = r - q - 0.5 * sigma * sigma
+    t = np.where((c > 0.0) & (a < c * years), a / np.where(c > 0.0, c, 1.0), years)
+    root = np.sqrt(t)
+    bound = r * years * ndtr(-(a / root + c * root) / sigma)
+    return np.where(a > 0.0, bound, np.inf)
+
+
 def _evaluate(S, K, T, r, b, sigma, is_call, start=None, *, derivatives=True):
     """Return (price, delta, gamma, boundary) for legs with T, sigma, S, K > 0.
 
     A call is the put with spot and strike swapped and the rate and dividend
     yield swapped (put-call symmetry), so every leg runs through the put's
-    boundary; legs whose put has a rate <= 0 (a call with carry >= rate, a
-    put at a rate <= 0) are never exercised early and take the closed form.
-    ``start`` (a boundary returned before, for nearby inputs) warm-starts the
-    boundary's solve. The returned boundary is NaN on closed-form legs;
-    without ``derivatives`` delta and gamma are those of the closed form.
+    boundary. Closed form (European) instead: legs whose put has a rate <= 0
+    (a call with carry >= rate, a put at a rate <= 0), never exercised early,
+    and legs whose early-exercise premium is provably under
+    ``_NEGLIGIBLE_PREMIUM`` per share (``_premium_bound``). ``start`` (a
+    boundary returned before, for nearby inputs) warm-starts the boundary's
+    solve. The returned boundary is NaN on closed-form legs; without
+    ``derivatives`` delta and gamma are NaN on the others.
     """
     q = r - b
     put_rate = np.where(is_call, q, r)
     put_yield = np.where(is_call, r, q)
-    price, delta, gamma = _european(S, K, T, r, b, sigma, is_call)
-    out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
-    early = np.flatnonzero(
-        (put_rate > 0.0) & (put_yield >= 0.0) & np.isfinite(price) & np.isfinite(sigma)
+    x = np.where(is_call, K / S, S / K)
+    scale = np.where(is_call, S, K)  # the put's strike
+    early = (put_rate > 0.0) & (put_yield >= 0.0) & np.isfinite(x) & np.isfinite(sigma)
+    candidates = np.flatnonzero(early)
+    bound = _premium_bound(
+        x[candidates], put_rate[candidates], put_yield[candidates], sigma[candidates], T[candidates]
     )
+    early[candidates[scale[candidates] * bound <= _NEGLIGIBLE_PREMIUM]] = False
+    price, delta, gamma = (np.full(S.size, np.nan) for _ in range(3))
+    closed = np.flatnonzero(~early)
+    if closed.size:
+        price[closed], delta[closed], gamma[closed] = _european(
+            *(v[closed] for v in (S, K, T, r, b, sigma, is_call))
+        )
+    out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
+    early = np.flatnonzero(early)
     if early.size == 0:
         return price, delta, gamma, out_boundary
-    call = is_call[early]
-    s, k = S[early], K[early]
-    x = np.where(call, k / s, s / k)
+    call, s, k, xe = is_call[early], S[early], K[early], x[early]
     args = (put_rate[early], put_yield[early], sigma[early], T[early])
     nodes = american_boundary.put_boundary(*args, None if start is None else start[early])
-    p, p1, p2 = american_boundary.put_value(x, *args, nodes, derivatives=derivatives)
-    price[early] = np.where(call, s, k) * p
+    p, p1, p2 = american_boundary.put_value(xe, *args, nodes, derivatives=derivatives)
+    price[early] = scale[early] * p
     if derivatives:
         # Put: V = K p(S / K). Call: V = S p(K / S), so dV/dS = p - x p' and
         # d2V/dS2 = x^2 p'' / S.
-        delta[early] = np.where(call, np.clip(p - x * p1, 0.0, 1.0), p1)
-        gamma[early] = np.where(call, x * x * p2 / s, p2 / k)
+        delta[early] = np.where(call, np.clip(p - xe * p1, 0.0, 1.0), p1)
+        gamma[early] = np.where(call, xe * xe * p2 / s, p2 / k)
     out_boundary[early] = nodes
     return price, delta, gamma, out_boundary
 
@@ -281,6 +316,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
     size = P.size
     r = np.full(size, rate)
     b = np.where(fut, 0.0, rate - q)
+    tolerance = _IV_PRICE_TOLERANCE * np.maximum(np.maximum(S, K), 1.0)
     code = np.full(size, _CODE[IVStatus.SOLVED])
     sigma = np.full(size, np.nan)
 
@@ -320,7 +356,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
     european_at_x0 = _european(*(x[active] for x in (S, K, T, r, b)), x0, call[active])[0]
     x1 = european_iv(european_at_x0 - f0, active)  # the mark less the premium at x0
     x1 = np.where(np.isfinite(x1) & (x1 < x0), x1, 0.5 * (x0 + SIGMA_MIN))
-    result = np.where(np.abs(f0) <= _IV_PRICE_TOLERANCE, x0, np.nan)
+    result = np.where(np.abs(f0) <= tolerance[active], x0, np.nan)
     index = np.flatnonzero(np.isnan(result))
     x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
         x[index] for x in (x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
@@ -332,7 +368,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
         above = f1 > 0.0
         hi, f_hi = np.where(above, x1, hi), np.where(above, f1, f_hi)
         lo, f_lo = np.where(above, lo, x1), np.where(above, f_lo, f1)
-        done = (np.abs(f1) <= _IV_PRICE_TOLERANCE) | (hi - lo <= 1e-14 * hi)
+        done = (np.abs(f1) <= tolerance[active[index]]) | (hi - lo <= 1e-14 * hi)
         result[index[done]] = x1[done]
         slope = (f1 - f0) / (x1 - x0)
         step = np.where((slope > 0.0) & np.isfinite(slope), x1 - f1 / slope, np.nan)

@@ -43,9 +43,9 @@ from scipy.special import ndtr
 from metrics.greeks import Floats
 
 NODES = 3
-PRICE_POINTS = 8
+PRICE_POINTS = 6
 QD_PLUS_MAX_STEPS = 16
-QD_PLUS_TOLERANCE = 1e-10  # on the boundary over the strike
+QD_PLUS_TOLERANCE = 1e-5  # Halley step on the boundary over the strike
 BLOCK = 2048
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
