@@ -1,44 +1,51 @@
 """American option prices, greeks and implied volatility over NumPy arrays.
 
-Model: a Leisen-Reimer binomial lattice (odd ``LATTICE_STEPS``, Peizer-Pratt
-method 2 probabilities, so the strike sits on the lattice's centre and the
-price converges smoothly in every input), run for all legs at once: each
-backward step is a handful of NumPy operations over a (nodes x legs) block,
-never a Python loop per leg. Generalised Black-Scholes with cost of carry b:
+Model (``metrics.american_boundary``): Li's QD+ exercise boundary (2010),
+solved at a few Chebyshev nodes in sqrt(time) and interpolated as Andersen,
+Lake and Offengelden (2016) do, and the price as the European price plus
+the early-exercise premium integrated over that boundary (Gauss-Legendre);
+the method of QuantLib's ``QdPlusAmericanEngine`` with fewer nodes. Generalised
+Black-Scholes with cost of carry b:
 
 - equity, ETF and index options: ``b = r - q`` with ``q`` the continuous
   dividend yield (discrete dividends are out of scope: a stock about to go
   ex-dividend is priced as if it paid a yield);
 - futures options: ``b = 0`` (Black's model; the futures price is the spot).
 
-A call with ``b >= r`` is never exercised early and takes the closed-form
-European price. Every price is floored at the European price and at
-immediate exercise.
+Calls are priced as puts by put-call symmetry, C(S, K, r, q) = P(K, S, q, r).
+Closed form (European) where early exercise is never optimal (a call with
+``b >= r``, a put at a rate <= 0) or where the premium is provably under
+1e-12 per share. Every price is at least the European price and immediate
+exercise; a leg at or under the boundary is exercised (intrinsic value).
 
-Why a lattice: Bjerksund-Stensland 2002, the analytic approximation first
-tried here, missed QuantLib's finite-difference engine by up to 4 % in
-price and 0.27 in delta on long-dated, high-volatility and low-volatility
-puts; the lattice stays inside 0.5 % / $0.01 and 0.01 of delta on the same
-grid (metrics/tests/test_american.py).
+Why not Bjerksund-Stensland 2002 or Barone-Adesi-Whaley: BS2002, tried
+first, missed QuantLib's finite-difference engine by up to 4 % in price and
+0.27 in delta on long-dated, high- and low-volatility puts. QD+ holds the
+2,000-contract grid of metrics/tests/test_american.py within about half of
+max(0.5 %, $0.01) in price and 0.005 in delta. A 101-step lattice was as
+accurate but some 10x slower.
 
-Greeks (vectorised; each bump prices every leg in one call):
+Greeks (vectorised over legs):
 
-- delta and gamma: central differences, spot +/- the larger of
-  ``SPOT_BUMP`` (0.1 %) and one lattice node (sigma sqrt(T / steps));
+- delta and gamma: analytic, from the same boundary as the price (the
+  boundary does not depend on the spot);
 - theta: from the Black-Scholes equation the price satisfies where the leg
   is not exercised, dV/dt = rV - bS delta - sigma^2 S^2 gamma / 2, as $ per
   calendar day;
-- where immediate exercise is optimal (the price is the intrinsic value):
-  delta +/-1, gamma and theta 0;
-- vega: forward difference, volatility + ``SIGMA_BUMP`` (1e-4), as $ per
-  volatility point;
+- where immediate exercise is optimal: delta +/-1, gamma and theta 0;
+- vega: forward difference, volatility + ``SIGMA_BUMP`` (0.0001, absolute),
+  as $ per volatility point;
 - rho: forward difference, rate + ``RATE_BUMP`` (one basis point; for equity
   options the carry moves with the rate, for futures options it stays 0), as
   $ per percentage point.
 
-Implied volatility is solved with this same model (bracketed secant steps
-started from the European implied volatility), so price -> IV -> price
-round-trips. Units as in ``metrics.greeks``: per share or futures unit.
+Each bump warm-starts the boundary's solve from the unbumped one; it is
+solved to the same tolerance from any start, so bumps see no solver noise.
+
+Implied volatility is solved with this same model (safeguarded secant steps
+from the European IV of the mark less the early-exercise premium), so
+price -> IV -> price round-trips. Units as in ``metrics.greeks``: per share
+or futures unit.
 """
 
 from __future__ import annotations
@@ -92,7 +99,7 @@ def _premium_bound(x, r, q, sigma, years):
     """
     a = np.log(x) - np.log(np.where(q > r, r / np.where(q > r, q, 1.0), 1.0))
     c = r - q - 0.5 * sigma * sigma
-    t = np.where((c > 0.0) & (a < c * years), a / np.where(c > 0.0, c, 1.0), years)
+    t = np.where((a > 0.0) & (c > 0.0) & (a < c * years), a / np.where(c > 0.0, c, 1.0), years)
     root = np.sqrt(t)
     bound = r * years * ndtr(-(a / root + c * root) / sigma)
     return np.where(a > 0.0, bound, np.inf)
@@ -237,7 +244,7 @@ def american_greeks(
             th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
             # Inside the exercise region the option is the stock less the strike
             # (or the reverse): delta +/-1 exactly, no gamma and no decay.
-            exercised = base <= intrinsic[alive] + _EXERCISED_TOLERANCE
+            exercised = (intrinsic[alive] > 0.0) & (base <= intrinsic[alive] + _EXERCISED_TOLERANCE)
             value[alive] = base
             delta[alive] = np.where(exercised, sign[alive], d)
             gamma[alive] = np.where(exercised, 0.0, g)
