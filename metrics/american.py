@@ -105,7 +105,19 @@ def _premium_bound(x, r, q, sigma, years):
     return np.where(a > 0.0, bound, np.inf)
 
 
-def _evaluate(S, K, T, r, b, sigma, is_call, start=None, *, derivatives=True):
+def _evaluate(
+    S,
+    K,
+    T,
+    r,
+    b,
+    sigma,
+    is_call,
+    start=None,
+    *,
+    derivatives=True,
+    tolerance=american_boundary.QD_PLUS_TOLERANCE,
+):
     """Return (price, delta, gamma, boundary) for legs with T, sigma, S, K > 0.
 
     A call is the put with spot and strike swapped and the rate and dividend
@@ -141,7 +153,8 @@ def _evaluate(S, K, T, r, b, sigma, is_call, start=None, *, derivatives=True):
         return price, delta, gamma, out_boundary
     call, s, k, xe = is_call[early], S[early], K[early], x[early]
     args = (put_rate[early], put_yield[early], sigma[early], T[early])
-    nodes = american_boundary.put_boundary(*args, None if start is None else start[early])
+    warm = None if start is None else start[early]
+    nodes = american_boundary.put_boundary(*args, warm, tolerance)
     p, p1, p2 = american_boundary.put_value(xe, *args, nodes, derivatives=derivatives)
     price[early] = scale[early] * p
     if derivatives:
@@ -235,7 +248,9 @@ def american_greeks(
 
             def bumped(rates=rates, sigma=sigma):
                 args = (*legs, rates, carry_at(rates), sigma, c, boundary)
-                return _evaluate(*args, derivatives=False)[0]
+                return _evaluate(
+                    *args, derivatives=False, tolerance=american_boundary.BUMP_TOLERANCE
+                )[0]
 
             vega[alive] = (bumped(sigma=sigma + SIGMA_BUMP) - raw) / SIGMA_BUMP * 0.01
             rho[alive] = (bumped(rates=rates + RATE_BUMP) - raw) / RATE_BUMP * 0.01

@@ -45,7 +45,12 @@ from metrics.greeks import Floats
 NODES = 3
 PRICE_POINTS = 6
 QD_PLUS_MAX_STEPS = 16
-QD_PLUS_TOLERANCE = 1e-5  # Halley step on the boundary over the strike
+# Halley stops after a step smaller than this (on the boundary over the
+# strike): the error left is of the order of the step cubed.
+QD_PLUS_TOLERANCE = 1e-5
+# For a bump (vega, rho) from the unbumped boundary: the first step is
+# already of this order, and its cube is far below what a bump can see.
+BUMP_TOLERANCE = 1e-4
 BLOCK = 2048
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -122,12 +127,12 @@ def _interpolate(boundary, ceiling):
 # QD+ start (Li 2010)
 
 
-def _qd_plus(r, q, sigma, tau, start=None):
+def _qd_plus(r, q, sigma, tau, start=None, tolerance=QD_PLUS_TOLERANCE):
     """Return the QD+ boundary over the strike at tau; (legs, nodes) arrays.
 
     Halley steps on Li's equation from ``start`` if given (a boundary for
     nearby inputs), else from the Barone-Adesi-Whaley seed, each node until
-    a step moves it by less than QD_PLUS_TOLERANCE. Converged entries leave
+    a step moves it by less than ``tolerance``. Converged entries leave
     the working arrays, so late steps cost only what is left.
     """
     shape = tau.shape
@@ -168,7 +173,7 @@ def _qd_plus(r, q, sigma, tau, start=None):
     for _ in range(QD_PLUS_MAX_STEPS):
         new = _qd_plus_step(**{k: val for k, val in work.items() if k != "index"})
         out[work["index"]] = new
-        moving = np.abs(new - work["x"]) > QD_PLUS_TOLERANCE
+        moving = np.abs(new - work["x"]) > tolerance
         work["x"] = new
         if not moving.any():
             break
@@ -218,7 +223,12 @@ def _qd_plus_step(x, r, q, tau, v, shift, half_var, dr, dq, beta, a, ceiling):
 
 
 def put_boundary(
-    r: Floats, q: Floats, sigma: Floats, years: Floats, start: Floats | None = None
+    r: Floats,
+    q: Floats,
+    sigma: Floats,
+    years: Floats,
+    start: Floats | None = None,
+    tolerance: float = QD_PLUS_TOLERANCE,
 ) -> Floats:
     """Return the exercise boundary over the strike at nodes 1..NODES, (legs, NODES).
 
@@ -233,7 +243,8 @@ def put_boundary(
     for first in range(0, m, BLOCK):
         sl = slice(first, first + BLOCK)
         tau = years[sl, None] * fraction
-        out[sl] = _qd_plus(r[sl], q[sl], sigma[sl], tau, None if start is None else start[sl])
+        warm = None if start is None else start[sl]
+        out[sl] = _qd_plus(r[sl], q[sl], sigma[sl], tau, warm, tolerance)
     return out
 
 
