@@ -383,10 +383,18 @@ def _solve(P, S, K, T, q, call, fut, rate):
     x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
         x[index] for x in (x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
     )
+    x_before = np.full(index.size, np.nan)
+    previous = np.full_like(boundary, np.nan)
     for _ in range(_IV_MAX_ITERATIONS):
         if index.size == 0:
             break
-        f1, boundary = model(active[index], x1, boundary)
+        # Start from the boundary extrapolated linearly in sigma from the
+        # last two steps: one Halley step then usually suffices.
+        with np.errstate(all="ignore"):
+            trend = ((x1 - x0) / (x0 - x_before))[:, None] * (boundary - previous)
+        start = np.where(np.isfinite(trend), boundary + trend, boundary)
+        previous = boundary
+        f1, boundary = model(active[index], x1, start)
         above = f1 > 0.0
         hi, f_hi = np.where(above, x1, hi), np.where(above, f1, f_hi)
         lo, f_lo = np.where(above, lo, x1), np.where(above, f_lo, f1)
@@ -397,11 +405,11 @@ def _solve(P, S, K, T, q, call, fut, rate):
         # Regula falsi, else bisection, when the secant leaves the bracket.
         falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo)
         inside = (step > lo) & (step < hi)
-        x0, f0 = x1, f1
+        x_before, x0, f0 = x0, x1, f1
         x1 = np.where(inside, step, np.where((falsi > lo) & (falsi < hi), falsi, 0.5 * (lo + hi)))
         keep = ~done
-        index, x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
-            x[keep] for x in (index, x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
+        index, x_before, x0, x1, f0, lo, hi, f_lo, f_hi, boundary, previous = (
+            x[keep] for x in (index, x_before, x0, x1, f0, lo, hi, f_lo, f_hi, boundary, previous)
         )
     sigma[active] = result
     failed = active[np.isnan(result)]

@@ -85,9 +85,11 @@ class _Scheme:
     """Nodes, quadrature and interpolation matrix, fixed for every leg."""
 
     tau_fraction: Floats  # (NODES,) tau / T at nodes 1..NODES (node 0 is tau = 0)
-    # Price: t = T (1 + y)^2 / 4 from now, where the boundary has T - t left.
-    price_y: Floats
-    price_w: Floats
+    # Price: Gauss-Legendre y in sqrt(t) = sqrt(T) (1 + y) / 2, where the
+    # boundary has T - t left; per unit of T:
+    t_fraction: Floats  # t / T = (1 + y)^2 / 4
+    root_t_fraction: Floats  # sqrt(t / T) = (1 + y) / 2
+    weight_fraction: Floats  # dt weight / T = w (1 + y) / 2
     price_matrix: Floats  # (PRICE_POINTS, NODES): H at the points from H at nodes 1..NODES
 
 
@@ -99,8 +101,9 @@ def _build_scheme() -> _Scheme:
     matrix = _interpolation_matrix(points, NODES)[:, 1:]
     return _Scheme(
         tau_fraction=0.25 * (1.0 + nodes) ** 2,
-        price_y=price_y,
-        price_w=price_w,
+        t_fraction=(0.25 * (1.0 + price_y) ** 2)[None, :],
+        root_t_fraction=(0.5 * (1.0 + price_y))[None, :],
+        weight_fraction=(0.5 * price_w * (1.0 + price_y))[None, :],
         price_matrix=np.ascontiguousarray(matrix),
     )
 
@@ -115,12 +118,6 @@ def _pdf(d):
 def _ceiling(r, q):
     """X = min(1, r / q): the boundary at expiry over the strike."""
     return np.where(q > r, r / np.where(q > 0.0, q, 1.0), 1.0)
-
-
-def _interpolate(boundary, ceiling):
-    """Boundary over the strike at the price's quadrature points, (legs, PRICE_POINTS)."""
-    h = np.log(boundary / ceiling[:, None]) ** 2
-    return ceiling[:, None] * np.exp(-np.sqrt(np.maximum(h @ SCHEME.price_matrix.T, 0.0)))
 
 
 # --------------------------------------------------------------------------
@@ -150,10 +147,13 @@ def _qd_plus(r, q, sigma, tau, start=None, tolerance=QD_PLUS_TOLERANCE):
     alpha = 2.0 * dr * r / (sigma2 * (2.0 * lam + omega - 1.0))
     beta = alpha * (1.0 / h + lam_prime / (2.0 * lam + omega - 1.0)) - lam
     ceiling = _ceiling(r, q)
-    if start is None:
-        x = np.minimum(_seed(r, q, sigma, tau), ceiling)
-    else:
-        x = np.minimum(start.reshape(-1), ceiling)
+    x = _seed(r, q, sigma, tau)
+    if start is not None:
+        # A leg priced in closed form last time has no boundary to start from.
+        start = start.reshape(-1)
+        usable = np.isfinite(start) & (start > 0.0)
+        x[usable] = start[usable]
+    x = np.minimum(x, ceiling)
     out = x.copy()
     work = {
         "index": np.arange(x.size),
@@ -177,7 +177,7 @@ def _qd_plus(r, q, sigma, tau, start=None, tolerance=QD_PLUS_TOLERANCE):
         work["x"] = new
         if not moving.any():
             break
-        if moving.mean() < 0.5:
+        if moving.mean() < 0.75:
             work = {k: val[moving] for k, val in work.items()}
     return out.reshape(shape)
 
@@ -284,22 +284,33 @@ def put_value(
 
 def _value_block(x, r, q, sigma, years, boundary, derivatives):
     ceiling = _ceiling(r, q)
-    bt = _interpolate(boundary, ceiling)
-    root_t = 0.5 * np.sqrt(years)[:, None] * (1.0 + SCHEME.price_y[None, :])  # sqrt(t)
-    t = root_t * root_t
-    # dt = 2 sqrt(t) d(sqrt t), and d(sqrt t) = sqrt(T) / 2 dy.
-    weight = np.sqrt(years)[:, None] * SCHEME.price_w[None, :] * root_t
-    r2, q2, x2 = r[:, None], q[:, None], x[:, None]
-    v = sigma[:, None] * root_t
-    dp = (np.log(x2 / bt) + (r2 - q2) * t) / v + 0.5 * v
+    log_x = np.log(x)
+    # ln(x / B) at the quadrature points, with B = X exp(-sqrt(H)) and H
+    # interpolated: no exp and log per point.
+    h = np.log(boundary / ceiling[:, None]) ** 2
+    log_ratio = np.sqrt(np.maximum(h @ SCHEME.price_matrix.T, 0.0))
+    log_ratio += (log_x - np.log(ceiling))[:, None]
+    t = years[:, None] * SCHEME.t_fraction
+    v = (sigma * np.sqrt(years))[:, None] * SCHEME.root_t_fraction
+    # dt = 2 sqrt(t) d(sqrt t) and d(sqrt t) = sqrt(T) / 2 dy.
+    weight = years[:, None] * SCHEME.weight_fraction
+    r2 = r[:, None]
+    dp = log_ratio
+    dp += (r - q)[:, None] * t
+    dp /= v
+    dp += 0.5 * v
     dm = dp - v
-    a = r2 * np.exp(-r2 * t)
-    c = q2 * np.exp(-q2 * t)
+    a = np.exp(-r2 * t)
+    a *= r2
+    a *= weight
+    c = np.exp(-q[:, None] * t)
+    c *= (q * x)[:, None]
+    c *= weight  # q x e^{-qt} w
     cdf_p = ndtr(-dp)
-    premium = (weight * (a * ndtr(-dm) - c * x2 * cdf_p)).sum(axis=1)
+    premium = (a * ndtr(-dm) - c * cdf_p).sum(axis=1)
     # The European put, strike 1.
     vt = sigma * np.sqrt(years)
-    d1 = (np.log(x) + (r - q) * years) / vt + 0.5 * vt
+    d1 = (log_x + (r - q) * years) / vt + 0.5 * vt
     d2 = d1 - vt
     dq = np.exp(-q * years)
     cdf_1 = ndtr(-d1)
@@ -310,13 +321,13 @@ def _value_block(x, r, q, sigma, years, boundary, derivatives):
     price = np.where(exercised, intrinsic, np.maximum(price, intrinsic))
     if not derivatives:
         return price, None, None
-    pdf_p = _pdf(dp)
-    pdf_m = _pdf(dm)
-    d_premium = (weight * (-a * pdf_m / (x2 * v) - c * cdf_p + c * pdf_p / v)).sum(axis=1)
-    d2_premium = (
-        weight
-        * (a * pdf_m * (1.0 + dm / v) / (x2 * x2 * v) + c * pdf_p * (1.0 - dp / v) / (x2 * v))
-    ).sum(axis=1)
+    x2 = x[:, None]
+    # With A = r e^{-rt} w and C = q x e^{-qt} w, the premium's integrand is
+    # A N(-d-) - C N(-d+); d+- move with ln x at rate 1 / v.
+    a_pdf = a * _pdf(dm) / v
+    c_pdf = c * _pdf(dp) / v
+    d_premium = ((c_pdf - a_pdf - c * cdf_p) / x2).sum(axis=1)
+    d2_premium = ((a_pdf * (1.0 + dm / v) + c_pdf * (1.0 - dp / v)) / (x2 * x2)).sum(axis=1)
     first = -dq * cdf_1 + np.where(positive, d_premium, 0.0)
     second = dq * _pdf(d1) / (x * vt) + np.where(positive, d2_premium, 0.0)
     first = np.where(exercised, -1.0, np.clip(first, -1.0, 0.0))
