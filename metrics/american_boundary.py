@@ -155,19 +155,29 @@ def _qd_plus(r, q, sigma, tau, start=None, tolerance=QD_PLUS_TOLERANCE):
         x[usable] = start[usable]
     x = np.minimum(x, ceiling)
     out = x.copy()
+    # Per-entry constants of the step (see _qd_plus_step for their use).
+    coef = alpha / (r * dr)
+    inv_v = 1.0 / v
+    inv_2tau = 0.5 / tau
+    coef_kq = coef * (r - q) * inv_v
     work = {
         "index": np.arange(x.size),
         "x": x,
-        "r": r,
-        "q": q,
-        "tau": tau,
         "v": v,
-        "shift": (r - q) * tau,  # ln(dq / dr)
-        "half_var": 0.5 * sigma2,
-        "dr": dr,
+        "inv_v": inv_v,
+        "d0": (r - q) * tau * inv_v + 0.5 * v,
         "dq": dq,
+        "dr": dr,
+        "log_dq_pdf": -q * tau + np.log(_INV_SQRT_2PI),
+        "one_beta": 1.0 + beta,
         "beta": beta,
-        "a": alpha / (r * dr),
+        "beta_ar": beta + coef * r,
+        "aq": coef * q,
+        "a_var_v": coef * 0.5 * sigma2 * inv_v,
+        "a_kq": coef_kq,
+        "a_2tau": coef * inv_2tau,
+        "f2_const": 1.0 + beta + coef * q,
+        "f2_dp": coef_kq - inv_v,
         "ceiling": ceiling,
     }
     for _ in range(QD_PLUS_MAX_STEPS):
@@ -192,27 +202,45 @@ def _seed(r, q, sigma, tau):
     return perpetual + (1.0 - perpetual) * np.exp(h)
 
 
-def _qd_plus_step(x, r, q, tau, v, shift, half_var, dr, dq, beta, a, ceiling):
-    """One Halley step on QD+'s equation f(x) = 0 for the put boundary x (strike 1)."""
-    dp = (np.log(x) + shift) / v + 0.5 * v
+def _qd_plus_step(
+    x,
+    v,
+    inv_v,
+    d0,
+    dq,
+    dr,
+    log_dq_pdf,
+    one_beta,
+    beta,
+    beta_ar,
+    aq,
+    a_var_v,
+    a_kq,
+    a_2tau,
+    f2_const,
+    f2_dp,
+    ceiling,
+):
+    """One Halley step on QD+'s equation f(x) = 0 for the put boundary x (strike 1).
+
+    Li's equation, (1 - dq N(-d+)) x + (lambda + c0)(1 - x - p) = 0 with p
+    the European put, c0's 1 / (1 - x - p) multiplied out (no division near
+    the boundary) and a = alpha / (r dr):
+
+        f = (1 + beta)(1 - P) x - beta + (beta + a r) C - a x (q P + sigma^2 D / (2 v))
+
+    with P = dq N(-d+), C = dr N(-d-), D = dq n(d+), v = sigma sqrt(tau);
+    f' and f'' from the European put's delta, gamma, charm and colour.
+    """
+    dp = np.log(x) * inv_v + d0
     dm = dp - v
-    cdf_p = ndtr(-dp)
-    cdf_m = ndtr(-dm)
-    pdf_p = _pdf(dp)
-    dq_cdf = dq * cdf_p
-    dq_pdf = dq * pdf_p
-    npv = dr * cdf_m - x * dq_cdf
-    theta = r * dr * cdf_m - q * x * dq_cdf - half_var * x / v * dq_pdf
-    charm = -(dq_pdf * ((r - q) / v - dm / (2.0 * tau)) + q * dq_cdf)
-    # Li's equation (1 - dq N(-d+)) S + (lambda + c0)(K - S - p) = 0, with
-    # c0's 1 / (K - S - p) multiplied out: no division near the boundary.
-    f = (1.0 - dq_cdf) * x - beta * (1.0 - x - npv) + a * theta
-    f1 = (1.0 + beta) * (1.0 - dq_cdf) + dq_pdf / v + a * charm
-    gamma = dq_pdf / (v * x)
-    colour = gamma * (q + (r - q) * dp / v + (1.0 - dp * dm) / (2.0 * tau))
-    f2 = gamma * (1.0 - dp / v + beta) + a * colour
-    lf = f * f2 / (f1 * f1)
-    step = f / f1 / (1.0 - 0.5 * lf)
+    cdf = dq * ndtr(-dp)
+    dens = np.exp(log_dq_pdf - 0.5 * dp * dp)
+    not_cdf = 1.0 - cdf
+    f = x * (one_beta * not_cdf - aq * cdf - a_var_v * dens) - beta + beta_ar * dr * ndtr(-dm)
+    f1 = one_beta * not_cdf - aq * cdf + dens * (inv_v - a_kq + a_2tau * dm)
+    f2 = dens * inv_v / x * (f2_const + f2_dp * dp + a_2tau * (1.0 - dp * dm))
+    step = f / (f1 - 0.5 * f * f2 / f1)
     step = np.where(np.isfinite(step), step, 0.0)
     # The boundary lies in (0, X].
     return np.clip(x - step, 1e-12, ceiling)
