@@ -195,7 +195,8 @@ def american_price(
         price = intrinsic.copy()
         alive = np.flatnonzero((T > 0.0) & (vol > 0.0) & (S > 0.0) & (K > 0.0))
         if alive.size:
-            value = _evaluate(*(x[alive] for x in (S, K, T, r, b, vol, call)))[0]
+            args = (x[alive] for x in (S, K, T, r, b, vol, call))
+            value = _evaluate(*args, derivatives=False)[0]
             price[alive] = np.fmax(value, intrinsic[alive])
         price[np.isnan(T) | np.isnan(vol)] = np.nan
     return price.reshape(shape)
