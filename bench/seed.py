@@ -188,7 +188,7 @@ def book_legs(size: int, *, seed: int, today: dt.date, tag: str = "") -> list[di
                 "vega": float(greeks[4]) * units,
                 "rho": float(greeks[5]) * units,
                 # European, so rows 2-8 keep measuring what they always did; the
-                # American lattice's cost is row 1d's.
+                # American model's cost is row 1d's.
                 "exercise_style": "European" if spec["option_type"] else "",
                 "iv_rank": 0.35,
                 "iv_percentile": 0.6,

@@ -1,44 +1,52 @@
 """American option prices, greeks and implied volatility over NumPy arrays.
 
-Model: a Leisen-Reimer binomial lattice (odd ``LATTICE_STEPS``, Peizer-Pratt
-method 2 probabilities, so the strike sits on the lattice's centre and the
-price converges smoothly in every input), run for all legs at once: each
-backward step is a handful of NumPy operations over a (nodes x legs) block,
-never a Python loop per leg. Generalised Black-Scholes with cost of carry b:
+Model (``metrics.american_boundary``): Li's QD+ exercise boundary (2010),
+solved at a few Chebyshev nodes in sqrt(time) and interpolated as Andersen,
+Lake and Offengelden (2016) do, and the price as the European price plus
+the early-exercise premium integrated over that boundary (Gauss-Legendre);
+the method of QuantLib's ``QdPlusAmericanEngine`` with fewer nodes. Generalised
+Black-Scholes with cost of carry b:
 
 - equity, ETF and index options: ``b = r - q`` with ``q`` the continuous
   dividend yield (discrete dividends are out of scope: a stock about to go
   ex-dividend is priced as if it paid a yield);
 - futures options: ``b = 0`` (Black's model; the futures price is the spot).
 
-A call with ``b >= r`` is never exercised early and takes the closed-form
-European price. Every price is floored at the European price and at
-immediate exercise.
+Calls are priced as puts by put-call symmetry, C(S, K, r, q) = P(K, S, q, r).
+Closed form (European) where early exercise is never optimal (a call with
+``b >= r``, a put at a rate <= 0) or where the premium is provably under
+1e-12 per share. Every price is at least the European price and immediate
+exercise; a leg at or under the boundary is exercised (intrinsic value).
 
-Why a lattice: Bjerksund-Stensland 2002, the analytic approximation first
-tried here, missed QuantLib's finite-difference engine by up to 4 % in
-price and 0.27 in delta on long-dated, high-volatility and low-volatility
-puts; the lattice stays inside 0.5 % / $0.01 and 0.01 of delta on the same
-grid (metrics/tests/test_american.py).
+Why not Bjerksund-Stensland 2002 or Barone-Adesi-Whaley: BS2002, tried
+first, missed QuantLib's finite-difference engine by up to 4 % in price and
+0.27 in delta on long-dated, high- and low-volatility puts. QD+ holds the
+2,000-contract grid of metrics/tests/test_american.py within about half of
+max(0.5 %, $0.01) in price and 0.005 in delta. A 101-step lattice was as accurate
+but about 15 times slower (bench row 1d: some 2,500x the European floor,
+against some 170x).
 
-Greeks (vectorised; each bump prices every leg in one call):
+Greeks (vectorised over legs):
 
-- delta and gamma: central differences, spot +/- the larger of
-  ``SPOT_BUMP`` (0.1 %) and one lattice node (sigma sqrt(T / steps));
+- delta and gamma: analytic, from the same boundary as the price (the
+  boundary does not depend on the spot);
 - theta: from the Black-Scholes equation the price satisfies where the leg
   is not exercised, dV/dt = rV - bS delta - sigma^2 S^2 gamma / 2, as $ per
   calendar day;
-- where immediate exercise is optimal (the price is the intrinsic value):
-  delta +/-1, gamma and theta 0;
-- vega: forward difference, volatility + ``SIGMA_BUMP`` (1e-4), as $ per
-  volatility point;
+- where immediate exercise is optimal: delta +/-1, gamma and theta 0;
+- vega: forward difference, volatility + ``SIGMA_BUMP`` (0.0001, absolute),
+  as $ per volatility point;
 - rho: forward difference, rate + ``RATE_BUMP`` (one basis point; for equity
   options the carry moves with the rate, for futures options it stays 0), as
   $ per percentage point.
 
-Implied volatility is solved with this same model (bracketed secant steps
-started from the European implied volatility), so price -> IV -> price
-round-trips. Units as in ``metrics.greeks``: per share or futures unit.
+Each bump warm-starts the boundary's solve from the unbumped one; it is
+solved to the same tolerance from any start, so bumps see no solver noise.
+
+Implied volatility is solved with this same model (safeguarded secant steps
+from the European IV of the mark less the early-exercise premium), so
+price -> IV -> price round-trips. Units as in ``metrics.greeks``: per share
+or futures unit.
 """
 
 from __future__ import annotations
@@ -47,83 +55,116 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from metrics import greeks
+from metrics import american_boundary, greeks
 from metrics.greeks import SIGMA_MAX, SIGMA_MIN, Floats, Greeks, ImpliedVolatility, IVStatus
 
-LATTICE_STEPS = 101  # odd, as Leisen-Reimer requires
-# Legs per lattice block: a (block x steps) array of floats stays near 800 KiB.
-LATTICE_BLOCK = 1024
-SPOT_BUMP = 1e-3  # relative
-SIGMA_BUMP = 1e-4
-RATE_BUMP = 1e-4
+SIGMA_BUMP = 1e-4  # volatility, absolute: forward difference for vega
+RATE_BUMP = 1e-4  # rate, absolute (one basis point): forward difference for rho
 # Within this of immediate exercise (per share) a leg is taken as exercised: theta 0.
 _EXERCISED_TOLERANCE = 1e-9
-_IV_PRICE_TOLERANCE = 1e-10  # per share: well inside the 1e-6 round trip
-_IV_MAX_ITERATIONS = 60
+# Per share, times the larger of spot and strike over $1 (the boundary is
+# solved relative to the strike): well inside a 1e-6 round trip.
+_IV_PRICE_TOLERANCE = 1e-10
+_IV_MAX_ITERATIONS = 80
+# Legs whose early-exercise premium is provably under this (per share) take
+# the closed form: well under the IV's price tolerance, so price -> IV ->
+# price still round-trips.
+_NEGLIGIBLE_PREMIUM = 1e-12
 
 _CODE = {status: np.int8(code) for code, status in enumerate(greeks.IV_STATUSES)}
-
-
-def _peizer_pratt(z: Floats, steps: int) -> Floats:
-    """Return the up-probability whose binomial tail over ``steps`` matches N(z)."""
-    t = z / (steps + 1.0 / 3.0 + 0.1 / (steps + 1.0))
-    return 0.5 + np.copysign(0.5, z) * np.sqrt(-np.expm1(-t * t * (steps + 1.0 / 6.0)))
-
-
-def _lattice(S, K, T, r, b, sigma, is_call, steps=LATTICE_STEPS):
-    """Return Leisen-Reimer American prices; same-length 1-D arrays, T > 0, sigma > 0."""
-    price = np.empty(S.shape)
-    for start in range(0, S.size, LATTICE_BLOCK):
-        block = slice(start, start + LATTICE_BLOCK)
-        price[block] = _lattice_block(
-            S[block], K[block], T[block], r[block], b[block], sigma[block], is_call[block], steps
-        )
-    return price
-
-
-def _lattice_block(S, K, T, r, b, sigma, is_call, steps):
-    dt = T / steps
-    vol_t = sigma * np.sqrt(T)
-    d1 = (np.log(S / K) + (b + 0.5 * sigma * sigma) * T) / vol_t
-    p = _peizer_pratt(d1 - vol_t, steps)
-    growth = np.exp(b * dt)
-    up = growth * _peizer_pratt(d1, steps) / p
-    down = (growth - p * up) / (1.0 - p)
-    discount = np.exp(-r * dt)
-    # Arrays are (nodes x legs): a step's slice of nodes is one contiguous
-    # block, and every operation runs along the legs.
-    p_up = discount * p
-    p_down = discount * (1.0 - p)
-    sign = np.where(is_call, 1.0, -1.0)
-    signed_strike = sign * K
-    nodes = np.arange(steps + 1)[:, None]
-    log_down = np.log(down)
-    # Node j at expiry: S d^(steps - j) u^j, kept signed (+ call, - put) so
-    # that exercise value is one subtraction: sign S - sign K.
-    signed_spots = (sign * S) * np.exp(steps * log_down + nodes * (np.log(up) - log_down))
-    values = np.maximum(signed_spots - signed_strike, 0.0)
-    inv_down = 1.0 / down
-    scratch = np.empty_like(values)
-    # Every step works in place on the first i + 1 rows: no allocation.
-    for i in range(steps - 1, -1, -1):
-        now = slice(0, i + 1)
-        # One step back, node j is node j of the step after with one down-move fewer.
-        np.multiply(signed_spots[now], inv_down, out=signed_spots[now])
-        np.multiply(values[1 : i + 2], p_up, out=scratch[now])
-        np.multiply(values[now], p_down, out=values[now])
-        values[now] += scratch[now]
-        np.subtract(signed_spots[now], signed_strike, out=scratch[now])
-        np.maximum(values[now], scratch[now], out=values[now])
-    return values[0].copy()
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _european(S, K, T, r, b, sigma, is_call):
-    """Return the generalised Black-Scholes price with carry b (q = r - b)."""
+    """Return the generalised Black-Scholes (price, delta, gamma) with carry b (q = r - b)."""
     sign = np.where(is_call, 1.0, -1.0)
     vol_t = sigma * np.sqrt(T)
     d1 = (np.log(S / K) + (b + 0.5 * sigma * sigma) * T) / vol_t
     d2 = d1 - vol_t
-    return sign * (S * np.exp((b - r) * T) * ndtr(sign * d1) - K * np.exp(-r * T) * ndtr(sign * d2))
+    carry = np.exp((b - r) * T)
+    delta = sign * carry * ndtr(sign * d1)
+    price = S * delta - sign * K * np.exp(-r * T) * ndtr(sign * d2)
+    gamma = carry * np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI / (S * vol_t)
+    return price, delta, gamma
+
+
+def _premium_bound(x, r, q, sigma, years):
+    """Return an upper bound on the put's early-exercise premium over the strike.
+
+    The premium is the integral over t in (0, T) of r e^{-rt} N(-d-) less a
+    non-negative dividend term, d- taken at the boundary, which never exceeds
+    X = min(1, r / q); so it is at most r T max_t N(-d-(t)) with d- at X.
+    With a = ln(x / X) > 0 and c = r - q - sigma^2 / 2, -d- sigma = -(a / sqrt(t)
+    + c sqrt(t)), largest at t = a / c when c > 0 and that is before T, else
+    at T.
+    """
+    a = np.log(x) - np.log(np.where(q > r, r / np.where(q > r, q, 1.0), 1.0))
+    c = r - q - 0.5 * sigma * sigma
+    t = np.where((a > 0.0) & (c > 0.0) & (a < c * years), a / np.where(c > 0.0, c, 1.0), years)
+    root = np.sqrt(t)
+    bound = r * years * ndtr(-(a / root + c * root) / sigma)
+    return np.where(a > 0.0, bound, np.inf)
+
+
+def _evaluate(
+    S,
+    K,
+    T,
+    r,
+    b,
+    sigma,
+    is_call,
+    start=None,
+    *,
+    derivatives=True,
+    tolerance=american_boundary.QD_PLUS_TOLERANCE,
+):
+    """Return (price, delta, gamma, boundary) for legs with T, sigma, S, K > 0.
+
+    A call is the put with spot and strike swapped and the rate and dividend
+    yield swapped (put-call symmetry), so every leg runs through the put's
+    boundary. Closed form (European) instead: legs whose put has a rate <= 0
+    (a call with carry >= rate, a put at a rate <= 0), never exercised early,
+    and legs whose early-exercise premium is provably under
+    ``_NEGLIGIBLE_PREMIUM`` per share (``_premium_bound``). ``start`` (a
+    boundary returned before, for nearby inputs) warm-starts the boundary's
+    solve. The returned boundary is NaN on closed-form legs; without
+    ``derivatives`` delta and gamma are NaN on the others.
+    """
+    q = r - b
+    put_rate = np.where(is_call, q, r)
+    put_yield = np.where(is_call, r, q)
+    x = np.where(is_call, K / S, S / K)
+    scale = np.where(is_call, S, K)  # the put's strike
+    early = (put_rate > 0.0) & (put_yield >= 0.0) & np.isfinite(x) & np.isfinite(sigma)
+    candidates = np.flatnonzero(early)
+    bound = _premium_bound(
+        x[candidates], put_rate[candidates], put_yield[candidates], sigma[candidates], T[candidates]
+    )
+    early[candidates[scale[candidates] * bound <= _NEGLIGIBLE_PREMIUM]] = False
+    price, delta, gamma = (np.full(S.size, np.nan) for _ in range(3))
+    closed = np.flatnonzero(~early)
+    if closed.size:
+        price[closed], delta[closed], gamma[closed] = _european(
+            *(v[closed] for v in (S, K, T, r, b, sigma, is_call))
+        )
+    out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
+    early = np.flatnonzero(early)
+    if early.size == 0:
+        return price, delta, gamma, out_boundary
+    call, s, k, xe = is_call[early], S[early], K[early], x[early]
+    args = (put_rate[early], put_yield[early], sigma[early], T[early])
+    warm = None if start is None else start[early]
+    nodes = american_boundary.put_boundary(*args, warm, tolerance)
+    p, p1, p2 = american_boundary.put_value(xe, *args, nodes, derivatives=derivatives)
+    price[early] = scale[early] * p
+    if derivatives:
+        # Put: V = K p(S / K). Call: V = S p(K / S), so dV/dS = p - x p' and
+        # d2V/dS2 = x^2 p'' / S.
+        delta[early] = np.where(call, np.clip(p - xe * p1, 0.0, 1.0), p1)
+        gamma[early] = np.where(call, xe * xe * p2 / s, p2 / k)
+    out_boundary[early] = nodes
+    return price, delta, gamma, out_boundary
 
 
 def american_price(
@@ -136,7 +177,7 @@ def american_price(
     sigma: ArrayLike,
     is_call: ArrayLike,
 ) -> Floats:
-    """Return the American price per share (Leisen-Reimer lattice, carry b).
+    """Return the American price per share (see the module docstring for the model).
 
     ``carry`` is b: rate - dividend yield for equity options, 0 for futures
     options. Expired legs (``years`` <= 0) get intrinsic value; NaN inputs
@@ -155,21 +196,11 @@ def american_price(
         price = intrinsic.copy()
         alive = np.flatnonzero((T > 0.0) & (vol > 0.0) & (S > 0.0) & (K > 0.0))
         if alive.size:
-            price[alive] = _alive_price(*(x[alive] for x in (S, K, T, r, b, vol, call)))
-            price[alive] = np.fmax(price[alive], intrinsic[alive])
+            args = (x[alive] for x in (S, K, T, r, b, vol, call))
+            value = _evaluate(*args, derivatives=False)[0]
+            price[alive] = np.fmax(value, intrinsic[alive])
         price[np.isnan(T) | np.isnan(vol)] = np.nan
     return price.reshape(shape)
-
-
-def _alive_price(S, K, T, r, b, sigma, is_call):
-    european = _european(S, K, T, r, b, sigma, is_call)
-    # A call with carry >= rate is worth more alive than exercised: European.
-    early = np.flatnonzero(~(is_call & (b >= r)) & np.isfinite(european))
-    price = european.copy()
-    if early.size:
-        lattice = _lattice(*(x[early] for x in (S, K, T, r, b, sigma, is_call)))
-        price[early] = np.fmax(lattice, european[early])
-    return price
 
 
 def american_greeks(
@@ -198,46 +229,50 @@ def american_greeks(
     )
     shape = S.shape
     S, K, T, q, vol, call, fut = (x.reshape(-1) for x in (S, K, T, q, vol, call, fut))
-    r = np.full(S.shape, float(rate))
+    size = S.size
+    r = np.full(size, float(rate))
     sign = np.where(call, 1.0, -1.0)
-
-    def price(spot=S, rates=r, sigma=vol):
-        carry = np.where(fut, 0.0, rates - q)
-        return american_price(
-            spot=spot, strike=K, years=T, rate=rates, carry=carry, sigma=sigma, is_call=call
-        )
-
+    value, delta, gamma, theta, vega, rho = (np.zeros(size) for _ in range(6))
     with np.errstate(all="ignore"):
-        value = price()
-        # At least one lattice node apart: a smaller bump sees the lattice's
-        # own ripple as the exercise boundary crosses its nodes.
-        ds = S * np.maximum(SPOT_BUMP, vol * np.sqrt(np.maximum(T, 0.0) / LATTICE_STEPS))
-        up, down = price(spot=S + ds), price(spot=S - ds)
-        # An American delta lies in [0, 1] for a call and [-1, 0] for a put;
-        # clipping only removes the difference quotient's rounding.
-        delta = np.clip((up - down) / (2.0 * ds), np.minimum(sign, 0.0), np.maximum(sign, 0.0))
-        gamma = (up - 2.0 * value + down) / (ds * ds)
-        vega = (price(sigma=vol + SIGMA_BUMP) - value) / SIGMA_BUMP * 0.01
-        rho = (price(rates=r + RATE_BUMP) - value) / RATE_BUMP * 0.01
-        # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
-        carry = np.where(fut, 0.0, r - q)
-        theta = r * value - carry * S * delta - 0.5 * vol * vol * S * S * gamma
-        # Inside the exercise region the option is the stock less the strike
-        # (or the reverse): delta +/-1 exactly, no gamma and no decay, however
-        # a bump across the boundary would average the two sides.
-        exercised = (value <= sign * (S - K) + _EXERCISED_TOLERANCE) & (T > 0.0)
-        delta = np.where(exercised, sign, delta)
-        gamma = np.where(exercised, 0.0, gamma)
-        theta = np.where(exercised, 0.0, theta) / greeks.DAYS_PER_YEAR
+        intrinsic = np.maximum(sign * (S - K), 0.0)
+        value[:] = intrinsic
+        alive = np.flatnonzero((T > 0.0) & (vol > 0.0) & (S > 0.0) & (K > 0.0))
+        if alive.size:
+            legs = (S[alive], K[alive], T[alive])
+            rates, offset, sigma, c, f = r[alive], q[alive], vol[alive], call[alive], fut[alive]
+
+            def carry_at(rates):
+                # Futures options carry 0 whatever the rate; equity options r - q.
+                return np.where(f, 0.0, rates - offset)
+
+            raw, d, g, boundary = _evaluate(*legs, rates, carry_at(rates), sigma, c)
+            base = np.fmax(raw, intrinsic[alive])
+
+            def bumped(rates=rates, sigma=sigma):
+                args = (*legs, rates, carry_at(rates), sigma, c, boundary)
+                return _evaluate(
+                    *args, derivatives=False, tolerance=american_boundary.BUMP_TOLERANCE
+                )[0]
+
+            vega[alive] = (bumped(sigma=sigma + SIGMA_BUMP) - raw) / SIGMA_BUMP * 0.01
+            rho[alive] = (bumped(rates=rates + RATE_BUMP) - raw) / RATE_BUMP * 0.01
+            s = S[alive]
+            # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
+            th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
+            # Inside the exercise region the option is the stock less the strike
+            # (or the reverse): delta +/-1 exactly, no gamma and no decay.
+            exercised = (intrinsic[alive] > 0.0) & (base <= intrinsic[alive] + _EXERCISED_TOLERANCE)
+            value[alive] = base
+            delta[alive] = np.where(exercised, sign[alive], d)
+            gamma[alive] = np.where(exercised, 0.0, g)
+            theta[alive] = np.where(exercised, 0.0, th) / greeks.DAYS_PER_YEAR
         expired = T <= 0.0
         if expired.any():
             itm = (sign[expired] * (S[expired] - K[expired])) > 0.0
             delta[expired] = np.where(itm, sign[expired], 0.0)
-            for greek in (gamma, theta, vega, rho):
-                greek[expired] = 0.0
-            bad = np.flatnonzero(expired)[np.isnan(S[expired])]
-            for greek in (delta, gamma, theta, vega, rho):
-                greek[bad] = np.nan
+        bad = np.isnan(S) | np.isnan(K) | np.isnan(T) | np.isnan(vol)
+        for greek in (value, delta, gamma, theta, vega, rho):
+            greek[bad] = np.nan
     outputs = (value, delta, gamma, theta, vega, rho)
     return Greeks(*(x.reshape(shape) for x in outputs))
 
@@ -292,80 +327,98 @@ def american_implied_volatility(
 
 
 def _solve(P, S, K, T, q, call, fut, rate):
-    """Return (sigma, status code) for legs whose price is inside the static bounds."""
-    r = np.full(P.shape, rate)
-    carry = np.where(fut, 0.0, rate - q)
+    """Return (sigma, status code) for legs whose price is inside the static bounds.
 
-    def model(index, sigma):
-        return american_price(
+    Safeguarded secant steps on the American price less the mark. Starts:
+    the European IV of the mark (an upper bound, the American price never
+    being under the European), then the European IV of the mark less the
+    early-exercise premium found there, usually within a few basis points
+    of the answer. Each step warm-starts the boundary from the step before;
+    the boundary is solved to the same tolerance from any start, so the
+    answer reprices with ``american_price`` to ``_IV_PRICE_TOLERANCE``.
+    """
+    size = P.size
+    r = np.full(size, rate)
+    b = np.where(fut, 0.0, rate - q)
+    tolerance = _IV_PRICE_TOLERANCE * np.maximum(np.maximum(S, K), 1.0)
+    code = np.full(size, _CODE[IVStatus.SOLVED])
+    sigma = np.full(size, np.nan)
+
+    def european_iv(price, index):
+        return greeks.implied_volatility(
+            price=price,
             spot=S[index],
             strike=K[index],
             years=T[index],
-            rate=r[index],
-            carry=carry[index],
-            sigma=sigma,
+            rate=rate,
+            dividend_yield=r[index] - b[index],
             is_call=call[index],
-        )
+        ).sigma
 
-    everything = np.arange(P.size)
-    code = np.full(P.size, _CODE[IVStatus.SOLVED])
-    low = np.full(P.size, SIGMA_MIN)
-    high = np.full(P.size, SIGMA_MAX)
-    # The American price is increasing in sigma and never under the European
-    # one, so the European IV of the same price is an upper bound on the
-    # answer, usually within a few per cent of it; where it exists the price
-    # at SIGMA_MAX cannot be under the mark, and only the rest need that bound.
-    european = greeks.implied_volatility(
-        price=P, spot=S, strike=K, years=T, rate=rate, dividend_yield=rate - carry, is_call=call
-    ).sigma
-    f_low = model(everything, low) - P
-    f_high = np.full(P.size, np.inf)
-    unbounded = np.flatnonzero(~np.isfinite(european))
-    if unbounded.size:
-        f_high[unbounded] = model(unbounded, high[unbounded]) - P[unbounded]
-    code[(f_low > 0.0) | (f_high < 0.0) | np.isnan(f_low) | np.isnan(f_high)] = _CODE[
-        IVStatus.OUT_OF_RANGE
-    ]
-    start = np.where(np.isfinite(european), european, np.sqrt(low * high))
-    start = np.clip(start, low, high)
-    sigma = np.full(P.size, np.nan)
+    def model(index, vol, start=None):
+        args = (S[index], K[index], T[index], r[index], b[index], vol, call[index])
+        value, _, _, nodes = _evaluate(*args, start, derivatives=False)
+        return value - P[index], nodes
+
+    everything = np.arange(size)
+    x0 = european_iv(P, everything)
+    # Unsolved as European: under the European price at SIGMA_MIN the mark is
+    # under the American one too; over it at SIGMA_MAX, start from SIGMA_MAX.
+    unsolved = ~np.isfinite(x0)
+    x0[unsolved] = SIGMA_MAX
+    f0, boundary = model(everything, x0)
+    code[(unsolved & (f0 < 0.0)) | np.isnan(f0)] = _CODE[IVStatus.OUT_OF_RANGE]
     active = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
     if active.size == 0:
         return sigma, code
-    x0 = start[active]
-    f0 = model(active, x0) - P[active]
-    lo, hi, f_lo, f_hi = low[active], high[active], f_low[active], f_high[active]
-    x1 = np.where(f0 > 0.0, x0 * 0.98, x0 * 1.02)
-    converged = np.zeros(active.size, dtype=bool)
-    result = x0.copy()
-    index = np.arange(active.size)
+    x0, f0, boundary = x0[active], f0[active], boundary[active]
+    # The root is at or under x0: the price rises with sigma.
+    lo = np.full(active.size, SIGMA_MIN)
+    hi = x0.copy()
+    f_lo = np.full(active.size, -np.inf)  # unknown until a step lands under the root
+    f_hi = f0.copy()
+    european_at_x0 = _european(*(x[active] for x in (S, K, T, r, b)), x0, call[active])[0]
+    x1 = european_iv(european_at_x0 - f0, active)  # the mark less the premium at x0
+    x1 = np.where(np.isfinite(x1) & (x1 < x0), x1, 0.5 * (x0 + SIGMA_MIN))
+    result = np.where(np.abs(f0) <= tolerance[active], x0, np.nan)
+    index = np.flatnonzero(np.isnan(result))
+    x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
+        x[index] for x in (x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
+    )
+    x_before = np.full(index.size, np.nan)
+    previous = np.full_like(boundary, np.nan)
     for _ in range(_IV_MAX_ITERATIONS):
-        # Keep the bracket around the root.
-        above = f0 > 0.0
-        hi, f_hi = np.where(above, x0, hi), np.where(above, f0, f_hi)
-        lo, f_lo = np.where(above, lo, x0), np.where(above, f_lo, f0)
-        done = np.abs(f0) <= _IV_PRICE_TOLERANCE
-        done |= hi - lo <= 1e-15 * hi
-        if done.any():
-            result[index[done]] = x0[done]
-            converged[index[done]] = True
-            keep = ~done
-            index, x0, x1, f0, lo, hi, f_lo, f_hi = (
-                x[keep] for x in (index, x0, x1, f0, lo, hi, f_lo, f_hi)
-            )
-            if index.size == 0:
-                break
-        x1 = np.clip(x1, lo, hi)
-        f1 = model(active[index], x1) - P[active[index]]
+        if index.size == 0:
+            break
+        # Start from the boundary extrapolated linearly in sigma from the
+        # last two steps: one Halley step then usually suffices.
+        with np.errstate(all="ignore"):
+            trend = ((x1 - x0) / (x0 - x_before))[:, None] * (boundary - previous)
+        start = np.where(np.isfinite(trend), boundary + trend, boundary)
+        previous = boundary
+        f1, boundary = model(active[index], x1, start)
+        above = f1 > 0.0
+        hi, f_hi = np.where(above, x1, hi), np.where(above, f1, f_hi)
+        lo, f_lo = np.where(above, lo, x1), np.where(above, f_lo, f1)
+        done = (np.abs(f1) <= tolerance[active[index]]) | (hi - lo <= 1e-14 * hi)
+        result[index[done]] = x1[done]
         slope = (f1 - f0) / (x1 - x0)
         step = np.where((slope > 0.0) & np.isfinite(slope), x1 - f1 / slope, np.nan)
-        # Regula-falsi fallback when the secant leaves the bracket or stalls.
+        # Regula falsi, else bisection, when the secant leaves the bracket.
         falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo)
         inside = (step > lo) & (step < hi)
-        x_next = np.where(
-            inside, step, np.where((falsi > lo) & (falsi < hi), falsi, 0.5 * (lo + hi))
+        x_before, x0, f0 = x0, x1, f1
+        x1 = np.where(inside, step, np.where((falsi > lo) & (falsi < hi), falsi, 0.5 * (lo + hi)))
+        keep = ~done
+        index, x_before, x0, x1, f0, lo, hi, f_lo, f_hi, boundary, previous = (
+            x[keep] for x in (index, x_before, x0, x1, f0, lo, hi, f_lo, f_hi, boundary, previous)
         )
-        x0, f0, x1 = x1, f1, x_next
-    sigma[active] = np.where(converged, result, np.nan)
-    code[active[~converged]] = _CODE[IVStatus.NOT_CONVERGED]
+    sigma[active] = result
+    failed = active[np.isnan(result)]
+    if failed.size:
+        # Pinned at SIGMA_MIN: the mark is under the American price there.
+        f_min, _ = model(failed, np.full(failed.size, SIGMA_MIN))
+        code[failed] = np.where(
+            f_min > 0.0, _CODE[IVStatus.OUT_OF_RANGE], _CODE[IVStatus.NOT_CONVERGED]
+        )
     return sigma, code

@@ -20,9 +20,9 @@ outputs are float arrays in DESIGN.md section 5 units:
 
 Each option is priced with its exercise style (``LegInputs.exercise_style``,
 set from ``metrics.exercise``): European legs with Black-Scholes-Merton or
-Black-76 (``metrics.greeks``), American legs with Bjerksund-Stensland 2002
-(``metrics.american``; continuous dividend yield only, discrete dividends
-are out of scope). A leg with no style given is priced as European.
+Black-76 (``metrics.greeks``), American legs with the QD+ exercise boundary
+and its early-exercise premium (``metrics.american``; continuous dividend
+yield only, discrete dividends are out of scope). A leg with no style given is priced as European.
 
 An option whose mark gives no IV takes the broker's IV; when its mark
 cannot be inverted (outside the model's bounds) and the broker gives none, it
@@ -237,7 +237,7 @@ def price_legs(legs: LegInputs, *, now: dt.datetime, rate: float) -> LegPricing:
 
     Options: IV solved from the mark with the leg's own model (European:
     BSM with the dividend yield, Black-76 for futures options; American: the
-    vectorised lattice of metrics.american with the same carry), else the
+    QD+ model of metrics.american with the same carry), else the
     broker's IV, else intrinsic delta. Expired options take intrinsic value.
     Stock, futures and coins have delta 1.
     """
@@ -534,7 +534,8 @@ def price_scenarios(
             gamma[rows] += values.gamma @ leg_units
             theta[rows] += values.theta @ leg_units
             vega[rows] += values.vega @ leg_units
-        # The grid is European (a lattice per cell would cost seconds); legs
+        # The grid is European (an American model per cell would cost far
+        # more than the grid's budget); legs
         # priced otherwise today (American, intrinsic fallback) carry today's
         # difference to that model as a constant, so the zero scenario is
         # today's value and P/L starts at 0.

@@ -9,8 +9,9 @@ import pytest
 import QuantLib as ql
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtr
 
-from metrics import american
+from metrics import american, american_boundary
 from metrics.greeks import black_scholes_merton, year_fraction
 from metrics.pricing import LegInputs, price_legs
 
@@ -110,15 +111,130 @@ def test_equity_grid_deltas_match_quantlib(equity_grid):
         f"sigma {sigma[worst]:.3f} q {q[worst]:.4f} call {is_call[worst]}; "
         f"over 0.01: {int(np.count_nonzero(delta_error > DELTA_TOLERANCE))} of {delta_error.size}"
     )
-    # A 101-step lattice is a Bermudan option with 101 exercise dates: on deep
-    # in-the-money puts within a hair of the exercise boundary (a strike many
-    # times the spot, where waiting one step costs r K dt) it exercises now,
-    # delta -1, where the American option is still worth ~$0.10 more and its
-    # delta is -0.96 to -0.98. Everywhere else within 0.01.
-    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
-    assert delta_error.max() <= 0.035
-    on_boundary = delta_error > DELTA_TOLERANCE
-    assert np.all(np.abs(ours.delta[on_boundary]) == 1.0)
+    assert delta_error.max() <= DELTA_TOLERANCE
+
+
+def quantlib_vega_and_rho(spot, strike, days, rate, dividend_yield, sigma, is_call):
+    """Return (vega per vol point, rho per rate point) by central bumps of 1e-4.
+
+    QdFpAmericanEngine's accurate scheme (ALO's fixed point on 13 nodes) is
+    smooth in sigma and the rate, where a finite-difference grid moves with
+    sigma and its bumps are noisy.
+    """
+    today = ql.Date(2, 3, 2026)
+    ql.Settings.instance().evaluationDate = today
+    day_count = ql.Actual365Fixed()
+    option = ql.VanillaOption(
+        ql.PlainVanillaPayoff(ql.Option.Call if is_call else ql.Option.Put, float(strike)),
+        ql.AmericanExercise(today, today + int(days)),
+    )
+    vol, rates = ql.SimpleQuote(float(sigma)), ql.SimpleQuote(rate)
+    process = ql.BlackScholesMertonProcess(
+        ql.QuoteHandle(ql.SimpleQuote(float(spot))),
+        ql.YieldTermStructureHandle(ql.FlatForward(today, float(dividend_yield), day_count)),
+        ql.YieldTermStructureHandle(ql.FlatForward(today, ql.QuoteHandle(rates), day_count)),
+        ql.BlackVolTermStructureHandle(
+            ql.BlackConstantVol(today, ql.NullCalendar(), ql.QuoteHandle(vol), day_count)
+        ),
+    )
+    option.setPricingEngine(ql.QdFpAmericanEngine(process, ql.QdFpAmericanEngine.accurateScheme()))
+    bump = 1e-4
+
+    def central(quote, base):
+        quote.setValue(base + bump)
+        up = option.NPV()
+        quote.setValue(base - bump)
+        down = option.NPV()
+        quote.setValue(base)
+        return (up - down) / (2.0 * bump) * 0.01
+
+    return central(vol, float(sigma)), central(rates, rate)
+
+
+def test_vega_and_rho_match_quantlib():
+    spot, strike, days, dividend_yield, sigma, is_call = contract_grid(200, seed=5)
+    reference = np.array(
+        [
+            quantlib_vega_and_rho(*leg, RATE, q, s, c)
+            for leg, q, s, c in zip(
+                zip(spot, strike, days, strict=True), dividend_yield, sigma, is_call, strict=True
+            )
+        ]
+    )
+    ours = american.american_greeks(
+        spot=spot,
+        strike=strike,
+        years=days / 365.0,
+        rate=RATE,
+        carry_offset=dividend_yield,
+        sigma=sigma,
+        is_call=is_call,
+    )
+    vega_error = np.abs(ours.vega - reference[:, 0])
+    rho_error = np.abs(ours.rho - reference[:, 1])
+    print(f"worst vega error {vega_error.max():.4f}, rho {rho_error.max():.4f} per share")
+    # Vega within half a cent per vol point per share. Rho within 10 % or
+    # half a cent, except within $0.50 of immediate exercise: there rho is
+    # how fast the boundary moves with the rate, and QD+'s boundary is an
+    # approximation (a deep in-the-money put at $498 with $0.32 of time
+    # value: -0.25 per rate point against QuantLib's -0.33); within 0.1 per
+    # share there, and ALO's fixed point would be needed to do better.
+    intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    near_exercise = ours.price - intrinsic < 0.5
+    assert np.all(vega_error <= 0.005)
+    allowed = np.maximum(0.10 * np.abs(reference[:, 1]), 0.005)
+    assert np.all(rho_error[~near_exercise] <= allowed[~near_exercise])
+    assert np.all(rho_error <= 0.1)
+
+
+def test_a_warm_started_boundary_prices_like_a_cold_one():
+    spot, strike, days, q, sigma, is_call = contract_grid(400, seed=9)
+    years = days / 365.0
+    legs = (spot, strike, years, np.full(spot.size, RATE), RATE - q)
+    cold = american._evaluate(*legs, sigma, is_call)
+    nearby = american._evaluate(*legs, sigma * 1.05, is_call)[3]
+    warm = american._evaluate(*legs, sigma, is_call, nearby)
+    assert np.nanmax(np.abs(warm[0] - cold[0])) <= 1e-10 * strike.max()
+    assert np.nanmax(np.abs(warm[1] - cold[1])) <= 1e-9
+
+
+def test_the_negligible_premium_bound_holds_and_those_legs_are_european():
+    rng = np.random.default_rng(3)
+    size = 4000
+    x = np.exp(rng.uniform(-0.5, 3.0, size))  # spot over strike of the put
+    r = rng.uniform(0.001, 0.08, size)
+    q = np.where(rng.random(size) < 0.5, 0.0, rng.uniform(0.0, 0.1, size))
+    sigma = rng.uniform(0.05, 1.5, size)
+    years = rng.uniform(1 / 365, 2.0, size)
+    boundary = american_boundary.put_boundary(r, q, sigma, years)
+    price = american_boundary.put_value(x, r, q, sigma, years, boundary, derivatives=False)[0]
+    vt = sigma * np.sqrt(years)
+    d1 = (np.log(x) + (r - q) * years) / vt + 0.5 * vt
+    european = np.exp(-r * years) * ndtr(vt - d1) - x * np.exp(-q * years) * ndtr(-d1)
+    bound = american._premium_bound(x, r, q, sigma, years)
+    assert np.all(price - european <= bound + 1e-15)
+    # A far out-of-the-money call with a small yield: provably European.
+    call = american.american_greeks(
+        spot=100.0,
+        strike=160.0,
+        years=0.1,
+        rate=RATE,
+        carry_offset=0.001,
+        sigma=0.2,
+        is_call=True,
+    )
+    direct = black_scholes_merton(
+        spot=100.0,
+        strike=160.0,
+        years=0.1,
+        rate=RATE,
+        dividend_yield=0.001,
+        sigma=0.2,
+        is_call=True,
+    )
+    assert call.price == pytest.approx(direct.price, rel=1e-12, abs=0.0)
+    assert call.delta == pytest.approx(direct.delta, rel=1e-9)
+    assert call.gamma == pytest.approx(direct.gamma, rel=1e-9)
 
 
 def test_futures_options_match_quantlibs_black_process():
@@ -127,12 +243,11 @@ def test_futures_options_match_quantlibs_black_process():
         f"futures: worst price/allowed {price_error_over_allowed.max():.3f}, delta {delta_error.max():.4f}"
     )
     assert price_error_over_allowed.max() <= 1.0
-    assert np.count_nonzero(delta_error > DELTA_TOLERANCE) <= 0.005 * delta_error.size
-    assert delta_error.max() <= 0.035
+    assert delta_error.max() <= DELTA_TOLERANCE
 
 
 def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
-    (spot, strike, days, q, sigma, is_call), ours, _, _, _ = equity_grid
+    (spot, strike, days, q, sigma, is_call), ours, reference, _, _ = equity_grid
     years = days / 365.0
     implied = american.american_implied_volatility(
         price=ours.price,
@@ -147,7 +262,11 @@ def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
     # Unsolved: exactly at immediate exercise, where every volatility fits.
     exercised = ours.price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
     assert np.all(solved | exercised)
-    assert solved.sum() >= 0.9 * solved.size
+    # The exercise region agrees with QuantLib's: where ours is exercised,
+    # QuantLib's price is within a hundredth of a cent of intrinsic value.
+    intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    assert np.all(reference[~solved, 0] - intrinsic[~solved] <= 1e-4)
+    assert solved.sum() >= 0.85 * solved.size
     repriced = american.american_price(
         spot=spot[solved],
         strike=strike[solved],

@@ -79,7 +79,8 @@ HELP = {
     "rho": "Position rho in $ per +1 percentage point of the risk-free rate: "
     "ρ × quantity × multiplier (a long call is > 0). Null when not priced.",
     "exercise_style": "American or European (the model that priced the leg: "
-    "Bjerksund-Stensland 2002 or Black-Scholes-Merton / Black-76, continuous dividend yield; "
+    "QD+ exercise boundary with its early-exercise premium, or Black-Scholes-Merton / "
+    "Black-76; continuous dividend yield; "
     "discrete dividends are not modelled); empty for stock and futures.",
     "iv_rank": "The underlying's IV rank from the broker's market metrics: where today's IV "
     "index sits in its 52-week low-high range, a fraction 0-1; null if none.",
