@@ -70,10 +70,7 @@ class StrictInputMixin:
         serializer_class = self.get_query_serializer_class()
         params = request.query_params
         known = self.known_query_keys()
-        fields = serializer_class._declared_fields
-        if all(key in known for key in params) and all(
-            field.default is empty for field in fields.values()
-        ):
+        if all(key in known for key in params) and _reads_nothing_when_empty(serializer_class):
             # The usual request (no key, or only paging): nothing to read or default.
             return {}
         query = serializer_class(data=params)
@@ -94,6 +91,18 @@ class StrictInputMixin:
         body = serializer_class(data=self.request.data)
         body.is_valid(raise_exception=True)
         return body.validated_data
+
+
+def _reads_nothing_when_empty(serializer_class: type[StrictInputSerializer]) -> bool:
+    """Whether an empty query validates to {} without running the serializer.
+
+    True when no field is required or has a default and no `validate` looks
+    at the keys together (the OAuth callback's needs `code` and `state`).
+    """
+    return serializer_class.validate is serializers.Serializer.validate and all(
+        field.default is empty and not field.required
+        for field in serializer_class._declared_fields.values()
+    )
 
 
 class StrictApiView(StrictInputMixin, APIView):

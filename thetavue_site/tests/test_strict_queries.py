@@ -131,3 +131,12 @@ def test_deleting_a_portfolio_reads_confirm_from_the_query_and_refuses_other_key
     assert typo.json()["error"]["fields"] == {"confirmed": UNKNOWN}
     assert refused.status_code == 409  # a synced portfolio needs confirm
     assert deleted.status_code == 204
+
+
+def test_a_query_validated_as_a_whole_still_runs_when_empty(alice_api):
+    # the OAuth callback needs code and state together (or an error): an empty
+    # query is not the "nothing to read" fast path
+    response = alice_api.get("/api/tastytrade/callback")
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"code", "state"}
