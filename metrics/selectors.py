@@ -465,9 +465,10 @@ def portfolio_what_if(
     Priced at the metrics' as-of time (the marks' time) plus ``days_forward``
     calendar days, in one vectorised call. Each cell: total model value and
     its P/L against today's model value ($, Decimal), and the greek totals.
+    Expired options the broker still lists are left out, as from every risk total.
     """
     book = portfolio_book(portfolio=portfolio, today=new_york_today())
-    rows = book.rows
+    rows = book.live_rows()
     as_of = metrics_as_of(portfolio) or timezone.now()
     grid = price_scenarios(
         leg_inputs(rows),
@@ -545,10 +546,11 @@ def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str
     P/L since open = today's unrealised P/L + the scenario's change of value.
     Breakevens are the moves (%) where the expiry line crosses zero,
     interpolated; max profit and max loss are the best and worst of that line
-    within the range.
+    within the range. Expired options the broker still lists are left out:
+    their payoff is settled, not a risk (an expired group's graph is empty).
     """
     book = portfolio_book(portfolio=portfolio, today=new_york_today())
-    rows = book.rows
+    rows = book.live_rows()
     if group_id is not None:
         # The group's share of each leg it holds (a split leg counts pro rata).
         by_id = {row["id"]: row for row in rows}
@@ -557,7 +559,9 @@ def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str
             if group.group_id != group_id:
                 continue
             for part in group.parts:
-                row = by_id[part.position_id]
+                row = by_id.get(part.position_id)
+                if row is None:  # expired: no risk left
+                    continue
                 share = part.quantity / row["quantity"]
                 rows.append(
                     {

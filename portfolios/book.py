@@ -166,6 +166,10 @@ class Book:
         """Return which legs (row order) are options past their expiry: out of the risk."""
         return np.array([row["id"] in self.expired for row in self.rows], dtype=bool)
 
+    def live_rows(self) -> list[dict[str, Any]]:
+        """Return the rows that still carry risk (every leg but the expired options)."""
+        return [row for row in self.rows if row["id"] not in self.expired]
+
     def leg_inputs(self) -> LegInputs:
         """Return pricing inputs for the legs, in row order."""
         return leg_inputs(self.rows)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.selectors import portfolio_what_if, risk_graph
 from metrics.tests.pnl_book import make_pnl_book
 from portfolios.book import portfolio_book
 from portfolios.models import Position
@@ -66,6 +67,25 @@ def test_the_page_badges_the_expired_leg_and_shows_futures_as_contracts_and_noti
     notional = page.split("<span data-future-notional>")[1].split("</span>")[0]
     assert notional == "+2 contracts · notional $60,102.50", repr(notional)
     assert "debit −$60,000" not in page
+
+
+def test_an_expired_leg_is_out_of_the_risk_graph_and_the_what_if(book):
+    # given: the expired short call is in the money, so counted it would bend both
+    grid = {"underlying_moves_pct": [-10, 0, 10], "iv_shift_points": [0], "days_forward": 0}
+    with rls.as_service():
+        legs = Position.objects.filter(portfolio=book, strategy_group_id="old-call")
+        legs.update(underlying_price=Decimal("70"))
+        with_expired = (risk_graph(portfolio=book), portfolio_what_if(portfolio=book, **grid))
+        expired_group = risk_graph(portfolio=book, group_id="old-call")
+        legs.delete()
+        without = (risk_graph(portfolio=book), portfolio_what_if(portfolio=book, **grid))
+
+    # then: the book's graph and grid are the live legs' alone; the expired group's is empty
+    assert with_expired[0] == without[0]
+    for key in ("model_value", "scenarios"):
+        assert with_expired[1][key] == without[1][key]
+    assert expired_group["legs"] == 0
+    assert set(expired_group["pnl_at_expiry"]) == {Decimal("0.00")}
 
 
 def test_an_expired_leg_holds_no_buying_power(book):
