@@ -48,10 +48,15 @@ NUMBER_LIST = re.compile(r"[\s,;]+")
 def previous_close(
     history: list[tuple[dt.date, Decimal]], today: dt.date
 ) -> tuple[dt.date, Decimal] | None:
-    """Return the last close before today, if recent enough to call the change "today's"."""
-    if not history:
+    """Return the last close before today, if recent enough to call the change "today's".
+
+    Today's own snapshot (the first sync's, or tonight's once it is taken) is
+    not a close to compare with: the change stays the day's, not "since 17:15".
+    """
+    earlier = [point for point in history if point[0] < today]
+    if not earlier:
         return None
-    date, net_liq = history[-1]
+    date, net_liq = earlier[-1]
     return (date, net_liq) if (today - date).days <= MAX_CLOSE_AGE_DAYS else None
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from brokers.models import BrokerConnection, SyncRun
 from metrics.models import HistoricalMetric
 from portfolios.models import Portfolio, Position
+from portfolios.selectors import market_today
 from thetavue_site import rls
 from thetavue_site.users.models import ApiToken, Notification
 from tradeplans.models import TradePlan, TradePlanStrategy
@@ -67,7 +68,7 @@ def make_world(*, owner, tag: str, n_legs: int = 10) -> World:
             positions_added=n_legs,
             progress="done",
         )
-        today = timezone.localdate()
+        today = market_today()  # history dates are New York trading days
         HistoricalMetric.objects.bulk_create(
             [
                 HistoricalMetric(

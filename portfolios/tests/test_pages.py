@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from portfolios.models import Portfolio
+from portfolios.selectors import market_today
 from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,19 @@ def test_a_stale_close_makes_no_day_change(alice_client, alice_world):
     page = text(alice_client.get("/"))
     assert "+$4,963" not in page
     assert "no recent close" in page
+
+
+def test_todays_own_snapshot_does_not_reset_the_day_change(alice_client, alice_world):
+    # given: today's snapshot exists (a first sync writes one; so does tonight's, at 17:15)
+    with rls.as_service():
+        latest = alice_world.portfolio.historical_metrics.order_by("-date").first()
+        latest.pk = None
+        latest.date = market_today()
+        latest.net_liquidation_value = alice_world.portfolio.net_liquidation_value
+        latest.save()
+    page = text(alice_client.get("/"))
+    # then: the change is still against the last close before today, not $0
+    assert "+$4,963" in page
 
 
 def test_overview_without_history_says_so_instead_of_zero(alice_client, alice_world):
