@@ -65,17 +65,23 @@ def contract_grid(size, seed, *, futures=False):
     return spot, strike, days, dividend_yield, sigma, is_call
 
 
-def compare(size, seed, *, futures=False):
-    spot, strike, days, dividend_yield, sigma, is_call = contract_grid(size, seed, futures=futures)
-    reference = np.array(
+def quantlib_over(reference, grid, *extra):
+    """Return QuantLib's figures for each contract of a grid, one row per contract."""
+    spot, strike, days, dividend_yield, sigma, is_call = grid
+    return np.array(
         [
-            quantlib_american(*leg, RATE, q, s, c, futures)[:2]
-            for leg, q, s, c in zip(
-                zip(spot, strike, days, strict=True), dividend_yield, sigma, is_call, strict=True
+            reference(S, K, d, RATE, q, s, c, *extra)
+            for S, K, d, q, s, c in zip(
+                spot, strike, days, dividend_yield, sigma, is_call, strict=True
             )
         ]
     )
-    ours = american.american_greeks(
+
+
+def ours_over(grid, *, futures=False):
+    """Return our American greeks on a grid of contracts (days to expiry, rate RATE)."""
+    spot, strike, days, dividend_yield, sigma, is_call = grid
+    return american.american_greeks(
         spot=spot,
         strike=strike,
         years=days / 365.0,
@@ -85,6 +91,13 @@ def compare(size, seed, *, futures=False):
         is_call=is_call,
         futures=futures,
     )
+
+
+def compare(size, seed, *, futures=False):
+    grid = contract_grid(size, seed, futures=futures)
+    spot, strike, days, dividend_yield, sigma, is_call = grid
+    reference = quantlib_over(quantlib_american, grid, futures)[:, :2]
+    ours = ours_over(grid, futures=futures)
     price_error = np.abs(ours.price - reference[:, 0])
     allowed = np.maximum(PRICE_TOLERANCE_FRACTION * reference[:, 0], PRICE_TOLERANCE_PER_SHARE)
     delta_error = np.abs(ours.delta - reference[:, 1])
@@ -152,24 +165,10 @@ def quantlib_vega_and_rho(spot, strike, days, rate, dividend_yield, sigma, is_ca
 
 
 def test_vega_and_rho_match_quantlib():
-    spot, strike, days, dividend_yield, sigma, is_call = contract_grid(200, seed=5)
-    reference = np.array(
-        [
-            quantlib_vega_and_rho(*leg, RATE, q, s, c)
-            for leg, q, s, c in zip(
-                zip(spot, strike, days, strict=True), dividend_yield, sigma, is_call, strict=True
-            )
-        ]
-    )
-    ours = american.american_greeks(
-        spot=spot,
-        strike=strike,
-        years=days / 365.0,
-        rate=RATE,
-        carry_offset=dividend_yield,
-        sigma=sigma,
-        is_call=is_call,
-    )
+    grid = contract_grid(200, seed=5)
+    spot, strike, days, dividend_yield, sigma, is_call = grid
+    reference = quantlib_over(quantlib_vega_and_rho, grid)
+    ours = ours_over(grid)
     vega_error = np.abs(ours.vega - reference[:, 0])
     rho_error = np.abs(ours.rho - reference[:, 1])
     print(f"worst vega error {vega_error.max():.4f}, rho {rho_error.max():.4f} per share")
