@@ -136,8 +136,10 @@ def _evaluate(
     put_yield = np.where(is_call, r, q)
     x = np.where(is_call, K / S, S / K)
     scale = np.where(is_call, S, K)  # the put's strike
-    early = (put_rate > 0.0) & (put_yield >= 0.0) & np.isfinite(x) & np.isfinite(sigma)
-    candidates = np.flatnonzero(early)
+    early = (put_rate > 0.0) & np.isfinite(x) & np.isfinite(sigma)
+    # The bound holds for a put whose yield is >= 0 (with q < 0 the premium
+    # gains a q S term it does not count): other legs always take QD+.
+    candidates = np.flatnonzero(early & (put_yield >= 0.0))
     bound = _premium_bound(
         x[candidates], put_rate[candidates], put_yield[candidates], sigma[candidates], T[candidates]
     )
@@ -199,7 +201,7 @@ def american_price(
             args = (x[alive] for x in (S, K, T, r, b, vol, call))
             value = _evaluate(*args, derivatives=False)[0]
             price[alive] = np.fmax(value, intrinsic[alive])
-        price[np.isnan(T) | np.isnan(vol)] = np.nan
+        price[np.isnan(T) | np.isnan(vol) | np.isnan(r) | np.isnan(b)] = np.nan
     return price.reshape(shape)
 
 
@@ -270,7 +272,7 @@ def american_greeks(
         if expired.any():
             itm = (sign[expired] * (S[expired] - K[expired])) > 0.0
             delta[expired] = np.where(itm, sign[expired], 0.0)
-        bad = np.isnan(S) | np.isnan(K) | np.isnan(T) | np.isnan(vol)
+        bad = np.isnan(S) | np.isnan(K) | np.isnan(T) | np.isnan(vol) | np.isnan(q) | np.isnan(r)
         for greek in (value, delta, gamma, theta, vega, rho):
             greek[bad] = np.nan
     outputs = (value, delta, gamma, theta, vega, rho)
@@ -368,6 +370,12 @@ def _solve(P, S, K, T, q, call, fut, rate):
     x0[unsolved] = SIGMA_MAX
     f0, boundary = model(everything, x0)
     code[(unsolved & (f0 < 0.0)) | np.isnan(f0)] = _CODE[IVStatus.OUT_OF_RANGE]
+    # Under the European price at SIGMA_MIN (a stale mark on a deep in-the-money
+    # leg): out of range unless the American price at SIGMA_MIN is under it.
+    floor_check = np.flatnonzero(unsolved & (f0 >= 0.0))
+    if floor_check.size:
+        f_min, _ = model(floor_check, np.full(floor_check.size, SIGMA_MIN))
+        code[floor_check[~(f_min <= 0.0)]] = _CODE[IVStatus.OUT_OF_RANGE]
     active = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
     if active.size == 0:
         return sigma, code
@@ -400,8 +408,13 @@ def _solve(P, S, K, T, q, call, fut, rate):
         above = f1 > 0.0
         hi, f_hi = np.where(above, x1, hi), np.where(above, f1, f_hi)
         lo, f_lo = np.where(above, lo, x1), np.where(above, f_lo, f1)
-        done = (np.abs(f1) <= tolerance[active[index]]) | (hi - lo <= 1e-14 * hi)
-        result[index[done]] = x1[done]
+        close = np.abs(f1) <= tolerance[active[index]]
+        collapsed = hi - lo <= 1e-14 * hi
+        done = close | collapsed
+        # A bracket that collapsed onto SIGMA_MIN without a price under the
+        # mark is no root: left NaN, it is reported out of range below.
+        found = close | (collapsed & np.isfinite(f_lo))
+        result[index[found]] = x1[found]
         slope = (f1 - f0) / (x1 - x0)
         step = np.where((slope > 0.0) & np.isfinite(slope), x1 - f1 / slope, np.nan)
         # Regula falsi, else bisection, when the secant leaves the bracket.

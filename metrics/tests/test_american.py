@@ -304,6 +304,65 @@ def test_status_codes_at_the_bounds_are_the_european_ones():
     assert np.isnan(implied.sigma).all()
 
 
+def test_a_mark_under_the_american_price_at_the_lowest_volatility_is_out_of_range():
+    # A stale mark: over intrinsic, under the price at SIGMA_MIN (a 6-month
+    # call 50 in the money is worth 52.47 at any volatility; an at-the-money
+    # call 2.47). No volatility fits: out_of_range, never "solved" at SIGMA_MIN.
+    implied = american.american_implied_volatility(
+        price=[51.0, 0.50],
+        spot=[150.0, 100.0],
+        strike=[100.0, 100.0],
+        years=[0.5, 0.5],
+        rate=0.05,
+        carry_offset=0.0,
+        is_call=[True, True],
+    )
+    assert implied.status.tolist() == ["out_of_range", "out_of_range"]
+    assert np.isnan(implied.sigma).all()
+
+
+@pytest.mark.parametrize(
+    ("rate", "dividend_yield", "is_call"),
+    [
+        (0.05, -0.05, False),  # a put on a negative yield (a hard-to-borrow stock's carry)
+        (-0.01, 0.08, True),  # a call at a negative rate: its put twin has a negative yield
+    ],
+)
+def test_a_negative_yield_on_the_puts_side_is_still_american(rate, dividend_yield, is_call):
+    reference_price, reference_delta = quantlib_american(
+        100.0, 100.0, 365, rate, dividend_yield, 0.2, is_call
+    )
+    ours = american.american_greeks(
+        spot=100.0,
+        strike=100.0,
+        years=1.0,
+        rate=rate,
+        carry_offset=dividend_yield,
+        sigma=0.2,
+        is_call=is_call,
+    )
+    european = black_scholes_merton(
+        spot=100.0, strike=100.0, years=1.0, rate=rate, dividend_yield=dividend_yield,
+        sigma=0.2, is_call=is_call,
+    )  # fmt: skip
+    assert reference_price - float(european.price) > 0.5  # early exercise is worth a lot here
+    assert abs(float(ours.price) - reference_price) <= PRICE_TOLERANCE_FRACTION * reference_price
+    assert abs(float(ours.delta) - reference_delta) <= DELTA_TOLERANCE
+
+
+def test_nan_rate_or_carry_gives_nan_not_intrinsic():
+    price = american.american_price(
+        spot=[100.0, 100.0], strike=100.0, years=0.5, rate=[np.nan, 0.04], carry=[0.04, np.nan],
+        sigma=0.2, is_call=False,
+    )  # fmt: skip
+    greeks_at = american.american_greeks(
+        spot=100.0, strike=100.0, years=0.5, rate=RATE, carry_offset=np.nan, sigma=0.2,
+        is_call=False,
+    )  # fmt: skip
+    assert np.isnan(price).all()
+    assert np.isnan(greeks_at.price) and np.isnan(greeks_at.delta)
+
+
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=NY)
 
 
