@@ -10,12 +10,14 @@ from __future__ import annotations
 DECLINED = "declined"
 INVALID_STATE = "invalid_state"
 BROKER_REFUSED = "broker_refused"
+INVALID_REQUEST = "invalid_request"
 
 MESSAGES = {
     DECLINED: "You declined the connection at Tastytrade; nothing was stored.",
     INVALID_STATE: "The connection request expired, was already used or was started by "
     "another sign-in. Please start again.",
     BROKER_REFUSED: "Tastytrade did not accept the connection; please try again.",
+    INVALID_REQUEST: "The link back from Tastytrade was incomplete. Please start again.",
 }
 GENERIC = "The connection did not complete. Please start again."
 

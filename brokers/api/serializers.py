@@ -110,8 +110,13 @@ class CallbackQuery(StrictInputSerializer):
     """What the authorization server appends to the redirect URI (RFC 6749 §4.1.2, RFC 9207).
 
     Tastytrade may add the granted `scope`; the other OAuth parameters are
-    known too, so a broker that sends them is not refused.
+    known too. Unlike the rest of the API, other keys are ignored, not
+    refused: this is the broker's redirect, not a client's request, and
+    OAuth clients ignore parameters they do not use (OIDC's `session_state`, …).
     """
+
+    def to_internal_value(self, data):
+        return super().to_internal_value({key: data[key] for key in self.fields if key in data})
 
     code = serializers.CharField(required=False, help_text="The authorization code.")
     state = serializers.CharField(

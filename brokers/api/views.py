@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from brokers import callback_messages
@@ -101,6 +102,16 @@ class CallbackApi(StrictApiView):
             logger.warning("oauth code exchange failed: %s", type(error).__name__)
             return back(error=callback_messages.BROKER_REFUSED)
         return back(connected=connection.pk, run=run.pk)
+
+    def handle_exception(self, exc):
+        # A browser back from the consent page reads the answer on the
+        # connections page, never as a JSON error body.
+        if isinstance(exc, ValidationError) and "text/html" in self.request.headers.get(
+            "Accept", ""
+        ):
+            query = urlencode({"error": callback_messages.INVALID_REQUEST})
+            return redirect(f"{CONNECTIONS_PAGE}?{query}")
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

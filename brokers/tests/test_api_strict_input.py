@@ -90,15 +90,34 @@ def test_disconnect_refuses_a_body_key_and_keeps_the_connection(alice_api, conne
         assert BrokerConnection.objects.filter(pk=connection.pk).exists()
 
 
-def test_callback_names_what_is_missing_unknown_or_repeated(alice_api):
+def test_callback_names_what_is_missing_or_repeated(alice_api):
     missing = alice_api.get("/api/tastytrade/callback", {"code": "abc"})
-    unknown = alice_api.get("/api/tastytrade/callback", {"code": "a", "state": "s", "next": "/"})
     repeated = alice_api.get("/api/tastytrade/callback?code=a&code=b&state=s")
 
-    assert missing.status_code == unknown.status_code == repeated.status_code == 400
+    assert missing.status_code == repeated.status_code == 400
     assert missing.json() == invalid({"state": ["This field is required."]})
-    assert unknown.json() == invalid({"next": UNKNOWN})
     assert repeated.json() == invalid({"code": ["Given more than once; give it once."]})
+
+
+def test_callback_ignores_parameters_it_does_not_use(alice_api):
+    # The broker's redirect, not a client's request: an extra parameter (OIDC's
+    # session_state) does not stop the exchange, which here fails on the state.
+    response = alice_api.get(
+        "/api/tastytrade/callback", {"code": "a", "state": "s", "session_state": "x"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_state"
+
+
+def test_a_browser_with_an_incomplete_callback_lands_on_the_connections_page(alice_api):
+    response = alice_api.get(
+        "/api/tastytrade/callback", {"code": "abc"}, HTTP_ACCEPT="text/html,*/*;q=0.8"
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/connections/?error=invalid_request"
+    assert response["Referrer-Policy"] == "no-referrer"
 
 
 def test_callback_accepts_the_oauth_parameters_a_broker_may_add(alice_api):
