@@ -47,7 +47,13 @@ WRITE_METHODS = frozenset(
         "create_superuser",
     }
 )
-SQL_WRITE = re.compile(r"\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(\w+)")
+# Upper-case keywords (the code's SQL style; prose such as "Update positions
+# in one statement" is not SQL), with ONLY, a schema and quotes allowed:
+# `UPDATE ONLY public."positions"`.
+SQL_WRITE = re.compile(
+    r"\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"
+    r'(?:"?\w+"?\.)?"?(\w+)"?'
+)
 
 
 def app_of(module: str) -> str | None:
@@ -188,6 +194,10 @@ def test_the_scan_sees_a_write_to_another_apps_table():
     assert scan(orm, app="portfolios") == []  # its own tables
     sql = 'WRITE = f"""\nUPDATE positions p SET delta = v.delta FROM {x}"""\n'
     assert scan(sql) == ["SQL writes positions (portfolios)"]
+    deleted = "SQL = 'DELETE FROM public.\"positions\" WHERE id = %s'"
+    updated = "SQL = 'UPDATE ONLY \"portfolios\" SET name = %s'"
+    assert scan(deleted) == ["SQL writes positions (portfolios)"]
+    assert scan(updated) == ["SQL writes portfolios (portfolios)"]
     assert scan('SQL = "INSERT INTO historical_metrics (date) VALUES (%s)"') == []
     assert scan('"""Update positions in one statement."""') == []  # prose, not SQL
     allauth = "from allauth.account.models import EmailAddress\nEmailAddress.objects.create()\n"

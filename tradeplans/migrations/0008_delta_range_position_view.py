@@ -19,7 +19,10 @@ position delta, so each stored signed range is negated and swapped:
 Ranges with no negative bound compare |Δ| before and after: unchanged.
 Backwards, every signed range is negated and swapped again (a call-only
 range written as −0.30 to −0.10 then reads 0.10 to 0.30, its meaning in
-the old convention).
+the old convention). One thing a rollback cannot restore: an all-negative
+put range rewritten forwards as 0.16 to 0.30 is indistinguishable from a
+range typed that way, so it stays a |Δ| range (it then admits calls of that
+size too, where before it refused every call).
 """
 
 from decimal import Decimal
