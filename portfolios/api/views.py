@@ -154,6 +154,10 @@ class PortfolioChildViewSet(IdempotentMixin, OwnerScopedViewSet):
             )
         return self._portfolio
 
+    def check_scope(self, kwargs) -> None:
+        self.get_portfolio()  # another trader's portfolio: 404 whatever the route
+        super().check_scope(kwargs)
+
     def require_manual(self) -> Portfolio:
         portfolio = self.get_portfolio()
         if not portfolio.is_manual:

@@ -55,11 +55,19 @@ class StrictInputMixin:
         try:
             self.query = self.validate_query(request)
         except serializers.ValidationError:
-            if isinstance(self, GenericAPIView):
-                lookup = self.lookup_url_kwarg or self.lookup_field
-                if lookup in kwargs:
-                    self.object  # noqa: B018 - another trader's object: 404 before 400
+            self.check_scope(kwargs)  # another trader's object: 404 before 400
             raise
+
+    def check_scope(self, kwargs) -> None:
+        """Raise Http404 unless the route's objects are the caller's (before a 400).
+
+        Detail routes look their object up; routes nested under another
+        object (a portfolio's positions) override this to resolve the parent.
+        """
+        if isinstance(self, GenericAPIView):
+            lookup = self.lookup_url_kwarg or self.lookup_field
+            if lookup in kwargs:
+                self.object  # noqa: B018 - the lookup is the check
 
     @cached_property
     def object(self):

@@ -108,8 +108,11 @@ def test_another_traders_objects_are_404_whatever_the_query(bob_api, alice_world
     leg = first_leg(alice_world)
     for url in (
         f"/api/portfolio/{portfolio}/",
+        f"/api/portfolio/{portfolio}/positions/",
         f"/api/portfolio/{portfolio}/positions/{leg}/",
+        f"/api/portfolio/{portfolio}/strategies/",
         f"/api/trade-plans/{plan}/",
+        f"/api/trade-plans/{plan}/compliance",
         f"/api/auth/tokens/{alice_world.token.pk}",
         f"/api/notifications/{alice_world.notification.pk}/",
     ):

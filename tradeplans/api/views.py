@@ -177,6 +177,9 @@ class TradePlanComplianceApi(StrictApiView):
         "why; warn = within 10 % of a limit.",
         responses={200: s.ComplianceOutput, **NOT_FOUND},
     )
+    def check_scope(self, kwargs) -> None:
+        selectors.trade_plan_get_for_user(user_id=self.request.user.pk, plan_id=kwargs["pk"])
+
     def get(self, request, pk: int):
         plan = selectors.trade_plan_get_for_user(user_id=request.user.pk, plan_id=pk)
         report = selectors.trade_plan_compliance(plan=plan, now=timezone.now())
