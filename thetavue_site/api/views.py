@@ -18,6 +18,8 @@ is Clerk's webhook, whose signed body is all it reads.
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.functional import cached_property
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -101,15 +103,17 @@ class StrictInputMixin:
         return body.validated_data
 
 
+@functools.cache
 def _reads_nothing_when_empty(serializer_class: type[StrictInputSerializer]) -> bool:
     """Whether an empty query validates to {} without running the serializer.
 
     True when no field is required or has a default and no `validate` looks
     at the keys together (the OAuth callback's needs `code` and `state`).
+    Fields as `get_fields()` builds them, once per class.
     """
     return serializer_class.validate is serializers.Serializer.validate and all(
         field.default is empty and not field.required
-        for field in serializer_class._declared_fields.values()
+        for field in serializer_class().fields.values()
     )
 
 
