@@ -164,6 +164,9 @@ def _plan_fields(data: dict) -> dict:
 
 
 class TradePlanComplianceApi(StrictApiView):
+    def check_scope(self, kwargs) -> None:
+        selectors.trade_plan_get_for_user(user_id=self.request.user.pk, plan_id=kwargs["pk"])
+
     @extend_schema(
         tags=[TAG],
         summary="Measure a trade plan against the live book",
@@ -177,9 +180,6 @@ class TradePlanComplianceApi(StrictApiView):
         "why; warn = within 10 % of a limit.",
         responses={200: s.ComplianceOutput, **NOT_FOUND},
     )
-    def check_scope(self, kwargs) -> None:
-        selectors.trade_plan_get_for_user(user_id=self.request.user.pk, plan_id=kwargs["pk"])
-
     def get(self, request, pk: int):
         plan = selectors.trade_plan_get_for_user(user_id=request.user.pk, plan_id=pk)
         report = selectors.trade_plan_compliance(plan=plan, now=timezone.now())
