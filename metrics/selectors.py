@@ -549,7 +549,8 @@ def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str
     within the range. Expired options the broker still lists are left out:
     their payoff is settled, not a risk (an expired group's graph is empty).
     """
-    book = portfolio_book(portfolio=portfolio, today=new_york_today())
+    today = new_york_today()
+    book = portfolio_book(portfolio=portfolio, today=today)
     rows = book.live_rows()
     if group_id is not None:
         # The group's share of each leg it holds (a split leg counts pro rata).
@@ -575,7 +576,6 @@ def risk_graph(*, portfolio: Portfolio, group_id: str | None = None) -> dict[str
                         else row["current_value"] * share,
                     }
                 )
-    today = new_york_today()
     expiries = [
         row["expiration_date"]
         for row in rows

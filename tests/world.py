@@ -17,6 +17,7 @@ from brokers.models import BrokerConnection, SyncRun
 from metrics.models import HistoricalMetric
 from portfolios.models import Portfolio, Position
 from portfolios.selectors import market_today
+from portfolios.tests.factories import priced_short_put
 from thetavue_site import rls
 from thetavue_site.users.models import ApiToken, Notification
 from tradeplans.models import TradePlan, TradePlanStrategy
@@ -114,37 +115,16 @@ def add_legs(*, portfolio: Portfolio, count: int, start: int = 0) -> None:
     compliance) costs about n³ in the legs of one underlying.
     """
     expiration = timezone.localdate() + dt.timedelta(days=30)
-    legs = []
-    for index in range(start, start + count):
-        strike = Decimal(100 + index % 10)
-        underlying = f"X{index // 10:03d}"
-        legs.append(
-            Position(
-                portfolio=portfolio,
-                symbol=f"{underlying:<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
-                underlying_symbol=underlying,
-                instrument_type="Equity Option",
-                option_type="P",
-                strike_price=strike,
-                expiration_date=expiration,
-                quantity=Decimal(-1),
-                multiplier=100,
-                average_open_price=Decimal("2.00"),
-                premium_received=Decimal("200.00"),
-                mark=Decimal("1.50"),
-                current_value=Decimal("-150.00"),
-                underlying_price=Decimal("150.00"),
-                strategy_type="short_put",
-                strategy_group_id=f"g{index}",
-                delta=30.0,
-                gamma=-1.0,
-                theta=5.0,
-                vega=-10.0,
-                implied_volatility=0.25,
-                greeks_source="implied",
-                beta=1.1,
-            )
+    legs = [
+        priced_short_put(
+            portfolio=portfolio,
+            underlying=f"X{index // 10:03d}",
+            strike=Decimal(100 + index % 10),
+            expiration=expiration,
+            group_id=f"g{index}",
         )
+        for index in range(start, start + count)
+    ]
     Position.objects.bulk_create(legs)
 
 

@@ -115,8 +115,7 @@ class CallbackQuery(StrictInputSerializer):
     OAuth clients ignore parameters they do not use (OIDC's `session_state`, …).
     """
 
-    def to_internal_value(self, data):
-        return super().to_internal_value({key: data[key] for key in self.fields if key in data})
+    ignores_unknown_keys = True
 
     code = serializers.CharField(required=False, help_text="The authorization code.")
     state = serializers.CharField(

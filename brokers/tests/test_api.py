@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from django.db import connection as db
-from django.test import override_settings
 from django.urls import reverse
 
 from brokers.models import BrokerConnection, SyncRun
@@ -23,16 +22,6 @@ from thetavue_site import rls
 from thetavue_site.users.models import Consent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(tastytrade_sandbox):
-    with override_settings(
-        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
-        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
-        TASTYTRADE_REDIRECT_URI=tastytrade_sandbox.config.redirect_uris[0],
-    ):
-        yield tastytrade_sandbox
 
 
 def consent_at_broker(authorize_url: str, login: str = "demo") -> dict[str, str]:

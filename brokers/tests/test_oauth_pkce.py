@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.test import override_settings
 
 from brokers.models import BrokerConnection
 from brokers.tastytrade.client import BrokerGrantInvalid
@@ -22,16 +21,6 @@ from brokers.tastytrade.oauth_client import build_authorize_url, exchange_code
 from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(tastytrade_sandbox):
-    with override_settings(
-        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
-        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
-        TASTYTRADE_REDIRECT_URI=tastytrade_sandbox.config.redirect_uris[0],
-    ):
-        yield tastytrade_sandbox
 
 
 def consent_at_broker(authorize_url: str, login: str) -> dict[str, str]:

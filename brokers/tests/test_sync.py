@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection as db
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -21,15 +21,6 @@ from portfolios.models import AccountBalance, Portfolio, Position, Transaction
 from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(tastytrade_sandbox):
-    with override_settings(
-        TASTYTRADE_API_BASE_URL=tastytrade_sandbox.base_url,
-        TASTYTRADE_AUTHORIZE_URL=tastytrade_sandbox.authorize_url,
-    ):
-        yield tastytrade_sandbox
 
 
 def sync(connection, **kwargs):

@@ -49,39 +49,50 @@ def make_short_put(
     return Position.objects.create(portfolio=portfolio, symbol=symbol, **defaults)
 
 
+def priced_short_put(
+    *, portfolio: Portfolio, underlying: str, strike: Decimal, expiration: dt.date, group_id: str
+) -> Position:
+    """Return an unsaved short put, priced as a sync leaves it (Δ +30, Θ +5, ν −10 per leg)."""
+    return Position(
+        portfolio=portfolio,
+        symbol=f"{underlying:<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
+        underlying_symbol=underlying,
+        instrument_type="Equity Option",
+        option_type="P",
+        strike_price=strike,
+        expiration_date=expiration,
+        quantity=Decimal(-1),
+        multiplier=100,
+        average_open_price=Decimal("2.00"),
+        premium_received=Decimal("200.00"),
+        mark=Decimal("1.50"),
+        current_value=Decimal("-150.00"),
+        underlying_price=Decimal("150.00"),
+        strategy_type="short_put",
+        strategy_group_id=group_id,
+        delta=30.0,
+        gamma=-1.0,
+        theta=5.0,
+        vega=-10.0,
+        implied_volatility=0.25,
+        greeks_source="implied",
+        beta=1.1,
+    )
+
+
 def make_book(*, portfolio: Portfolio, n_positions: int) -> list[Position]:
     """Create `n_positions` distinct short puts (strikes 1 apart) in one statement."""
     expiration = timezone.localdate() + dt.timedelta(days=30)
-    legs = []
-    for index in range(n_positions):
-        strike = Decimal(100 + index)
-        legs.append(
-            Position(
-                portfolio=portfolio,
-                symbol=f"{'XYZ':<6}{expiration:%y%m%d}P{int(strike * 1000):08d}",
-                underlying_symbol="XYZ",
-                instrument_type="Equity Option",
-                option_type="P",
-                strike_price=strike,
-                expiration_date=expiration,
-                quantity=Decimal(-1),
-                multiplier=100,
-                average_open_price=Decimal("2.00"),
-                premium_received=Decimal("200.00"),
-                mark=Decimal("1.50"),
-                current_value=Decimal("-150.00"),
-                underlying_price=Decimal("150.00"),
-                strategy_type="short_put",
-                strategy_group_id=f"g{index}",
-                delta=30.0,
-                gamma=-1.0,
-                theta=5.0,
-                vega=-10.0,
-                implied_volatility=0.25,
-                greeks_source="implied",
-                beta=1.1,
-            )
+    legs = [
+        priced_short_put(
+            portfolio=portfolio,
+            underlying="XYZ",
+            strike=Decimal(100 + index),
+            expiration=expiration,
+            group_id=f"g{index}",
         )
+        for index in range(n_positions)
+    ]
     return Position.objects.bulk_create(legs)
 
 

@@ -30,12 +30,14 @@ class StrictInputSerializer(serializers.Serializer):
     read_only_keys: frozenset[str] = frozenset()
     # The browsable API's HTML forms post these alongside the data.
     ignored_keys = frozenset({"csrfmiddlewaretoken", "_content_type", "_content"})
+    # True where the input is another party's (an OAuth redirect), not a client's.
+    ignores_unknown_keys = False
 
     def to_internal_value(self, data):
         unknown: dict[str, list[str]] = {}
         if isinstance(data, Mapping):
             for key in data:
-                if key in self.fields or key in self.ignored_keys:
+                if key in self.fields or key in self.ignored_keys or self.ignores_unknown_keys:
                     continue
                 unknown[key] = [
                     "Read-only field." if key in self.read_only_keys else "Unknown field."

@@ -48,9 +48,13 @@ class StrictInputMixin:
         """Keys read outside the endpoint's serializer: the format override and paging."""
         keys = {"format"}
         paginator = getattr(self, "paginator", None)
-        if paginator is not None and getattr(self, "action", None) == "list":
+        if paginator is not None and self.pages():
             keys |= {paginator.limit_query_param, paginator.offset_query_param}
         return frozenset(keys)
+
+    def pages(self) -> bool:
+        """Whether this request answers a page (a viewset's list action)."""
+        return getattr(self, "action", None) == "list"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

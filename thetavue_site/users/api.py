@@ -219,11 +219,8 @@ class ApiTokenListApi(IdempotentMixin, StrictInputMixin, GenericAPIView):
     def get_queryset(self):
         return selectors.api_token_list_for_user(user=self.request.user)
 
-    def known_query_keys(self) -> frozenset[str]:
-        keys = super().known_query_keys()
-        if self.request.method == "GET":  # the list pages
-            keys |= {self.paginator.limit_query_param, self.paginator.offset_query_param}
-        return keys
+    def pages(self) -> bool:
+        return self.request.method == "GET"  # the list; POST creates one
 
     @extend_schema(responses={200: ApiTokenOutput(many=True)})
     def get(self, request):
