@@ -153,20 +153,24 @@ def portfolio_summaries_for_user(*, user) -> QuerySet[Portfolio]:
     `total_current_value` in $ (None when no leg carries the figure).
     """
     money = DecimalField(**MONEY)
-    return portfolio_list_for_user(user=user).annotate(
-        legs_count=Count("positions"),
-        legs_unpriced=Count("positions", filter=Q(positions__delta__isnull=True)),
-        total_delta=Coalesce(Sum("positions__delta"), Value(0.0)),
-        total_gamma=Coalesce(Sum("positions__gamma"), Value(0.0)),
-        total_theta=Coalesce(Sum("positions__theta"), Value(0.0)),
-        total_vega=Coalesce(Sum("positions__vega"), Value(0.0)),
-        total_premium_received=Sum("positions__premium_received", output_field=money),
-        total_current_value=Sum("positions__current_value", output_field=money),
-        total_unrealized_pnl=Sum(
-            F("positions__premium_received") + F("positions__current_value"),
-            output_field=money,
-        ),
-    )
+    return (
+        portfolio_list_for_user(user=user)
+        .annotate(
+            legs_count=Count("positions"),
+            legs_unpriced=Count("positions", filter=Q(positions__delta__isnull=True)),
+            total_delta=Coalesce(Sum("positions__delta"), Value(0.0)),
+            total_gamma=Coalesce(Sum("positions__gamma"), Value(0.0)),
+            total_theta=Coalesce(Sum("positions__theta"), Value(0.0)),
+            total_vega=Coalesce(Sum("positions__vega"), Value(0.0)),
+            total_premium_received=Sum("positions__premium_received", output_field=money),
+            total_current_value=Sum("positions__current_value", output_field=money),
+            total_unrealized_pnl=Sum(
+                F("positions__premium_received") + F("positions__current_value"),
+                output_field=money,
+            ),
+        )
+        .order_by("name", "id")
+    )  # Django drops Meta.ordering from a GROUP BY query
 
 
 def portfolio_summary_get_for_user(*, user, portfolio_id: int) -> Portfolio:
