@@ -51,6 +51,8 @@ or futures unit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
@@ -215,11 +217,16 @@ def american_greeks(
     sigma: ArrayLike,
     is_call: ArrayLike,
     futures: ArrayLike = False,
+    start: Floats | None = None,
 ) -> Greeks:
     """Return American price and greeks per share (see the module docstring for how).
 
     ``carry_offset`` is the dividend yield q for equity options (b = r - q);
     for legs where ``futures`` is True the carry is 0 whatever the rate.
+    ``start``: ``AmericanImplied.boundary`` of a solve at these volatilities,
+    one row per leg in the inputs' flattened order (NaN rows: none), from
+    which the boundary's solve takes a step instead of three; the answer is
+    the same to the boundary's tolerance either way.
     Units as ``metrics.greeks.Greeks``: theta per calendar day, vega per
     volatility point, rho per percentage point. Expired legs: intrinsic value,
     delta 0 or +/-1, other greeks 0.
@@ -247,7 +254,8 @@ def american_greeks(
                 # Futures options carry 0 whatever the rate; equity options r - q.
                 return np.where(f, 0.0, rates - offset)
 
-            raw, d, g, boundary = _evaluate(*legs, rates, carry_at(rates), sigma, c)
+            warm = None if start is None else np.asarray(start, dtype=np.float64)[alive]
+            raw, d, g, boundary = _evaluate(*legs, rates, carry_at(rates), sigma, c, warm)
             base = np.fmax(raw, intrinsic[alive])
 
             def bumped(rates=rates, sigma=sigma):
@@ -279,6 +287,20 @@ def american_greeks(
     return Greeks(*(x.reshape(shape) for x in outputs))
 
 
+@dataclass(frozen=True, slots=True)
+class AmericanImplied:
+    """An implied-volatility solve and the exercise boundary at each answer.
+
+    ``boundary``: (legs, american_boundary.NODES), one row per leg in the
+    inputs' flattened order; NaN where nothing was solved through the
+    boundary (unsolved legs, legs priced in closed form). Pass it as
+    ``american_greeks(start=...)`` at the solved volatilities.
+    """
+
+    iv: ImpliedVolatility
+    boundary: Floats
+
+
 def american_implied_volatility(
     *,
     price: ArrayLike,
@@ -291,6 +313,37 @@ def american_implied_volatility(
     futures: ArrayLike = False,
 ) -> ImpliedVolatility:
     """Solve the American volatility (annual fraction) from per-share prices.
+
+    ``solve_implied_volatility`` without the boundary; see it for statuses.
+    """
+    return solve_implied_volatility(
+        price=price,
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=rate,
+        carry_offset=carry_offset,
+        is_call=is_call,
+        futures=futures,
+    ).iv
+
+
+def solve_implied_volatility(
+    *,
+    price: ArrayLike,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    years: ArrayLike,
+    rate: float,
+    carry_offset: ArrayLike,
+    is_call: ArrayLike,
+    futures: ArrayLike = False,
+) -> AmericanImplied:
+    """Solve the American volatility (annual fraction) from per-share prices.
+
+    Also returns, per solved leg, the exercise boundary at the answer, so
+    that ``american_greeks`` at that volatility starts from it (the
+    product prices every leg at the volatility it solves).
 
     Same statuses as ``metrics.greeks.implied_volatility``: a price at or
     under immediate exercise is ``below_intrinsic``, at or over the spot (a
@@ -320,16 +373,17 @@ def american_implied_volatility(
         ]
         code[T <= 0.0] = _CODE[IVStatus.EXPIRED]
         sigma = np.full(size, np.nan)
+        boundary = np.full((size, american_boundary.NODES), np.nan)
         pending = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
         if pending.size:
-            sigma[pending], code[pending] = _solve(
+            sigma[pending], code[pending], boundary[pending] = _solve(
                 *(x[pending] for x in (P, S, K, T, q, call, fut)), rate
             )
-    return ImpliedVolatility(sigma.reshape(shape), code.reshape(shape))
+    return AmericanImplied(ImpliedVolatility(sigma.reshape(shape), code.reshape(shape)), boundary)
 
 
 def _solve(P, S, K, T, q, call, fut, rate):
-    """Return (sigma, status code) for legs whose price is inside the static bounds.
+    """Return (sigma, status code, boundary) for legs whose price is inside the static bounds.
 
     Safeguarded secant steps on the American price less the mark. Starts:
     the European IV of the mark (an upper bound, the American price never
@@ -345,6 +399,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
     tolerance = _IV_PRICE_TOLERANCE * np.maximum(np.maximum(S, K), 1.0)
     code = np.full(size, _CODE[IVStatus.SOLVED])
     sigma = np.full(size, np.nan)
+    solved_boundary = np.full((size, american_boundary.NODES), np.nan)
 
     def european_iv(price, index):
         return greeks.implied_volatility(
@@ -378,7 +433,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
         code[floor_check[~(f_min <= 0.0)]] = _CODE[IVStatus.OUT_OF_RANGE]
     active = np.flatnonzero(code == _CODE[IVStatus.SOLVED])
     if active.size == 0:
-        return sigma, code
+        return sigma, code, solved_boundary
     x0, f0, boundary = x0[active], f0[active], boundary[active]
     # The root is at or under x0: the price rises with sigma.
     lo = np.full(active.size, SIGMA_MIN)
@@ -389,6 +444,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
     x1 = european_iv(european_at_x0 - f0, active)  # the mark less the premium at x0
     x1 = np.where(np.isfinite(x1) & (x1 < x0), x1, 0.5 * (x0 + SIGMA_MIN))
     result = np.where(np.abs(f0) <= tolerance[active], x0, np.nan)
+    result_boundary = np.where(np.isnan(result)[:, None], np.nan, boundary)
     index = np.flatnonzero(np.isnan(result))
     x0, x1, f0, lo, hi, f_lo, f_hi, boundary = (
         x[index] for x in (x0, x1, f0, lo, hi, f_lo, f_hi, boundary)
@@ -415,6 +471,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
         # mark is no root: left NaN, it is reported out of range below.
         found = close | (collapsed & np.isfinite(f_lo))
         result[index[found]] = x1[found]
+        result_boundary[index[found]] = boundary[found]
         slope = (f1 - f0) / (x1 - x0)
         step = np.where((slope > 0.0) & np.isfinite(slope), x1 - f1 / slope, np.nan)
         # Regula falsi, else bisection, when the secant leaves the bracket.
@@ -427,6 +484,7 @@ def _solve(P, S, K, T, q, call, fut, rate):
             x[keep] for x in (index, x_before, x0, x1, f0, lo, hi, f_lo, f_hi, boundary, previous)
         )
     sigma[active] = result
+    solved_boundary[active] = result_boundary
     failed = active[np.isnan(result)]
     if failed.size:
         # Pinned at SIGMA_MIN: the mark is under the American price there.
@@ -434,4 +492,4 @@ def _solve(P, S, K, T, q, call, fut, rate):
         code[failed] = np.where(
             f_min > 0.0, _CODE[IVStatus.OUT_OF_RANGE], _CODE[IVStatus.NOT_CONVERGED]
         )
-    return sigma, code
+    return sigma, code, solved_boundary

@@ -337,21 +337,27 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
     carry = np.where(is_future_option, rate, legs.dividend_yield[index])
     spot = legs.underlying_price[index]
     mark = legs.mark[index]
-    implied = greeks.implied_volatility(
-        price=mark,
-        spot=spot,
-        strike=strike,
-        years=years,
-        rate=rate,
-        dividend_yield=carry,
-        is_call=is_call,
-    )
-    status = implied.status_code.copy()
-    sigma = implied.sigma.copy()
+    size = mark.size
+    # Each leg runs through its own model only: an American leg's solve starts
+    # from its European IV itself, and its greeks replace the European ones.
     is_american = legs.exercise_style[index] == ExerciseStyle.AMERICAN.value
     american_legs = np.flatnonzero(is_american)
+    european_legs = slice(None) if american_legs.size == 0 else np.flatnonzero(~is_american)
+    status = np.empty(size, dtype=np.int8)
+    sigma = np.empty(size)
+    implied = greeks.implied_volatility(
+        price=mark[european_legs],
+        spot=spot[european_legs],
+        strike=strike[european_legs],
+        years=years[european_legs],
+        rate=rate,
+        dividend_yield=carry[european_legs],
+        is_call=is_call[european_legs],
+    )
+    status[european_legs] = implied.status_code
+    sigma[european_legs] = implied.sigma
     if american_legs.size:
-        solved_american = american.american_implied_volatility(
+        solved_american = american.solve_implied_volatility(
             price=mark[american_legs],
             spot=spot[american_legs],
             strike=strike[american_legs],
@@ -361,8 +367,8 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
             is_call=is_call[american_legs],
             futures=is_future_option[american_legs],
         )
-        status[american_legs] = solved_american.status_code
-        sigma[american_legs] = solved_american.sigma
+        status[american_legs] = solved_american.iv.status_code
+        sigma[american_legs] = solved_american.iv.sigma
     solved = status == _IV_CODE[IVStatus.SOLVED]
     broker_iv = legs.broker_iv[index]
     use_broker = (
@@ -374,28 +380,35 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
         & (strike > 0.0)
     )
     sigma = np.where(use_broker, broker_iv, sigma)
+    price, delta, gamma, theta, vega, rho = (np.empty(size) for _ in range(6))
+    european_futures = is_future_option[european_legs]
     values = greeks.black_scholes_merton(
-        spot=spot,
-        strike=strike,
-        years=years,
+        spot=spot[european_legs],
+        strike=strike[european_legs],
+        years=years[european_legs],
         rate=rate,
-        dividend_yield=carry,
-        sigma=sigma,
-        is_call=is_call,
+        dividend_yield=carry[european_legs],
+        sigma=sigma[european_legs],
+        is_call=is_call[european_legs],
         with_rho=True,
     )
-    rho = values.rho
-    if is_future_option.any():
+    european_rho = values.rho
+    if european_futures.any():
         # Black-76 holds the futures price fixed as the rate moves.
-        rho = np.where(is_future_option & (years > 0.0), -0.01 * years * values.price, rho)
-    price, delta, gamma, theta, vega = (
-        values.price,
-        values.delta,
-        values.gamma,
-        values.theta,
-        values.vega,
-    )
+        european_years = years[european_legs]
+        european_rho = np.where(
+            european_futures & (european_years > 0.0),
+            -0.01 * european_years * values.price,
+            european_rho,
+        )
+    outputs = (price, delta, gamma, theta, vega, rho)
+    european_values = (values.price, values.delta, values.gamma, values.theta, values.vega)
+    for target, value in zip(outputs, (*european_values, european_rho), strict=True):
+        target[european_legs] = value
     if american_legs.size:
+        # A leg priced at its solved volatility starts from the solve's
+        # boundary; one priced at the broker's IV starts afresh.
+        start = np.where(use_broker[american_legs, None], np.nan, solved_american.boundary)
         priced_american = american.american_greeks(
             spot=spot[american_legs],
             strike=strike[american_legs],
@@ -405,16 +418,18 @@ def _price_options(legs, index, is_future_option, now, rate) -> _OptionPricing:
             sigma=sigma[american_legs],
             is_call=is_call[american_legs],
             futures=is_future_option[american_legs],
+            start=start,
         )
-        for target, american_values in (
-            (price, priced_american.price),
-            (delta, priced_american.delta),
-            (gamma, priced_american.gamma),
-            (theta, priced_american.theta),
-            (vega, priced_american.vega),
-            (rho, priced_american.rho),
-        ):
-            target[american_legs] = american_values
+        american_values = (
+            priced_american.price,
+            priced_american.delta,
+            priced_american.gamma,
+            priced_american.theta,
+            priced_american.vega,
+            priced_american.rho,
+        )
+        for target, value in zip(outputs, american_values, strict=True):
+            target[american_legs] = value
     source = np.full(status.shape, _SOURCE_CODE[GreeksSource.NONE])
     source[solved] = _SOURCE_CODE[GreeksSource.IMPLIED]
     source[use_broker] = _SOURCE_CODE[GreeksSource.MARKET_IV]

@@ -197,6 +197,55 @@ def test_a_warm_started_boundary_prices_like_a_cold_one():
     assert np.nanmax(np.abs(warm[1] - cold[1])) <= 1e-9
 
 
+def test_the_solve_hands_greeks_the_boundary_at_its_answer():
+    spot, strike, days, q, sigma, is_call = contract_grid(400, seed=21)
+    years = days / 365.0
+    futures = np.arange(spot.size) % 3 == 0
+    carry = np.where(futures, 0.0, RATE - q)
+    price = american.american_price(
+        spot=spot, strike=strike, years=years, rate=RATE, carry=carry, sigma=sigma, is_call=is_call
+    )
+    solved = american.solve_implied_volatility(
+        price=price,
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=RATE,
+        carry_offset=q,
+        is_call=is_call,
+        futures=futures,
+    )
+    ok = solved.iv.status == "solved"
+    assert ok.sum() >= 300
+    # Each row is that leg's boundary at its solved volatility (the put's,
+    # through put-call symmetry): what a fresh solve there finds.
+    put_rate = np.where(is_call, RATE - carry, RATE)
+    put_yield = np.where(is_call, RATE, RATE - carry)
+    through_boundary = ok & np.isfinite(solved.boundary).all(axis=1)
+    assert through_boundary.sum() >= 200
+    rows = np.flatnonzero(through_boundary)
+    fresh = american_boundary.put_boundary(
+        put_rate[rows], put_yield[rows], solved.iv.sigma[rows], years[rows]
+    )
+    assert np.max(np.abs(solved.boundary[rows] - fresh)) <= 1e-4
+    # Unsolved legs hand on nothing.
+    assert np.isnan(solved.boundary[~ok]).all()
+    arguments = dict(
+        spot=spot,
+        strike=strike,
+        years=years,
+        rate=RATE,
+        carry_offset=q,
+        sigma=np.where(ok, solved.iv.sigma, sigma),
+        is_call=is_call,
+        futures=futures,
+    )
+    cold = american.american_greeks(**arguments)
+    warm = american.american_greeks(**arguments, start=solved.boundary)
+    for greek in ("price", "delta", "gamma", "theta", "vega", "rho"):
+        assert np.allclose(getattr(warm, greek), getattr(cold, greek), rtol=1e-6, atol=1e-8), greek
+
+
 def test_the_negligible_premium_bound_holds_and_those_legs_are_european():
     rng = np.random.default_rng(3)
     size = 4000
