@@ -34,14 +34,14 @@ Greeks (vectorised over legs):
   is not exercised, dV/dt = rV - bS delta - sigma^2 S^2 gamma / 2, as $ per
   calendar day;
 - where immediate exercise is optimal: delta +/-1, gamma and theta 0;
-- vega: forward difference, volatility + ``SIGMA_BUMP`` (0.0001, absolute),
-  as $ per volatility point;
-- rho: forward difference, rate + ``RATE_BUMP`` (one basis point; for equity
-  options the carry moves with the rate, for futures options it stays 0), as
-  $ per percentage point.
-
-Each bump warm-starts the boundary's solve from the unbumped one; it is
-solved to the same tolerance from any start, so bumps see no solver noise.
+- vega and rho: the derivative of the price's formula (European price plus
+  the premium integral) in the volatility or the rate, analytic, with the
+  boundary's own response by a forward difference: the boundary re-solved
+  at the volatility + ``SIGMA_STEP`` or the rate + ``RATE_STEP`` (1e-7,
+  absolute), warm-started from the unbumped one (a single Halley step).
+  Vega in $ per volatility point; rho in $ per percentage point of the
+  rate, for equity options with the carry moving with the rate, for
+  futures options with it held at 0.
 
 Implied volatility is solved with this same model (safeguarded secant steps
 from the European IV of the mark less the early-exercise premium), so
@@ -52,6 +52,7 @@ or futures unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -60,8 +61,12 @@ from scipy.special import ndtr
 from metrics import american_boundary, greeks
 from metrics.greeks import SIGMA_MAX, SIGMA_MIN, Floats, Greeks, ImpliedVolatility, IVStatus
 
-SIGMA_BUMP = 1e-4  # volatility, absolute: forward difference for vega
-RATE_BUMP = 1e-4  # rate, absolute (one basis point): forward difference for rho
+# Steps of the boundary's forward differences for vega and rho (the rest of
+# both is analytic): volatility and rate, absolute. The error is of the order
+# of the step (1e-4 left rho 10 % off near exercise); a Halley step from the
+# unbumped boundary solves it to float precision, so the step can be this small.
+SIGMA_STEP = 1e-7
+RATE_STEP = 1e-7
 # Within this of immediate exercise (per share) a leg is taken as exercised: theta 0.
 _EXERCISED_TOLERANCE = 1e-9
 # Per share, times the larger of spot and strike over $1 (the boundary is
@@ -108,6 +113,14 @@ def _premium_bound(x, r, q, sigma, years):
     return np.where(a > 0.0, bound, np.inf)
 
 
+class _Evaluation(NamedTuple):
+    price: Floats
+    delta: Floats
+    gamma: Floats
+    boundary: Floats
+    changes: tuple[Floats, ...] = ()
+
+
 def _evaluate(
     S,
     K,
@@ -120,8 +133,9 @@ def _evaluate(
     *,
     derivatives=True,
     tolerance=american_boundary.QD_PLUS_TOLERANCE,
+    directions=(),
 ):
-    """Return (price, delta, gamma, boundary) for legs with T, sigma, S, K > 0.
+    """Return (price, delta, gamma, boundary, changes) for legs with T, sigma, S, K > 0.
 
     A call is the put with spot and strike swapped and the rate and dividend
     yield swapped (put-call symmetry), so every leg runs through the put's
@@ -132,6 +146,10 @@ def _evaluate(
     boundary returned before, for nearby inputs) warm-starts the boundary's
     solve. The returned boundary is NaN on closed-form legs; without
     ``derivatives`` delta and gamma are NaN on the others.
+
+    ``directions``: (Direction in the put's inputs, without its boundary
+    part; step for the boundary's forward difference) pairs; ``changes`` has
+    the price's change per unit step along each, per share.
     """
     q = r - b
     put_rate = np.where(is_call, q, r)
@@ -147,28 +165,51 @@ def _evaluate(
     )
     early[candidates[scale[candidates] * bound <= _NEGLIGIBLE_PREMIUM]] = False
     price, delta, gamma = (np.full(S.size, np.nan) for _ in range(3))
+    changes = tuple(np.full(S.size, np.nan) for _ in directions)
     closed = np.flatnonzero(~early)
     if closed.size:
         price[closed], delta[closed], gamma[closed] = _european(
             *(v[closed] for v in (S, K, T, r, b, sigma, is_call))
         )
+        put_args = (x[closed], put_rate[closed], put_yield[closed], sigma[closed], T[closed])
+        for change, (direction, _) in zip(changes, directions, strict=True):
+            part = _direction_at(direction, closed)
+            change[closed] = scale[closed] * american_boundary.european_put_change(*put_args, part)
     out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
     early = np.flatnonzero(early)
     if early.size == 0:
-        return price, delta, gamma, out_boundary
+        return _Evaluation(price, delta, gamma, out_boundary, changes)
     call, s, k, xe = is_call[early], S[early], K[early], x[early]
     args = (put_rate[early], put_yield[early], sigma[early], T[early])
     warm = None if start is None else start[early]
     nodes = american_boundary.put_boundary(*args, warm, tolerance)
-    p, p1, p2 = american_boundary.put_value(xe, *args, nodes, derivatives=derivatives)
+    parts = tuple((_direction_at(direction, early), step) for direction, step in directions)
+    log_boundaries = american_boundary.boundary_changes(*args, nodes, parts) if parts else []
+    moves = [
+        part._replace(log_boundary=log_boundary)
+        for (part, _), log_boundary in zip(parts, log_boundaries, strict=True)
+    ]
+    value = american_boundary.put_value(
+        xe, *args, nodes, derivatives=derivatives, directions=tuple(moves)
+    )
+    p, p1, p2 = value.price, value.first, value.second
     price[early] = scale[early] * p
+    for change, put_change in zip(changes, value.changes, strict=True):
+        change[early] = scale[early] * put_change
     if derivatives:
         # Put: V = K p(S / K). Call: V = S p(K / S), so dV/dS = p - x p' and
         # d2V/dS2 = x^2 p'' / S.
         delta[early] = np.where(call, np.clip(p - xe * p1, 0.0, 1.0), p1)
         gamma[early] = np.where(call, xe * xe * p2 / s, p2 / k)
     out_boundary[early] = nodes
-    return price, delta, gamma, out_boundary
+    return _Evaluation(price, delta, gamma, out_boundary, changes)
+
+
+def _direction_at(direction, index):
+    """The direction's per-leg parts at ``index``."""
+    return american_boundary.Direction(
+        direction.rate[index], direction.dividend_yield[index], direction.sigma[index]
+    )
 
 
 def american_price(
@@ -255,17 +296,28 @@ def american_greeks(
                 return np.where(f, 0.0, rates - offset)
 
             warm = None if start is None else np.asarray(start, dtype=np.float64)[alive]
-            raw, d, g, boundary = _evaluate(*legs, rates, carry_at(rates), sigma, c, warm)
+            # The put's inputs (put-call symmetry swaps a call's r and q) move
+            # with sigma for vega; with the rate for rho: a put's r, a call's
+            # q' = r, and for futures options both (b stays 0, so q = r).
+            zero, one = np.zeros(alive.size), np.ones(alive.size)
+            follows = ~f  # equity: b = r - q moves with the rate
+            sigma_direction = american_boundary.Direction(zero, zero, one)
+            rate_direction = american_boundary.Direction(
+                np.where(c & follows, 0.0, 1.0), np.where(~c & follows, 0.0, 1.0), zero
+            )
+            evaluation = _evaluate(
+                *legs,
+                rates,
+                carry_at(rates),
+                sigma,
+                c,
+                warm,
+                directions=((sigma_direction, SIGMA_STEP), (rate_direction, RATE_STEP)),
+            )
+            raw, d, g = evaluation.price, evaluation.delta, evaluation.gamma
             base = np.fmax(raw, intrinsic[alive])
-
-            def bumped(rates=rates, sigma=sigma):
-                args = (*legs, rates, carry_at(rates), sigma, c, boundary)
-                return _evaluate(
-                    *args, derivatives=False, tolerance=american_boundary.BUMP_TOLERANCE
-                )[0]
-
-            vega[alive] = (bumped(sigma=sigma + SIGMA_BUMP) - raw) / SIGMA_BUMP * 0.01
-            rho[alive] = (bumped(rates=rates + RATE_BUMP) - raw) / RATE_BUMP * 0.01
+            vega[alive] = evaluation.changes[0] * 0.01
+            rho[alive] = evaluation.changes[1] * 0.01
             s = S[alive]
             # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
             th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
@@ -414,8 +466,8 @@ def _solve(P, S, K, T, q, call, fut, rate):
 
     def model(index, vol, start=None):
         args = (S[index], K[index], T[index], r[index], b[index], vol, call[index])
-        value, _, _, nodes = _evaluate(*args, start, derivatives=False)
-        return value - P[index], nodes
+        evaluation = _evaluate(*args, start, derivatives=False)
+        return evaluation.price - P[index], evaluation.boundary
 
     everything = np.arange(size)
     x0 = european_iv(P, everything)

@@ -8,7 +8,8 @@ Sources for the table:
 - Equity and ETF options (OCC standard terms) are American.
 - CME Group contract specs: options on the quarterly E-mini index futures
   (ES, NQ, RTY, YM and micros) are American; the weekly and end-of-month
-  series (E1A-E5A style roots and EW1-EW4, EW, Q1A-Q5A…) are European. Energy
+  series (E1A-E5A style roots and EW1-EW4, EW, Q1A-Q5A, QN1-QN4, the
+  Nasdaq end-of-month QNE…) are European. Energy
   (LO/CL American; weekly LO1-LO5 American), metals (OG/SO American),
   grains and treasuries (OZN, OZB, ZN, ZB, ZF: American) as listed; Nymex
   natural gas LNE is European. Unknown futures-option roots are American,
@@ -37,7 +38,7 @@ EUROPEAN_INDEX_ROOTS = frozenset(
 AMERICAN_INDEX_ROOTS = frozenset({"OEX"})
 # CME weekly / end-of-month equity-index futures options: European.
 _EUROPEAN_FUTURE_OPTION_ROOT = re.compile(
-    r"^(E[1-5][A-D]|EW[1-4]?|Q[1-5][A-D]|QN[1-4]?|R[1-5][A-D]|RTM|[1-5]Y[A-D]|YM[1-4]|"
+    r"^(E[1-5][A-D]|EW[1-4]?|Q[1-5][A-D]|QN[1-4E]?|R[1-5][A-D]|RTM|[1-5]Y[A-D]|YM[1-4]|"
     r"E[1-5][A-D]M|MQ[1-5]|MM[1-5]|LNE)$"
 )
 

@@ -21,6 +21,9 @@ from metrics.exercise import exercise_style
         ("Future Option", "/ESZ6", "ES", None, "American"),  # CME quarterly
         ("Future Option", "/ESZ6", "EW3", None, "European"),  # CME weekly
         ("Future Option", "/ESZ6", "E2A", None, "European"),
+        ("Future Option", "/NQZ6", "QNE", None, "European"),  # Nasdaq end-of-month
+        ("Future Option", "/NQZ6", "QN2", None, "European"),
+        ("Future Option", "/NQZ6", "NQ", None, "American"),
         ("Future Option", "/CLF7", "LO", None, "American"),
         ("Future Option", "/ZNH7", "OZN", None, "American"),
         ("Equity", "AAPL", "", None, ""),
