@@ -4,9 +4,10 @@ Ours: what the product does with a book of American legs
 (``metrics.pricing``): ``american.solve_implied_volatility`` from their
 American prices (computed once, untimed, at the true volatility), then
 ``american.american_greeks`` at the solved volatilities, warm-started from
-the boundary the solve ends on (price, delta and gamma analytic from the QD+
-exercise boundary, theta from the Black-Scholes equation, vega and rho by
-forward bumps that warm-start the boundary). Floor: row 1a's minimal
+the boundary the solve ends on (price, delta, gamma, vega and rho from one
+pass over the QD+ exercise boundary, the boundary's response to the
+volatility and the rate by implicit differentiation; theta from the
+Black-Scholes equation). Floor: row 1a's minimal
 European Black-Scholes-Merton kernel on the same legs, fastest of its
 layouts, measured in this run. Target: ours <= 5x the floor (the issue's);
 checks: price -> IV -> price round trip within 1e-6 per share on every

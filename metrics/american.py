@@ -36,11 +36,11 @@ Greeks (vectorised over legs):
 - where immediate exercise is optimal: delta +/-1, gamma and theta 0;
 - vega and rho: the derivative of the price's formula (European price plus
   the premium integral) in the volatility or the rate, analytic, with the
-  boundary's own response by a forward difference: the boundary re-solved
-  at the volatility + ``SIGMA_STEP`` or the rate + ``RATE_STEP`` (1e-7,
-  absolute), warm-started from the unbumped one (a single Halley step).
-  Vega in $ per volatility point; rho in $ per percentage point of the
-  rate, for equity options with the carry moving with the rate, for
+  boundary's own response by implicit differentiation of QD+'s equation
+  at the solved boundary (its inputs moved by ``SIGMA_STEP`` or
+  ``RATE_STEP``, 1e-7 absolute, in a difference taken at the fixed
+  boundary). Vega in $ per volatility point; rho in $ per percentage point
+  of the rate, for equity options with the carry moving with the rate, for
   futures options with it held at 0.
 
 Implied volatility is solved with this same model (safeguarded secant steps
@@ -61,10 +61,11 @@ from scipy.special import ndtr
 from metrics import american_boundary, greeks
 from metrics.greeks import SIGMA_MAX, SIGMA_MIN, Floats, Greeks, ImpliedVolatility, IVStatus
 
-# Steps of the boundary's forward differences for vega and rho (the rest of
-# both is analytic): volatility and rate, absolute. The error is of the order
-# of the step (1e-4 left rho 10 % off near exercise); a Halley step from the
-# unbumped boundary solves it to float precision, so the step can be this small.
+# Steps of the difference in QD+'s equation, at the fixed boundary, that
+# gives the boundary's response to the volatility and the rate (vega and rho
+# are otherwise analytic). The equation is smooth in its inputs and the
+# difference cancels the solve's residual, so the step can be this small:
+# the error is of the order of the step (1e-4 left rho 10 % off near exercise).
 SIGMA_STEP = 1e-7
 RATE_STEP = 1e-7
 # Within this of immediate exercise (per share) a leg is taken as exercised: theta 0.

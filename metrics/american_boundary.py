@@ -16,7 +16,10 @@ put-call symmetry.
    over the boundary of r K e^{-rt} N(-d-) - q S e^{-qt} N(-d+) in sqrt(t)
    by ``PRICE_POINTS``-point Gauss-Legendre. The boundary does not depend on
    the spot, so the premium's first and second derivatives in the spot
-   (delta and gamma) come from the same pass, analytically.
+   (delta and gamma) come from the same pass, analytically; so do its
+   derivatives in the rate, the dividend yield and the volatility (vega,
+   rho), given the boundary's own response to them (``boundary_changes``,
+   implicit differentiation of QD+'s equation).
 
 Why QD+ without ALO's fixed-point iterations: against QuantLib it is already
 inside the tolerance the product holds (metrics/tests/test_american.py:
@@ -49,9 +52,6 @@ QD_PLUS_MAX_STEPS = 16
 # Halley stops after a step smaller than this (on the boundary over the
 # strike): the error left is of the order of the step cubed.
 QD_PLUS_TOLERANCE = 1e-5
-# For a bump (vega, rho) from the unbumped boundary: the first step is
-# already of this order, and its cube is far below what a bump can see.
-BUMP_TOLERANCE = 1e-4
 BLOCK = 2048
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -277,10 +277,10 @@ def put_boundary(
 ) -> Floats:
     """Return the exercise boundary over the strike at nodes 1..NODES, (legs, NODES).
 
-    ``start``: a boundary for nearby inputs (a bumped volatility or rate, the
-    previous step of an implied-volatility search), from which Halley needs
-    a step or two instead of five or six. The answer is the same to
-    QD_PLUS_TOLERANCE either way.
+    ``start``: a boundary for nearby inputs (the previous step of an
+    implied-volatility search, the solve's answer for greeks at the solved
+    volatility), from which Halley needs a step or so instead of about
+    three. The answer is the same to QD_PLUS_TOLERANCE either way.
     """
     m = r.size
     out = np.empty((m, NODES))
