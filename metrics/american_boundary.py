@@ -137,12 +137,14 @@ def _qd_plus(r, q, sigma, tau, start=None, tolerance=QD_PLUS_TOLERANCE):
     r, q, sigma = (np.broadcast_to(x[:, None], shape).reshape(-1) for x in (r, q, sigma))
     tau = tau.reshape(-1)
     ceiling = _ceiling(r, q)
-    x = _seed(r, q, sigma, tau)
-    if start is not None:
+    if start is None:
+        x = _seed(r, q, sigma, tau)
+    else:
         # A leg priced in closed form last time has no boundary to start from.
-        start = start.reshape(-1)
-        usable = np.isfinite(start) & (start > 0.0)
-        x[usable] = start[usable]
+        x = start.reshape(-1).copy()
+        fresh = np.flatnonzero(~(np.isfinite(x) & (x > 0.0)))
+        if fresh.size:
+            x[fresh] = _seed(r[fresh], q[fresh], sigma[fresh], tau[fresh])
     x = np.minimum(x, ceiling)
     out = x.copy()
     work = {
