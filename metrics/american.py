@@ -51,6 +51,7 @@ or futures unit.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -260,18 +261,20 @@ def american_greeks(
     is_call: ArrayLike,
     futures: ArrayLike = False,
     start: Floats | None = None,
+    with_rho: bool = True,
 ) -> Greeks:
     """Return American price and greeks per share (see the module docstring for how).
 
     ``carry_offset`` is the dividend yield q for equity options (b = r - q);
     for legs where ``futures`` is True the carry is 0 whatever the rate.
-    ``start``: ``AmericanImplied.boundary`` of a solve at these volatilities,
-    one row per leg in the inputs' flattened order (NaN rows: none), from
-    which the boundary's solve takes a step instead of three; the answer is
-    the same to the boundary's tolerance either way.
+    ``start``: the boundary at these inputs but the spot
+    (``AmericanImplied.boundary`` of a solve at these volatilities, or
+    ``exercise_boundary``), one row per leg in the inputs' flattened order
+    (NaN rows: none), from which the boundary's solve takes a step instead
+    of three; the answer is the same to the boundary's tolerance either way.
     Units as ``metrics.greeks.Greeks``: theta per calendar day, vega per
-    volatility point, rho per percentage point. Expired legs: intrinsic value,
-    delta 0 or +/-1, other greeks 0.
+    volatility point, rho per percentage point (None without ``with_rho``).
+    Expired legs: intrinsic value, delta 0 or +/-1, other greeks 0.
     """
     S, K, T, q, vol, call, fut = np.broadcast_arrays(
         *(np.asarray(x, dtype=np.float64) for x in (spot, strike, years, carry_offset, sigma)),
@@ -313,12 +316,15 @@ def american_greeks(
                 sigma,
                 c,
                 warm,
-                directions=((sigma_direction, SIGMA_STEP), (rate_direction, RATE_STEP)),
+                directions=((sigma_direction, SIGMA_STEP), (rate_direction, RATE_STEP))[
+                    : 2 if with_rho else 1
+                ],
             )
             raw, d, g = evaluation.price, evaluation.delta, evaluation.gamma
             base = np.fmax(raw, intrinsic[alive])
             vega[alive] = evaluation.changes[0] * 0.01
-            rho[alive] = evaluation.changes[1] * 0.01
+            if with_rho:
+                rho[alive] = evaluation.changes[1] * 0.01
             s = S[alive]
             # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
             th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
@@ -337,7 +343,45 @@ def american_greeks(
         for greek in (value, delta, gamma, theta, vega, rho):
             greek[bad] = np.nan
     outputs = (value, delta, gamma, theta, vega, rho)
-    return Greeks(*(x.reshape(shape) for x in outputs))
+    greeks_out = Greeks(*(x.reshape(shape) for x in outputs))
+    return greeks_out if with_rho else dataclasses.replace(greeks_out, rho=None)
+
+
+def exercise_boundary(
+    *,
+    years: ArrayLike,
+    rate: float,
+    carry_offset: ArrayLike,
+    sigma: ArrayLike,
+    is_call: ArrayLike,
+    futures: ArrayLike = False,
+) -> Floats:
+    """Return the exercise boundary for ``american_greeks(start=...)`` at any spot.
+
+    The boundary depends on the time, the rate, the carry and the
+    volatility, not on the spot: a grid of spots for one leg (a what-if,
+    a risk graph) solves it once. One row per leg in the inputs' flattened
+    order, the put's (put-call symmetry) at the model's nodes; NaN where
+    early exercise is never optimal or an input is not positive.
+    """
+    T, q, vol, call, fut = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (years, carry_offset, sigma)),
+        np.asarray(is_call, dtype=bool),
+        np.asarray(futures, dtype=bool),
+    )
+    T, q, vol, call, fut = (x.reshape(-1) for x in (T, q, vol, call, fut))
+    r = np.full(T.size, float(rate))
+    dividend_yield = np.where(fut, r, q)  # futures options: b = 0, so q = r
+    put_rate = np.where(call, dividend_yield, r)
+    put_yield = np.where(call, r, dividend_yield)
+    out = np.full((T.size, american_boundary.NODES), np.nan)
+    with np.errstate(all="ignore"):
+        ok = np.flatnonzero(
+            (put_rate > 0.0) & (T > 0.0) & (vol > 0.0) & np.isfinite(T + vol + put_yield)
+        )
+        if ok.size:
+            out[ok] = american_boundary.put_boundary(put_rate[ok], put_yield[ok], vol[ok], T[ok])
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -497,9 +497,11 @@ def price_scenarios(
 
     Each option keeps the volatility it is priced with today (implied or the
     broker's) plus the shift, floored at SIGMA_MIN; time moves ``days_forward``
-    calendar days; options that expire by then take intrinsic value. Cells are
-    priced as European (BSM / Black-76); an American leg's early-exercise
-    premium (and an intrinsic-fallback leg's difference) is held at today's.
+    calendar days; options that expire by then take intrinsic value. Each
+    cell prices every leg with its own model, as ``price_legs`` does today
+    (BSM / Black-76, QD+ for American legs), so the zero scenario's greeks
+    are today's totals. A leg on its intrinsic fallback (no IV) is priced
+    at SIGMA_MIN with today's difference to that held as a constant.
     """
     moves = np.asarray(underlying_moves_pct, dtype=np.float64).reshape(-1)
     shifts = np.asarray(iv_shift_points, dtype=np.float64).reshape(-1)
@@ -527,47 +529,95 @@ def price_scenarios(
 
     options = np.flatnonzero(included & is_option)
     if options.size:
-        carry = np.where(kind[options] == FUTURE_OPTION, rate, legs.dividend_yield[options])
+        futures = kind[options] == FUTURE_OPTION
+        carry = np.where(futures, rate, legs.dividend_yield[options])
         # fmax: a leg on its intrinsic fallback has no IV and is priced at the floor.
         sigma = np.fmax(base.iv[options] + shifts[:, None] / 100.0, greeks.SIGMA_MIN)
+        years = base.years[options] - days_forward / greeks.DAYS_PER_YEAR
+        is_call = legs.option_type[options] == "C"
         leg_units = units[options]
-        rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // (shifts.size * options.size))
-        for first in range(0, moves.size, rows_per_batch):
-            rows = slice(first, first + rows_per_batch)
-            spot = legs.underlying_price[options] * growth[rows, None, None]
-            values = greeks.black_scholes_merton(
-                spot=spot,
-                strike=legs.strike[options],
-                years=base.years[options] - days_forward / greeks.DAYS_PER_YEAR,
-                rate=rate,
-                dividend_yield=carry,
-                sigma=sigma[None, :, :],
-                is_call=legs.option_type[options] == "C",
-            )
-            value[rows] += values.price @ leg_units
-            delta[rows] += values.delta @ leg_units
-            gamma[rows] += values.gamma @ leg_units
-            theta[rows] += values.theta @ leg_units
-            vega[rows] += values.vega @ leg_units
-        # The grid is European (an American model per cell would cost far
-        # more than the grid's budget); legs
-        # priced otherwise today (American, intrinsic fallback) carry today's
-        # difference to that model as a constant, so the zero scenario is
-        # today's value and P/L starts at 0.
-        held = (legs.exercise_style[options] == ExerciseStyle.AMERICAN.value) | np.isnan(
-            base.iv[options]
-        )
+        american_legs = legs.exercise_style[options] == ExerciseStyle.AMERICAN.value
+        outputs = (value, delta, gamma, theta, vega)
+        # Each leg with its own model in every cell, as today's book: BSM /
+        # Black-76, or QD+ for American legs, whose exercise boundary does not
+        # depend on the spot, so it is solved once per leg and IV shift and
+        # every move starts from it.
+        for model_legs, american_model in ((~american_legs, False), (american_legs, True)):
+            columns = np.flatnonzero(model_legs)
+            if columns.size == 0:
+                continue
+            column_sigma = sigma[:, columns]
+            column_units = leg_units[columns]
+            if american_model:
+                boundary = american.exercise_boundary(
+                    years=years[columns],
+                    rate=rate,
+                    carry_offset=carry[columns],
+                    sigma=column_sigma,
+                    is_call=is_call[columns],
+                    futures=futures[columns],
+                ).reshape(shifts.size, columns.size, -1)
+            cells_per_row = shifts.size * columns.size
+            rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // cells_per_row)
+            for first in range(0, moves.size, rows_per_batch):
+                rows = slice(first, first + rows_per_batch)
+                spot = legs.underlying_price[options][columns] * growth[rows, None, None]
+                if american_model:
+                    start = np.broadcast_to(boundary, (spot.shape[0], *boundary.shape))
+                    values = american.american_greeks(
+                        spot=spot,
+                        strike=legs.strike[options][columns],
+                        years=years[columns],
+                        rate=rate,
+                        carry_offset=carry[columns],
+                        sigma=column_sigma[None, :, :],
+                        is_call=is_call[columns],
+                        futures=futures[columns],
+                        start=start.reshape(-1, boundary.shape[-1]),
+                        with_rho=False,
+                    )
+                else:
+                    values = greeks.black_scholes_merton(
+                        spot=spot,
+                        strike=legs.strike[options][columns],
+                        years=years[columns],
+                        rate=rate,
+                        dividend_yield=carry[columns],
+                        sigma=column_sigma[None, :, :],
+                        is_call=is_call[columns],
+                    )
+                cell_values = (values.price, values.delta, values.gamma, values.theta, values.vega)
+                for total, cell in zip(outputs, cell_values, strict=True):
+                    total[rows] += cell @ column_units
+        # A leg on its intrinsic fallback (no IV) is priced at the volatility
+        # floor in the grid; today's difference to that carries as a
+        # constant, so the zero scenario is today's value and P/L starts at 0.
+        held = np.isnan(base.iv[options])
         if held.any():
+            floor_sigma = np.full(np.count_nonzero(held), greeks.SIGMA_MIN)
+            held_american = american_legs[held]
             today = greeks.black_scholes_merton(
                 spot=legs.underlying_price[options][held],
                 strike=legs.strike[options][held],
                 years=base.years[options][held],
                 rate=rate,
                 dividend_yield=carry[held],
-                sigma=np.fmax(base.iv[options][held], greeks.SIGMA_MIN),
-                is_call=legs.option_type[options][held] == "C",
-            )
-            premium = (base.price[options][held] - today.price) @ leg_units[held]
+                sigma=floor_sigma,
+                is_call=is_call[held],
+            ).price
+            if held_american.any():
+                today[held_american] = american.american_greeks(
+                    spot=legs.underlying_price[options][held][held_american],
+                    strike=legs.strike[options][held][held_american],
+                    years=base.years[options][held][held_american],
+                    rate=rate,
+                    carry_offset=carry[held][held_american],
+                    sigma=floor_sigma[held_american],
+                    is_call=is_call[held][held_american],
+                    futures=futures[held][held_american],
+                    with_rho=False,
+                ).price
+            premium = (base.price[options][held] - today) @ leg_units[held]
             if np.isfinite(premium):
                 value += premium
 

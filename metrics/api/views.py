@@ -100,7 +100,10 @@ class PortfolioWhatIfViewSet(IdempotentMixin, PortfolioScopedViewSet):
         description="Every leg re-priced (one vectorised call) with every underlying moved by "
         "each %, implied volatility shifted by each point and time moved forward; each cell "
         "gives the book's model value, its P/L against today's model value, and the greek "
-        "totals. Nothing is stored, so read-only API tokens may ask for one too.",
+        "totals. Each leg keeps its own model in every cell (American legs the QD+ "
+        "early-exercise model, so a deep move can reach exercise: delta ±1 per share), and "
+        "the zero cell's greeks are the book's totals. Nothing is stored, so read-only API "
+        "tokens may ask for one too.",
         request=s.WhatIfInput,
         responses={200: s.WhatIfOutput, **INVALID, **NOT_FOUND},
         examples=[

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from metrics import pricing
+from metrics import american, pricing
 from metrics.greeks import black_76, black_scholes_merton, year_fraction
 from metrics.pricing import LegInputs, price_legs, price_scenarios
 
@@ -372,3 +372,84 @@ def test_what_if_zero_scenario_is_todays_value_with_american_legs():
     assert grid.value[1, 0] == pytest.approx(np.sum(base.position_value), abs=1e-9)
     assert grid.pnl[1, 0] == pytest.approx(0.0, abs=1e-9)
     assert grid.legs_unpriced == 0
+
+
+def american_book():
+    return LegInputs.from_rows(
+        [
+            option(strike=Decimal("60"), mark=Decimal("8.40"), exercise_style="American"),
+            option(strike=Decimal("50"), mark=Decimal("1.10"), exercise_style="American"),
+            option(
+                option_type="C",
+                strike=Decimal("56"),
+                mark=Decimal("0.70"),
+                quantity=2,
+                exercise_style="American",
+            ),
+            option(
+                instrument_type="Future Option",
+                strike=Decimal("5800"),
+                mark=Decimal("150"),
+                underlying_price=Decimal("5850"),
+                multiplier=50,
+                dividend_yield=None,
+                exercise_style="American",
+            ),
+            option(strike=Decimal("47"), mark=Decimal("0.45"), exercise_style="European"),
+            stock(),
+        ]
+    )
+
+
+def test_american_legs_keep_their_model_in_every_scenario_cell():
+    legs = american_book()
+    today = price_legs(legs, now=NOW, rate=RATE)
+    assert today.greeks_source[:5].tolist() == ["implied"] * 5
+
+    grid = price_scenarios(legs, now=NOW, rate=RATE, underlying_moves_pct=[-10, 0, 4], iv_shift_points=[0, 5], days_forward=0)  # fmt: skip
+
+    # The zero scenario's greeks are today's totals: the same model per leg.
+    for grid_total, leg_values in (
+        (grid.delta, today.position_delta),
+        (grid.gamma, today.position_gamma),
+        (grid.theta, today.position_theta),
+        (grid.vega, today.position_vega),
+    ):
+        assert grid_total[1, 0] == pytest.approx(leg_values.sum(), rel=1e-9)
+
+    # A cell by hand: each American leg with the American model at the moved
+    # spot and shifted volatility; the European leg with BSM.
+    later = price_scenarios(legs, now=NOW, rate=RATE, underlying_moves_pct=[-10], iv_shift_points=[5], days_forward=10)  # fmt: skip
+    years = today.years - 10 / 365
+    futures = np.arange(6) == 3
+    value, delta = 52.0 * 0.9 * 300, 300.0
+    for i in range(5):
+        spot = float(legs.underlying_price[i]) * 0.9
+        arguments = dict(
+            spot=spot, strike=legs.strike[i], years=years[i], rate=RATE,
+            sigma=today.iv[i] + 0.05, is_call=legs.option_type[i] == "C",
+        )  # fmt: skip
+        if i < 4:
+            leg = american.american_greeks(
+                **arguments,
+                carry_offset=RATE if futures[i] else 0.01,
+                futures=futures[i],
+            )
+        else:
+            leg = black_scholes_merton(**arguments, dividend_yield=0.01)
+        units = legs.quantity[i] * legs.multiplier[i]
+        value += float(leg.price) * units
+        delta += float(leg.delta) * units
+    assert later.value[0, 0] == pytest.approx(value, rel=1e-9)
+    assert later.delta[0, 0] == pytest.approx(delta, rel=1e-9)
+
+
+def test_a_deep_in_the_money_american_put_is_exercised_in_the_grid():
+    # Down 30 %, the 60 put on a 52 stock is deep in the money: exercised,
+    # delta -1 per share, worth the strike less the spot.
+    legs = LegInputs.from_rows(
+        [option(strike=Decimal("60"), mark=Decimal("8.40"), exercise_style="American", quantity=1)]
+    )
+    grid = price_scenarios(legs, now=NOW, rate=RATE, underlying_moves_pct=[-30], iv_shift_points=[0], days_forward=0)  # fmt: skip
+    assert grid.delta[0, 0] == pytest.approx(-100.0)
+    assert grid.value[0, 0] == pytest.approx((60 - 52 * 0.7) * 100)
