@@ -147,7 +147,8 @@ def portfolio_summaries_for_user(*, user) -> QuerySet[Portfolio]:
 
     One aggregate query over the stored per-position greeks: `total_delta`
     (share-equivalents), `total_gamma`, `total_theta` ($ per day), `total_vega`
-    ($ per vol point) over the legs that have greeks (0.0 when none do),
+    ($ per vol point), `total_rho` ($ per rate percentage point) over the legs
+    that have greeks (0.0 when none do),
     `legs_count`, `legs_unpriced` (legs without greeks, left out of the
     totals), and the money sums `total_premium_received` and
     `total_current_value` in $ (None when no leg carries the figure).
@@ -162,6 +163,7 @@ def portfolio_summaries_for_user(*, user) -> QuerySet[Portfolio]:
             total_gamma=Coalesce(Sum("positions__gamma"), Value(0.0)),
             total_theta=Coalesce(Sum("positions__theta"), Value(0.0)),
             total_vega=Coalesce(Sum("positions__vega"), Value(0.0)),
+            total_rho=Coalesce(Sum("positions__rho"), Value(0.0)),
             total_premium_received=Sum("positions__premium_received", output_field=money),
             total_current_value=Sum("positions__current_value", output_field=money),
             total_unrealized_pnl=Sum(

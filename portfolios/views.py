@@ -352,8 +352,12 @@ def _detail_context(request, portfolio: Portfolio, *, what_if=None, form=None) -
         "legs_count": legs_count,
         "theta_pct": metrics.get("theta_over_net_liq"),
         "bp_pct": _fraction(metrics["buying_power_used"], net_liq),
-        # IV rank comes with the pricing work; the column shows once a row has one.
-        "iv_rank_shown": any(row.get("iv_rank") is not None for row in metrics["by_underlying"]),
+        # A book whose broker sends no market metrics (a manual one) would show
+        # two columns of dashes; they appear once any underlying has a figure.
+        "iv_columns_shown": any(
+            row.get("iv_rank") is not None or row.get("iv_percentile") is not None
+            for row in metrics["by_underlying"]
+        ),
         "net_credit": _sum_known(group["net_credit"] for group in groups),
         "history": _history_charts(portfolio),
         "risk": _risk_chart(portfolio, None, "P/L of the whole book across underlying moves, $"),

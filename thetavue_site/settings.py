@@ -401,9 +401,10 @@ SPECTACULAR_SETTINGS = {
         "Portfolio, greeks and trade-plan API for options traders. "
         "Money and prices are decimal strings in US dollars; greeks are numbers in "
         "position units (delta: share-equivalents, short put > 0; theta: $ per calendar "
-        "day, short premium > 0; vega: $ per +1 vol point). Errors always use the "
-        'envelope {"error": {"code", "message", "fields"}}, under /api/ whatever the '
-        "error. Every list paginates with `limit` and `offset`: `limit` is at most 1000 "
+        "day, short premium > 0; vega: $ per +1 vol point; rho: $ per +1 percentage "
+        "point of the rate, a long call > 0, any long futures option ≤ 0). Errors always "
+        'use the envelope {"error": {"code", "message", "fields"}}, under /api/ whatever '
+        "the error. Every list paginates with `limit` and `offset`: `limit` is at most 1000 "
         "(thetavue_site.api.pagination.MAX_LIMIT); a larger one is clamped to 1000 (the "
         "`next`/`previous` links show the limit used), 0, a negative or a non-number is a "
         "400. JSON bodies nest at most 32 levels; dates lie between 1900-01-01 and "

@@ -251,6 +251,51 @@ def test_a_manual_book_is_as_of_its_last_reprice_and_weighted_by_its_spy_leg(ali
     assert body["buying_power_source"] == "reg_t"
 
 
+@pytest.mark.parametrize("exercise_style", ["American", "European"])
+def test_a_leg_whose_mark_is_under_intrinsic_adds_its_intrinsic_delta_to_the_totals(
+    alice, alice_api, exercise_style
+):
+    # given: two short XYZ 70 puts, deep in the money with XYZ at $50, marked at
+    # $19.50 (under the $20 intrinsic, and under the European floor 70 e^(-rT) - 50,
+    # so no volatility gives that price in either model) and without the broker's
+    # IV; priced as a sync prices them, two days before expiry
+    now = dt.datetime(2026, 12, 16, 15, 0, tzinfo=dt.UTC)
+    with rls.as_service():
+        portfolio = make_portfolio(owner=alice, account_type="manual")
+        make_short_put(
+            portfolio=portfolio,
+            underlying="XYZ",
+            strike=Decimal("70"),
+            expiration=dt.date(2026, 12, 18),
+            quantity=-2,
+            mark=Decimal("19.50"),
+            current_value=Decimal("-3900.00"),
+            underlying_price=Decimal("50"),
+            implied_volatility=None,
+            exercise_style=exercise_style,
+            strategy_group_id="deep",
+        )
+        positions_reprice(portfolio=portfolio, now=now)
+        leg = Position.objects.get(portfolio=portfolio)
+    # when
+    body = alice_api.get(metrics_url(portfolio.pk)).json()
+    # then: delta -1 per share x -2 contracts x 100 = +200 share-equivalents,
+    # counted as priced, with no gamma, theta, vega or rho
+    assert (leg.greeks_source, leg.iv_status) == ("intrinsic", "below_intrinsic")
+    assert (leg.delta, leg.gamma, leg.theta, leg.vega, leg.rho) == (200.0, 0.0, 0.0, 0.0, 0.0)
+    assert body["legs"] == 1 and body["legs_unpriced"] == 0 and body["legs_expired"] == 0
+    totals = ("total_delta", "total_gamma", "total_theta", "total_vega", "total_rho")
+    assert [body[name] for name in totals] == [200.0, 0.0, 0.0, 0.0, 0.0]
+    [underlying] = body["by_underlying"]
+    assert (underlying["underlying"], underlying["delta"], underlying["legs_unpriced"]) == (
+        "XYZ",
+        200.0,
+        0,
+    )
+    [group] = body["by_strategy"]
+    assert (group["group_id"], group["delta"], group["legs_unpriced"]) == ("deep", 200.0, 0)
+
+
 def test_an_empty_portfolio_has_zero_totals(alice, alice_api):
     with rls.as_service():
         portfolio = make_portfolio(owner=alice)

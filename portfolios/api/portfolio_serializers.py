@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from portfolios.api.serializers import MONEY
+from portfolios.api.serializers import MONEY, RHO_SIGNS
 from portfolios.models import Portfolio
 from thetavue_site.api.serializers import (
     StrictBooleanField,
@@ -68,6 +68,11 @@ class PortfolioOutput(serializers.ModelSerializer):
     total_vega = serializers.FloatField(
         read_only=True, help_text="Σ position vega in $ per +1 vol point."
     )
+    total_rho = serializers.FloatField(
+        read_only=True,
+        help_text="Σ position rho in $ per +1 percentage point of the risk-free rate, as "
+        f"the metrics endpoint's total_rho. {RHO_SIGNS}",
+    )
     total_premium_received = serializers.DecimalField(
         **MONEY,
         read_only=True,
@@ -108,6 +113,7 @@ class PortfolioOutput(serializers.ModelSerializer):
             "total_gamma",
             "total_theta",
             "total_vega",
+            "total_rho",
             "total_premium_received",
             "total_current_value",
             "total_unrealized_pnl",

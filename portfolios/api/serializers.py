@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from portfolios.models import GreeksSource, InstrumentType, OptionType
+from portfolios.models import ExerciseStyle, GreeksSource, InstrumentType, OptionType
 from portfolios.position_pages import UPDATED_AT_UTC
 from portfolios.selectors import POSITION_ORDERING_FIELDS, PositionFilters
 from portfolios.strategy_types import STRATEGY_CHOICES
@@ -36,6 +36,15 @@ PRICE = {"max_digits": 18, "decimal_places": 6}
 MAX_MULTIPLIER = 1_000_000
 MAX_IMPLIED_VOLATILITY = 10.0  # 1000 %: above that it is a percentage typed as a fraction
 MAX_EXPIRING_WITHIN_DAYS = 36_500
+
+# Rho's sign depends on the model: Black-Scholes-Merton's dV/dr is K T e^{-rT} N(±d2)
+# (calls gain from a higher rate), while Black-76 holds the futures price fixed, so
+# a higher rate only discounts the premium more: dV/dr = -T V.
+RHO_SIGNS = (
+    "Sign: equity and index options, a long call is > 0 and a long put < 0; futures "
+    "options (Black-76, the futures price held fixed) −T × price / 100 per unit, so "
+    "≤ 0 for any long futures option, call or put."
+)
 
 # Units and signs, written once and reused by input and output fields.
 HELP = {
@@ -77,11 +86,11 @@ HELP = {
     "vega": "Position vega in $ per +1 vol point of implied volatility: "
     "ν × quantity × multiplier. Null when not priced.",
     "rho": "Position rho in $ per +1 percentage point of the risk-free rate: "
-    "ρ × quantity × multiplier (a long call is > 0). Null when not priced.",
+    f"ρ × quantity × multiplier. {RHO_SIGNS} Null when not priced.",
     "exercise_style": "American or European (the model that priced the leg: "
     "QD+ exercise boundary with its early-exercise premium, or Black-Scholes-Merton / "
     "Black-76; continuous dividend yield; "
-    "discrete dividends are not modelled); empty for stock and futures.",
+    "discrete dividends are not modelled); an empty string for stock and futures.",
     "iv_rank": "The underlying's IV rank from the broker's market metrics: where today's IV "
     "index sits in its 52-week low-high range, a fraction 0-1; null if none.",
     "iv_percentile": "The underlying's IV percentile from the broker's market metrics: the "
@@ -181,7 +190,12 @@ class PositionOutput(DictOutputSerializer):
     theta = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["theta"])
     vega = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["vega"])
     rho = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["rho"])
-    exercise_style = serializers.CharField(read_only=True, help_text=HELP["exercise_style"])
+    exercise_style = serializers.ChoiceField(
+        choices=ExerciseStyle.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=HELP["exercise_style"],
+    )
     iv_rank = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["iv_rank"])
     iv_percentile = serializers.FloatField(
         read_only=True, allow_null=True, help_text=HELP["iv_percentile"]

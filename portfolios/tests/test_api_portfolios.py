@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from brokers.models import BrokerConnection
+from metrics.services import positions_reprice
 from portfolios.models import Portfolio, Position
 from portfolios.tests.api_support import db_state, iso, make_connection, make_synced
 from portfolios.tests.factories import make_book, make_portfolio, make_short_put
@@ -45,6 +46,7 @@ def portfolio_json(portfolio: Portfolio, **figures) -> dict:
         "total_gamma": 0.0,
         "total_theta": 0.0,
         "total_vega": 0.0,
+        "total_rho": 0.0,
         "total_premium_received": None,
         "total_current_value": None,
         "total_unrealized_pnl": None,
@@ -64,11 +66,12 @@ def test_list_gives_each_portfolio_with_totals_of_its_legs(alice, alice_api):
         conn = make_connection(owner=alice)
         manual = make_portfolio(owner=alice, name="IRA at Schwab")
         make_book(portfolio=manual, n_positions=3)
+        manual.positions.update(rho=-0.25)
         make_short_put(portfolio=manual)  # no greeks: unpriced
         synced = make_synced(owner=alice, connection=conn, name="Tasty")
     # when
     response = alice_api.get(LIST_URL)
-    # then: 3 × (delta 30, gamma -1, theta 5, vega -10); money sums over all 4 legs
+    # then: 3 × (delta 30, gamma -1, theta 5, vega -10, rho -0.25); money sums over all 4 legs
     assert response.status_code == 200
     assert response.json() == {
         "count": 2,
@@ -84,6 +87,7 @@ def test_list_gives_each_portfolio_with_totals_of_its_legs(alice, alice_api):
                 total_gamma=-3.0,
                 total_theta=15.0,
                 total_vega=-30.0,
+                total_rho=-0.75,
                 total_premium_received="1035.00",
                 total_current_value="-760.00",
                 total_unrealized_pnl="275.00",
@@ -91,6 +95,56 @@ def test_list_gives_each_portfolio_with_totals_of_its_legs(alice, alice_api):
             portfolio_json(synced, net_liquidation_value="100000.00"),
         ],
     }
+
+
+def test_total_rho_is_the_metrics_total_of_the_legs_priced_rho(alice, alice_api):
+    # given: a manual book of a long SPY call and a long /ES call, priced as a sync prices them
+    now = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+    expiry = dt.date(2027, 3, 19)
+    with rls.as_service():
+        portfolio = make_portfolio(owner=alice, name="Rates")
+        common = {"option_type": "C", "expiration_date": expiry, "quantity": Decimal(1)}
+        Position.objects.create(
+            portfolio=portfolio,
+            symbol=f"SPY   {expiry:%y%m%d}C00600000",
+            underlying_symbol="SPY",
+            instrument_type="Equity Option",
+            strike_price=Decimal("600"),
+            multiplier=100,
+            mark=Decimal("21.40"),
+            underlying_price=Decimal("590"),
+            **common,
+        )
+        Position.objects.create(
+            portfolio=portfolio,
+            symbol=f"./ESH7 ESH7 {expiry:%y%m%d}C6000",
+            underlying_symbol="/ESH7",
+            instrument_type="Future Option",
+            strike_price=Decimal("6000"),
+            multiplier=50,
+            mark=Decimal("210.00"),
+            underlying_price=Decimal("6010"),
+            exercise_style="European",
+            **common,
+        )
+        positions_reprice(portfolio=portfolio, now=now)
+        rho = dict(Position.objects.filter(portfolio=portfolio).values_list("symbol", "rho"))
+    # when
+    body = alice_api.get(detail_url(portfolio)).json()
+    metrics = alice_api.get(f"/api/portfolio/{portfolio.pk}/metrics/").json()
+    # then: the long equity call's rho is > 0, the long futures call's < 0
+    # (Black-76: −T × price / 100 per unit), and the resource's total is theirs
+    equity, future = (
+        rho[f"SPY   {expiry:%y%m%d}C00600000"],
+        rho[f"./ESH7 ESH7 {expiry:%y%m%d}C6000"],
+    )
+    assert equity > 0 > future
+    # T to 16:00 New York (EDT) on the expiry; the IV is solved from the mark, so V = mark
+    years = (dt.datetime(2027, 3, 19, 20, 0, tzinfo=dt.UTC) - now) / dt.timedelta(days=365)
+    assert future == pytest.approx(-years * 210.00 / 100 * 50, rel=1e-6)
+    assert body["legs_unpriced"] == 0
+    assert body["total_rho"] == pytest.approx(equity + future, rel=1e-12)
+    assert body["total_rho"] == pytest.approx(metrics["total_rho"], rel=1e-12)
 
 
 def test_list_never_mixes_users(alice, bob, alice_api, bob_api):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from portfolios.models import Portfolio
 from portfolios.selectors import market_today
+from tests.world import grow_book
 from thetavue_site import rls
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,52 @@ def test_portfolio_page_shows_exercise_style_iv_rank_iv_percentile_and_rho(
     assert "IV rank 35 %" in page and "IV pctl 62 %" in page
     assert "\u03c1 \u2212$25/rate pt" in page  # the total: 10 x -2.5
     assert "\u03c1 \u22122.50" in page  # one leg
+
+
+def by_underlying_cells(content: str) -> dict[str, tuple[str, str]]:
+    """Each underlying's (IV rank, IV percentile) cells in the by-underlying table."""
+    table = content.split('data-table="by-underlying"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-underlying="([^"]+)">(.*?)</tr>', table, flags=re.S)
+    return {
+        name: (
+            re.search(r"<td[^>]*data-iv-rank>([^<]*)</td>", row).group(1),
+            re.search(r"<td[^>]*data-iv-percentile>([^<]*)</td>", row).group(1),
+        )
+        for name, row in rows
+    }
+
+
+def test_by_underlying_shows_iv_rank_and_iv_percentile_as_percents_or_a_dash(
+    alice_client, alice_world
+):
+    # given: X000 with the broker's IV rank 0.35 and IV percentile 0.62; X001
+    # with a percentile of 0.08 and no rank
+    grow_book(alice_world, to_legs=20)
+    with rls.as_service():
+        positions = alice_world.portfolio.positions
+        positions.filter(underlying_symbol="X000").update(iv_rank=0.35, iv_percentile=0.62)
+        positions.filter(underlying_symbol="X001").update(iv_rank=None, iv_percentile=0.08)
+        Portfolio.objects.filter(pk=alice_world.portfolio.pk).update(sync_version=99)
+    # when
+    content = alice_client.get(f"/portfolios/{alice_world.portfolio.pk}/").content.decode()
+    # then: two labelled columns, each a percent; the missing rank is a dash, not 0
+    table = content.split('data-table="by-underlying"', 1)[1].split("</table>", 1)[0]
+    headers = re.findall(
+        r'<th scope="col"[^>]*data-column="(iv-[a-z]+)"><abbr title="([^"]+)">', table
+    )
+    assert [column for column, _ in headers] == ["iv-rank", "iv-percentile"]
+    assert "52-week low" in headers[0][1] and "past year's days" in headers[1][1]
+    assert by_underlying_cells(content) == {
+        "X000": ("35 %", "62 %"),
+        "X001": ("\u2014", "8 %"),
+    }
+
+
+def test_by_underlying_leaves_out_iv_columns_when_no_underlying_has_figures(
+    alice_client, alice_world
+):
+    content = alice_client.get(f"/portfolios/{alice_world.portfolio.pk}/").content.decode()
+    assert "data-iv-rank" not in content and 'data-column="iv-percentile"' not in content
 
 
 def test_a_manual_portfolio_has_no_sync_controls(alice_client, alice):

@@ -7,10 +7,12 @@ may scroll sideways on a 375 px phone. Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 from rest_framework.test import APIClient
 
 from conftest import login
 from metrics.tests.pnl_book import make_pnl_book
+from portfolios.models import Portfolio
 from tests.browser.conftest import (
     ARTIFACTS,
     DEMO_EMAIL,
@@ -18,6 +20,7 @@ from tests.browser.conftest import (
     DESKTOP_WIDTH,
     PHONE_WIDTH,
 )
+from thetavue_site import rls
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -172,3 +175,42 @@ def test_a_manual_book_is_made_from_the_pages(browser, demo_trader):
     browser.find(".manual-form button[type=submit]").click()
     browser.wait_for_text(".msg-success", "Position saved")
     assert "SPY" in browser.find("#groups").text
+
+
+def test_iv_rank_and_percentile_columns_scroll_inside_the_by_underlying_table(browser, demo_trader):
+    # given: the demo book's SPY with IV rank 35 % and IV percentile 62 %, QQQ
+    # with a percentile only
+    with rls.as_service():
+        book = Portfolio.objects.get(user=demo_trader)
+        book.positions.filter(underlying_symbol="SPY").update(iv_rank=0.35, iv_percentile=0.62)
+        book.positions.filter(underlying_symbol="QQQ").update(iv_percentile=0.08)
+        Portfolio.objects.filter(pk=book.pk).update(sync_version=F("sync_version") + 1)
+    # when
+    browser.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
+    browser.get(f"/portfolios/{book.pk}/")
+    table = browser.wait_for_css("[data-table=by-underlying]")
+    # then: both columns, each a percent or a dash
+    cells = {
+        row.get_attribute("data-underlying"): (
+            row.find_element("css selector", "[data-iv-rank]").get_attribute("textContent"),
+            row.find_element("css selector", "[data-iv-percentile]").get_attribute("textContent"),
+        )
+        for row in table.find_elements("css selector", "tbody tr")
+    }
+    assert (cells["SPY"], cells["QQQ"]) == (("35 %", "62 %"), ("\u2014", "8 %"))
+    # and on a phone the table scrolls inside its card instead of widening the page
+    no_sideways_scroll(browser, PHONE_WIDTH)
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": 812, "deviceScaleFactor": 1, "mobile": True},
+    )
+    wrap = browser.driver.execute_script(
+        "const w = arguments[0].closest('.table-wrap');"
+        "return [w.scrollWidth, w.clientWidth, getComputedStyle(w).overflowX];",
+        table,
+    )
+    browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert wrap[0] > wrap[1] and wrap[2] == "auto", wrap
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        no_sideways_scroll(browser, width)
+        browser.screenshot("i16p-portfolio-iv-columns", width=width)

@@ -141,7 +141,6 @@ def test_position_component_has_the_design_fields(schema):
         ("rho", "number", "percentage point of the risk-free rate"),
         ("iv_rank", "number", "fraction 0-1"),
         ("iv_percentile", "number", "not the same number as iv_rank"),
-        ("exercise_style", "string", "discrete dividends are not modelled"),
         ("implied_volatility", "number", "0.25 = 25 %"),
         ("beta", "number", "SPY"),
         ("quantity", "number", "short < 0"),
@@ -157,7 +156,47 @@ def test_portfolio_totals_carry_units(schema):
     props = schema["components"]["schemas"]["Portfolio"]["properties"]
     assert "share-equivalents" in props["total_delta"]["description"]
     assert "$ per calendar day" in props["total_theta"]["description"]
+    assert list(props).index("total_rho") == list(props).index("total_vega") + 1
+    assert props["total_rho"]["type"] == "number"
+    assert "$ per +1 percentage point of the risk-free rate" in props["total_rho"]["description"]
     assert props["net_liquidation_value"]["type"] == "string"
+
+
+# Black-76 holds the futures price fixed, so rho is −T × price / 100: negative
+# for a long futures call too, unlike a long equity call.
+RHO_FUTURES_SIGN = "futures options (Black-76, the futures price held fixed) −T × price / 100"
+
+
+@pytest.mark.parametrize(
+    ("component", "field"),
+    [
+        ("Position", "rho"),
+        ("Portfolio", "total_rho"),
+        ("PortfolioMetricsOutput", "total_rho"),
+        ("UnderlyingBreakdownOutput", "rho"),
+        ("StrategyBreakdownOutput", "rho"),
+    ],
+)
+def test_rho_descriptions_give_the_sign_per_model(schema, component, field):
+    description = schema["components"]["schemas"][component]["properties"][field]["description"]
+    assert "percentage point of the risk-free rate" in description
+    assert RHO_FUTURES_SIGN in description
+    assert "long put < 0" in description
+    assert "≤ 0" in description
+    # The old note stated the equity sign as if it held for every option.
+    assert "(a long call is > 0)" not in description
+    assert "(a long call adds > 0)" not in description
+
+
+def test_exercise_style_is_an_enum_of_the_two_styles_or_blank(schema):
+    components = schema["components"]["schemas"]
+    prop = components["Position"]["properties"]["exercise_style"]
+    allowed = set()
+    for branch in prop["oneOf"]:
+        allowed |= set(components[branch["$ref"].rsplit("/", 1)[1]]["enum"])
+    assert allowed == {"American", "European", ""}
+    assert "discrete dividends are not modelled" in prop["description"]
+    assert "empty string for stock and futures" in prop["description"]
 
 
 def test_positions_list_documents_filters_and_csv(schema):
