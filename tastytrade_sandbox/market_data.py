@@ -15,6 +15,8 @@ from tastytrade_sandbox.market import (
     to_tick,
 )
 from tastytrade_sandbox.symbols import (
+    FUTURES_MONTH_CODES,
+    build_future_option,
     build_occ,
     parse_future,
     parse_future_option,
@@ -418,8 +420,17 @@ def future_option_instrument(market: Market, symbol: str) -> dict[str, Any] | No
     expires_at = cal.session_close(option.expiration)
     strike = decimal_text(option.strike)
     year = option.expiration.year % 100
+    # The broker's own spelling (padded columns), as positions carry it.
+    canonical = build_future_option(
+        option.future.symbol,
+        option.option_product,
+        option.expiration,
+        option.option_type,
+        option.strike,
+        option_month=FUTURES_MONTH_CODES.index(option.option_month_code) + 1,
+    )
     return {
-        "symbol": option.symbol,
+        "symbol": canonical,
         "instrument-type": "Future Option",
         "underlying-symbol": option.future.symbol,
         "product-code": product.code,
