@@ -358,6 +358,30 @@ def test_option_instruments_go_out_in_batches_and_carry_the_exercise_style(tasty
     assert found[expired].active is False
 
 
+def test_a_refused_instrument_list_falls_back_to_single_fetches_up_to_a_limit(
+    tastytrade_sandbox,
+):
+    # given: the equity-option list refused, as cert did in 2026 (403)
+    sandbox = tastytrade_sandbox
+    sandbox.add_fault("status", status=403, path="/instruments/equity-options", times=None)
+    expiry = sandbox.market.market_date + timedelta(days=45)
+    unknown = "NOPE  991231P00001000"
+    spy = [build_occ("SPY", expiry, "P", Decimal(strike)) for strike in range(500, 659)]
+    es = build_future_option("/ESZ6", "EW3", expiry, "P", Decimal(5000))
+    # when
+    with make_client(sandbox) as client:
+        found = client.option_instruments({"Equity Option": [unknown, *spy], "Future Option": [es]})
+    # then: one refused list call, no retry; the first 50 symbols one by one
+    # (the unknown one a 404), nothing more; the future-option list unaffected
+    assert statuses(sandbox, "/instruments/equity-options") == [403] + [404] + [200] * 49
+    assert set(found) == {*spy[:49], es}
+    assert {instrument.exercise_style for instrument in found.values()} == {
+        "American",
+        "European",
+    }
+    assert found[spy[0]].symbol == spy[0] and client.calls == 1 + 50 + 1
+
+
 def test_option_instruments_refuse_an_instrument_type_without_a_list(tastytrade_sandbox):
     with make_client(tastytrade_sandbox) as client, pytest.raises(ValueError, match="Equity"):
         client.option_instruments({"Equity": ["SPY"]})

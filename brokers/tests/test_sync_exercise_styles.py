@@ -145,3 +145,17 @@ def test_an_instruments_outage_keeps_the_sync_and_the_next_sync_asks_again(sandb
     recovered = option_styles(alice)
     assert recovered[symbol] == ("European", "broker")
     assert {source for _, source in recovered.values()} == {"broker"}
+
+
+def test_refused_instrument_lists_still_give_the_brokers_styles_one_by_one(sandbox, alice):
+    connection = granted_connection(sandbox, alice)
+    sandbox.add_fault("status", status=403, path="/instruments/*-options", times=None)
+
+    sync(connection)
+
+    styles = option_styles(alice)
+    assert styles[micro_weekly(alice)] == ("European", "broker")
+    assert {source for _, source in styles.values()} == {"broker"}
+    asked = sandbox.requests(path=INSTRUMENT_LISTS)
+    # Each list refused once, then every held option symbol asked alone.
+    assert sorted(entry.status for entry in asked) == [200] * len(styles) + [403, 403]
