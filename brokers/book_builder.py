@@ -15,7 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from brokers.tastytrade import client as tt
-from metrics.exercise import exercise_style
+from metrics.exercise import ExerciseStyle, ExerciseStyleSource, exercise_style
 from metrics.marks import quote_price
 from metrics.pricing import price_legs
 from portfolios.book import detection_leg, group_owners, leg_inputs
@@ -94,6 +94,7 @@ class LegRow:
     vega: float | None = None
     rho: float | None = None
     exercise_style: str = ""
+    exercise_style_source: str = ""  # "broker" or "table" for options
     iv_rank: float | None = None
     iv_percentile: float | None = None
     greeks_source: str = "none"
@@ -146,9 +147,11 @@ def _future_product(underlying: str) -> str:
     return underlying.lstrip("/")[:-2] if underlying.startswith("/") else underlying
 
 
-def leg_from_position(position: tt.Position) -> LegRow | None:
+def leg_from_position(position: tt.Position, *, stated_style: str | None = None) -> LegRow | None:
     """Map a broker position to a leg row; None for a closed (Zero) leg.
 
+    ``stated_style`` is the exercise style the broker's instrument data
+    gives for the symbol; without one the table in metrics.exercise decides.
     Raises UnsupportedLeg, naming the reason, for an instrument type the
     product does not model, a symbol it cannot parse or a multiplier <= 0.
     """
@@ -159,12 +162,12 @@ def leg_from_position(position: tt.Position) -> LegRow | None:
     if position.multiplier <= 0:
         raise UnsupportedLeg(f"the broker sent a multiplier of {position.multiplier}")
     try:
-        return _leg_row(position)
+        return _leg_row(position, stated_style)
     except ValueError as error:
         raise UnsupportedLeg(f"unreadable symbol: {error}") from None
 
 
-def _leg_row(position: tt.Position) -> LegRow:
+def _leg_row(position: tt.Position, stated_style: str | None) -> LegRow:
     row = LegRow(
         symbol=position.symbol,
         underlying_symbol=position.underlying_symbol or position.symbol,
@@ -183,11 +186,7 @@ def _leg_row(position: tt.Position) -> LegRow:
             option.strike,
             option.expiration,
         )
-        row.exercise_style = exercise_style(
-            instrument_type=row.instrument_type,
-            underlying_symbol=row.underlying_symbol,
-            root=position.symbol.split(" ", 1)[0],
-        )
+        _set_exercise_style(row, root=position.symbol.split(" ", 1)[0], stated=stated_style)
     elif position.instrument_type == "Future Option":
         option = parse_future_option(position.symbol)
         row.option_type, row.strike_price, row.expiration_date = (
@@ -197,11 +196,7 @@ def _leg_row(position: tt.Position) -> LegRow:
         )
         if not position.underlying_symbol:
             row.underlying_symbol = option.future.symbol
-        row.exercise_style = exercise_style(
-            instrument_type=row.instrument_type,
-            underlying_symbol=row.underlying_symbol,
-            root=option.option_product,
-        )
+        _set_exercise_style(row, root=option.option_product, stated=stated_style)
     elif position.instrument_type == "Future" and position.expires_at:
         row.expiration_date = position.expires_at.astimezone(NEW_YORK).date()
     if position.instrument_type == CRYPTOCURRENCY:
@@ -211,13 +206,32 @@ def _leg_row(position: tt.Position) -> LegRow:
     return row
 
 
-def read_legs(positions: Iterable[tt.Position]) -> tuple[list[LegRow], list[SetAside]]:
-    """Return the legs the product can read and, set aside, the ones it cannot."""
+def _set_exercise_style(row: LegRow, *, root: str, stated: str | None) -> None:
+    row.exercise_style = exercise_style(
+        instrument_type=row.instrument_type,
+        underlying_symbol=row.underlying_symbol,
+        root=root,
+        stated=stated,
+    )
+    broker_said = stated in (ExerciseStyle.AMERICAN, ExerciseStyle.EUROPEAN)
+    row.exercise_style_source = (
+        ExerciseStyleSource.BROKER if broker_said else ExerciseStyleSource.TABLE
+    ).value
+
+
+def read_legs(
+    positions: Iterable[tt.Position], *, stated_styles: Mapping[str, str] | None = None
+) -> tuple[list[LegRow], list[SetAside]]:
+    """Return the legs the product can read and, set aside, the ones it cannot.
+
+    ``stated_styles``: symbol → the exercise style the broker states for it.
+    """
     legs: list[LegRow] = []
     aside: list[SetAside] = []
+    styles = stated_styles or {}
     for position in positions:
         try:
-            leg = leg_from_position(position)
+            leg = leg_from_position(position, stated_style=styles.get(position.symbol))
         except UnsupportedLeg as error:
             aside.append(
                 SetAside(position.symbol, position.instrument_type, position.quantity, str(error))
@@ -377,13 +391,16 @@ def build_legs(
     rate: float,
     campaigns: Mapping[str, str] | None = None,
     set_aside: list[SetAside] | None = None,
+    stated_styles: Mapping[str, str] | None = None,
 ) -> list[LegRow]:
     """Map, price and group one account's open legs (campaigns: symbol → opening order).
 
     Legs that cannot be read, or that have no mark before their expiry, are
     appended to ``set_aside`` (when given) instead of joining the book.
+    ``stated_styles`` (symbol → American/European) is the broker's word on
+    exercise styles; the table in metrics.exercise covers the rest.
     """
-    legs, aside = read_legs(positions)
+    legs, aside = read_legs(positions, stated_styles=stated_styles)
     for leg in legs:
         leg.opening_order_id = (campaigns or {}).get(leg.symbol, "")
     apply_market_data(legs, market)

@@ -30,6 +30,7 @@ from brokers.tastytrade.oauth_client import TokenSet
 from brokers.token_crypto import TokenDecryptionError
 from brokers.tokens import connection_tokens, connection_tokens_store
 from metrics import snapshot as metrics_snapshot
+from metrics.exercise import ExerciseStyleSource
 from portfolios.sync_apply import AccountSnapshot, account_snapshot_apply
 from thetavue_site import rls
 from thetavue_site.users.notifications import notification_create
@@ -157,30 +158,78 @@ _RUN_CREATE_SQL = (
 )
 
 
-def _progress_and_fills(
+def _progress_fills_and_styles(
     owner_id: str, run: SyncRun, step: str, accounts: list[str]
-) -> dict[str, list[book_builder.TradeFill]]:
-    """Write the run's new step and read the accounts' stored fills: one statement.
+) -> tuple[dict[str, list[book_builder.TradeFill]], dict[str, str]]:
+    """Write the run's new step; read the accounts' stored fills and stated styles.
 
-    The fills are those already stored for these accounts: a roll's opening
-    order may predate the window of transactions fetched.
+    One statement. The fills are those already stored for these accounts: a
+    roll's opening order may predate the window of transactions fetched. The
+    styles (symbol → American/European) are those the broker's instrument
+    data stated at an earlier sync: a contract's style never changes, so
+    those symbols are not asked for again.
     """
     fills: dict[str, list[book_builder.TradeFill]] = {}
+    styles: dict[str, str] = {}
     with rls.as_user(owner_id), db_connection.cursor() as db:
-        db.execute(_PROGRESS_AND_FILLS_SQL, [step, run.pk, accounts])
-        for account, symbol, action, order_id, executed_at, broker_id in db.fetchall():
+        db.execute(
+            _PROGRESS_FILLS_AND_STYLES_SQL,
+            [step, run.pk, accounts, accounts, ExerciseStyleSource.BROKER.value],
+        )
+        for kind, account, symbol, action, order_id, executed_at, broker_id in db.fetchall():
+            if kind == "style":
+                styles[symbol] = action
+                continue
             fills.setdefault(account, []).append(
                 book_builder.TradeFill(symbol, action, order_id, executed_at, broker_id)
             )
-    return fills
+    return fills, styles
 
 
-_PROGRESS_AND_FILLS_SQL = (
+# Fills and styles share the statement's columns: a style row carries the
+# style where a fill carries its action.
+_PROGRESS_FILLS_AND_STYLES_SQL = (
     "WITH step AS (UPDATE sync_runs SET progress = %s WHERE id = %s) "
-    "SELECT p.broker_account_id, t.symbol, t.action, t.order_id, t.executed_at, "
+    "SELECT 'fill', p.broker_account_id, t.symbol, t.action, t.order_id, t.executed_at, "
     "t.broker_transaction_id FROM transactions t JOIN portfolios p ON p.id = t.portfolio_id "
-    "WHERE p.broker_account_id = ANY(%s) AND t.transaction_type = 'Trade' AND t.order_id <> ''"
+    "WHERE p.broker_account_id = ANY(%s) AND t.transaction_type = 'Trade' AND t.order_id <> '' "
+    "UNION ALL "
+    "SELECT 'style', NULL, s.symbol, s.exercise_style, NULL, NULL, NULL "
+    "FROM positions s JOIN portfolios p ON p.id = s.portfolio_id "
+    "WHERE p.broker_account_id = ANY(%s) AND s.exercise_style_source = %s"
 )
+
+
+def _broker_styles(
+    client: tt.TastytradeClient, legs: list[book_builder.LegRow], known: dict[str, str]
+) -> dict[str, str]:
+    """Return symbol → exercise style as the broker states it: ``known`` plus the legs' others.
+
+    Only option symbols not in ``known`` are asked for. A failed call is not
+    the sync's failure: those legs take the table's style, stored as such,
+    and the next sync asks again.
+    """
+    wanted: dict[str, list[str]] = {}
+    for leg in legs:
+        if leg.instrument_type in book_builder.OPTIONS and leg.symbol not in known:
+            wanted.setdefault(leg.instrument_type, []).append(leg.symbol)
+    if not wanted:
+        return known
+    try:
+        instruments = client.option_instruments(wanted)
+    except tt.BrokerError as error:
+        logger.warning(
+            "option instruments unavailable (%s); %d legs take the table's exercise style",
+            type(error).__name__,
+            sum(len(symbols) for symbols in wanted.values()),
+        )
+        return known
+    stated = {
+        symbol: instrument.exercise_style
+        for symbol, instrument in instruments.items()
+        if instrument.exercise_style is not None
+    }
+    return {**known, **stated}
 
 
 def _notify(*, user_id: str, kind: str, level: str, title: str, body: str, dedupe_key: str) -> None:
@@ -347,7 +396,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             fetched.append((account, balance, positions, transactions))
         timer.lap("positions")
         net_liq_history = _net_liq_history(owner_id, client, [a for a, *_ in fetched])
-        stored_fills = _progress_and_fills(
+        stored_fills, stored_styles = _progress_fills_and_styles(
             owner_id, run, "fetching quotes", [account.account_number for account, *_ in fetched]
         )
         all_legs = [
@@ -355,6 +404,9 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
         ]
         quotes = client.quotes(book_builder.quote_request(all_legs))
         metrics = client.market_metrics(book_builder.metric_symbols(all_legs))
+        # After quotes and metrics: a dead grant or an outage fails the sync on
+        # those calls, not on this one the sync can do without.
+        stated_styles = _broker_styles(client, all_legs, stored_styles)
         timer.lap("quotes")
     finally:
         requests_made = client.calls
@@ -390,6 +442,7 @@ def _fetch_and_build(owner_id, connection, run, timer, client_factory):
             rate=settings.RISK_FREE_RATE,
             campaigns=campaigns,
             set_aside=set_aside,
+            stated_styles=stated_styles,
         )
         for leg in set_aside:
             logger.warning(

@@ -27,6 +27,13 @@ class ExerciseStyle(StrEnum):
     EUROPEAN = "European"
 
 
+class ExerciseStyleSource(StrEnum):
+    """Where an option leg's style came from; a broker-stated style is never asked again."""
+
+    BROKER = "broker"  # the broker's instrument data (``exercise-style``)
+    TABLE = "table"  # this module's table, for symbols the broker did not answer
+
+
 # Cash-settled, European-style index options (root symbols as the broker lists them).
 EUROPEAN_INDEX_ROOTS = frozenset(
     {

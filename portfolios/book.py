@@ -92,6 +92,7 @@ LEG_COLUMNS = (
     "beta",
     "dividend_yield",
     "exercise_style",
+    "exercise_style_source",
     "iv_rank",
     "iv_percentile",
     "opening_order_id",

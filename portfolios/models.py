@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from metrics.exercise import ExerciseStyleSource
 from portfolios.strategy_types import STRATEGY_CHOICES
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -183,6 +184,20 @@ class Position(models.Model):
         # sync's staging COPY) without the column get "" rather than a NULL error.
         db_default="",
         help_text="Options only: American or European; empty for stock and futures.",
+    )
+    exercise_style_source = models.CharField(
+        max_length=6,
+        choices=[
+            (ExerciseStyleSource.BROKER.value, "The broker's instrument data"),
+            (ExerciseStyleSource.TABLE.value, "ThetaVue's table of listings"),
+        ],
+        blank=True,
+        default="",
+        db_default="",
+        help_text=(
+            "Where a synced option's style came from: broker (instrument data, never "
+            "asked again) or table (asked again at the next sync); empty otherwise."
+        ),
     )
     iv_rank = models.FloatField(
         null=True, blank=True, help_text="Underlying's IV rank from market metrics, fraction 0-1."

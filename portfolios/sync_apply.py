@@ -170,6 +170,7 @@ class _Staged:
 
     staging: str
     columns: tuple[str, ...]  # staged as they come, in this order; the key first
+    defaults: tuple  # per column: the model default a row without that column gets
     create_sql: str
     copy_sql: str
     update_sql: str  # params: updated_at, portfolio id
@@ -233,6 +234,10 @@ def _staged(model: type[models.Model], key: str, fields: Sequence[str]) -> _Stag
         staging=staging,
         insert_new_sql=insert_new_sql,
         columns=tuple(names),
+        defaults=tuple(
+            field.get_default() if field.has_default() else None
+            for field in map(model._meta.get_field, names)
+        ),
         create_sql=create_sql,
         copy_sql=f"COPY {staging} ({listed}) FROM STDIN",
         update_sql=update_sql,
@@ -247,9 +252,12 @@ def _write_staged(
     cursor.execute(staged.create_sql)
     values = itemgetter(*staged.columns)
     if rows and not all(column in rows[0] for column in staged.columns):
-        # Optional columns (a leg's previous close) may be absent: stored as NULL.
-        def values(row, columns=staged.columns):
-            return tuple(row.get(column) for column in columns)
+        # Optional columns (a leg's previous close) may be absent: stored as
+        # the model's default, NULL where it has none.
+        pairs = tuple(zip(staged.columns, staged.defaults, strict=True))
+
+        def values(row):
+            return tuple(row.get(column, default) for column, default in pairs)
 
     # COPY is psycopg's, below Django's cursor wrapper: it is not in captured queries.
     with cursor.cursor.copy(staged.copy_sql) as copy:

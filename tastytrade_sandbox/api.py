@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 DEFAULT_PER_PAGE = 250
 MAX_PER_PAGE = 2000
 MAX_QUOTE_SYMBOLS = 100
+# Tastytrade publishes no limit for the instrument lists; the sandbox holds
+# clients to the one it publishes for quotes, so a client that chunks is tested.
+MAX_INSTRUMENT_SYMBOLS = 100
 
 
 class ApiError(Exception):
@@ -79,8 +82,14 @@ class Api:
                 return self.market_metrics, ()
             case ("option-chains", symbol, "nested"):
                 return self.option_chain, (symbol,)
+            case ("instruments", "equity-options"):
+                return self.equity_options, ()
             case ("instruments", "equity-options", symbol):
                 return self.equity_option, (symbol,)
+            case ("instruments", "future-options"):
+                return self.future_options, ()
+            case ("instruments", "future-options", symbol):
+                return self.future_option, (symbol,)
             case ("instruments", "futures", *rest) if rest:
                 return self.future, ("/".join(rest),)
         raise not_found("Endpoint")
@@ -261,6 +270,41 @@ class Api:
         if data is None:
             raise not_found("Equity option")
         return envelope(data, request.path)
+
+    def equity_options(self, request: Request, login: str) -> dict[str, Any]:
+        """The batch form: ``symbol[]`` repeated; expired contracts only with ``with-expired``."""
+        return self._instruments(request, market_data.equity_option_instrument, filtered=True)
+
+    def future_option(self, request: Request, login: str, symbol: str) -> dict[str, Any]:
+        data = market_data.future_option_instrument(self.sandbox.market, symbol)
+        if data is None:
+            raise not_found("Future option")
+        return envelope(data, request.path)
+
+    def future_options(self, request: Request, login: str) -> dict[str, Any]:
+        return self._instruments(request, market_data.future_option_instrument, filtered=False)
+
+    def _instruments(
+        self, request: Request, build: Callable[..., dict[str, Any] | None], *, filtered: bool
+    ) -> dict[str, Any]:
+        """Answer a batch instrument list: unknown symbols are left out, as production does.
+
+        ``filtered``: expired contracts are listed only with ``with-expired=true``
+        (the equity-option list's parameter; the future-option list has none).
+        """
+        symbols = request.query.get("symbol[]", []) + request.query.get("symbol", [])
+        if not symbols:
+            raise invalid("symbol[]", "is required")
+        if len(symbols) > MAX_INSTRUMENT_SYMBOLS:
+            raise invalid("symbol[]", f"at most {MAX_INSTRUMENT_SYMBOLS} symbols per request")
+        with_expired = not filtered or request.param("with-expired") == "true"
+        items = [
+            item
+            for symbol in dict.fromkeys(symbols)
+            if (item := build(self.sandbox.market, symbol)) is not None
+            and (with_expired or item["active"])
+        ]
+        return list_envelope(items, request.path)
 
     def future(self, request: Request, login: str, symbol: str) -> dict[str, Any]:
         data = market_data.future_instrument(self.sandbox.market, symbol)

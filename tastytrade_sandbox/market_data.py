@@ -15,6 +15,8 @@ from tastytrade_sandbox.market import (
     to_tick,
 )
 from tastytrade_sandbox.symbols import (
+    FUTURES_MONTH_CODES,
+    build_future_option,
     build_occ,
     parse_future,
     parse_future_option,
@@ -331,7 +333,7 @@ def _strike_row(root: str, expiry: date, strike: Decimal) -> dict[str, Any]:
 
 
 def equity_option_instrument(market: Market, occ: str) -> dict[str, Any] | None:
-    """Return /instruments/equity-options/{occ} data, or None if unknown."""
+    """Return /instruments/equity-options/{occ} data (a batch item too), or None if unknown."""
     try:
         option = parse_occ(occ)
     except ValueError:
@@ -354,6 +356,7 @@ def equity_option_instrument(market: Market, occ: str) -> dict[str, Any] | None:
         "shares-per-contract": 100,
         "option-type": option.option_type,
         "option-chain-type": "Standard",
+        "market-time-instrument-collection": "Equity Option",
         "expiration-type": "Regular" if cal.is_monthly(option.expiration) else "Weekly",
         "settlement-type": "AM" if am_settled else "PM",
         "stops-trading-at": iso(expires_at),
@@ -398,4 +401,68 @@ def future_instrument(market: Market, symbol: str) -> dict[str, Any] | None:
         "is-closing-only": False,
         "streamer-exchange-code": "XCME",
         "back-month-first-calendar-symbol": False,
+    }
+
+
+def future_option_instrument(market: Market, symbol: str) -> dict[str, Any] | None:
+    """Return /instruments/future-options/{symbol} data (a batch item too), or None if unknown.
+
+    ``exercise-style`` is the exchange's listing of the option product
+    (``FutureProduct.option_exercise_style``).
+    """
+    try:
+        option = parse_future_option(symbol)
+    except ValueError:
+        return None
+    product = market.future_product(option.future)
+    if product is None or option.option_product != product.option_product:
+        return None
+    expires_at = cal.session_close(option.expiration)
+    strike = decimal_text(option.strike)
+    year = option.expiration.year % 100
+    # The broker's own spelling (padded columns), as positions carry it.
+    canonical = build_future_option(
+        option.future.symbol,
+        option.option_product,
+        option.expiration,
+        option.option_type,
+        option.strike,
+        option_month=FUTURES_MONTH_CODES.index(option.option_month_code) + 1,
+    )
+    return {
+        "symbol": canonical,
+        "instrument-type": "Future Option",
+        "underlying-symbol": option.future.symbol,
+        "product-code": product.code,
+        "expiration-date": option.expiration.isoformat(),
+        "root-symbol": f"/{product.code}",
+        "option-root-symbol": option.option_product,
+        "strike-price": strike,
+        "exchange": "CME",
+        "exchange-symbol": f"{option.option_product}{option.option_month_code}"
+        f"{option.option_year_digits} {option.option_type}{strike}",
+        "streamer-symbol": f"./{option.option_product}{option.option_month_code}{year:02d}"
+        f"{option.option_type}{strike}:XCME",
+        "option-type": option.option_type,
+        "exercise-style": product.option_exercise_style,
+        "is-vanilla": True,
+        "is-primary-deliverable": True,
+        "future-price-ratio": "1.0",
+        "multiplier": decimal_text(product.option_multiplier),
+        "underlying-count": "1.0",
+        "is-confirmed": True,
+        "notional-value": "1.0",
+        "display-factor": "0.01",
+        "security-exchange": "2",
+        "sx-id": "0",
+        "settlement-type": "Future",
+        "strike-factor": "1.0",
+        "maturity-date": option.expiration.isoformat(),
+        "is-exercisable-weekly": True,
+        "last-trade-time": "0",
+        "days-to-expiration": (option.expiration - market.market_date).days,
+        "is-closing-only": False,
+        "active": option.expiration >= market.market_date,
+        "stops-trading-at": iso(expires_at),
+        "expires-at": iso(expires_at),
     }

@@ -97,16 +97,25 @@ class FutureProduct:
     tick_size: float  # points
     option_product: str  # weekly option product for third-Friday expiries
     option_multiplier: Decimal
+    # How the exchange lists ``option_product`` (its instrument data's
+    # exercise-style). CME Group contract specs: the weekly options on the
+    # E-mini and Micro E-mini S&P 500 futures (EW1-EW4, EX1-EX4) and on Micro
+    # Bitcoin are European; the standard options on the Dow futures American.
+    option_exercise_style: str = "American"
 
 
 FUTURES: dict[str, FutureProduct] = {
-    "ES": FutureProduct("ES", "E-Mini S&P 500", "SPX", Decimal(50), 0.25, "EW3", Decimal(50)),
-    "MES": FutureProduct("MES", "Micro E-Mini S&P 500", "SPX", Decimal(5), 0.25, "EX3", Decimal(5)),
+    "ES": FutureProduct(
+        "ES", "E-Mini S&P 500", "SPX", Decimal(50), 0.25, "EW3", Decimal(50), "European"
+    ),
+    "MES": FutureProduct(
+        "MES", "Micro E-Mini S&P 500", "SPX", Decimal(5), 0.25, "EX3", Decimal(5), "European"
+    ),
     "MYM": FutureProduct(
         "MYM", "Micro E-Mini Dow", "DJI", Decimal("0.5"), 1.0, "OYM", Decimal("0.5")
     ),
     "MBT": FutureProduct(
-        "MBT", "Micro Bitcoin", "BTC/USD", Decimal("0.1"), 5.0, "WMB", Decimal("0.1")
+        "MBT", "Micro Bitcoin", "BTC/USD", Decimal("0.1"), 5.0, "WMB", Decimal("0.1"), "European"
     ),
 }
 

@@ -46,6 +46,7 @@ from brokers.tastytrade.types import (
     BalanceSnapshot,
     ExpirationIV,
     MarketMetric,
+    OptionInstrument,
     Position,
     Quote,
     Transaction,
@@ -69,6 +70,7 @@ __all__ = [
     "BrokerUnavailable",
     "ExpirationIV",
     "MarketMetric",
+    "OptionInstrument",
     "Position",
     "Quote",
     "Record",
@@ -81,6 +83,18 @@ __all__ = [
 ]
 
 QUOTE_BATCH_SIZE = 100  # symbols per /market-data/by-type call, across all keys
+# Symbols per instrument-list call. Tastytrade publishes no limit for these
+# lists; its one published batch limit (quotes) keeps each URL a few KB.
+INSTRUMENT_BATCH_SIZE = 100
+# When a list is refused (tastytrade-api.md §3.7: the equity-option list
+# answered 403 in cert in 2026), symbols are asked one by one, at most this
+# many per call: the rest stay unanswered until the caller asks again.
+SINGLE_INSTRUMENTS_MAX = 50
+# Instrument type -> the list endpoint that describes it (``symbol[]`` batches).
+INSTRUMENT_LISTS = {
+    "Equity Option": "/instruments/equity-options",
+    "Future Option": "/instruments/future-options",
+}
 TRANSACTIONS_PER_PAGE = 250
 TRANSACTIONS_PER_PAGE_MAX = 2000
 REFRESH_MARGIN_SECONDS = 60
@@ -105,6 +119,10 @@ def quote_key(instrument_type: str) -> str:
         return QUOTE_KEYS[instrument_type]
     except KeyError:
         raise ValueError(f"no quote key for instrument type {instrument_type!r}") from None
+
+
+def _unspaced(symbol: str) -> str:
+    return "".join(symbol.split())
 
 
 RefreshCallback = Callable[[], "str | TokenSet | None"]
@@ -302,6 +320,64 @@ class TastytradeClient:
                 metric = decoding.decode_market_metric(item)
                 metrics[metric.symbol] = metric
         return metrics
+
+    def option_instruments(
+        self, symbols: Mapping[str, Iterable[str]]
+    ) -> dict[str, OptionInstrument]:
+        """Return option instrument data by symbol; keys are "Equity Option" / "Future Option".
+
+        At most ``INSTRUMENT_BATCH_SIZE`` symbols go in one request; symbols the
+        API does not know are absent from the result. Expired equity options
+        still held are asked for too (``with-expired``). A list the API refuses
+        (403/404) is not asked again in this call: its symbols are fetched one
+        by one, ``SINGLE_INSTRUMENTS_MAX`` at most. Results are keyed by the
+        symbol as asked: the broker answers in its own padding of a futures
+        option's columns ("./MESZ6EX3F7 …" for "./MESZ6 EX3F7 …").
+        """
+        instruments: dict[str, OptionInstrument] = {}
+        singles_left = SINGLE_INSTRUMENTS_MAX
+        for instrument_type, names in symbols.items():
+            try:
+                path = INSTRUMENT_LISTS[instrument_type]
+            except KeyError:
+                raise ValueError(f"no instrument list for {instrument_type!r}") from None
+            wanted = list(dict.fromkeys(names))
+            extra = [("with-expired", "true")] if instrument_type == "Equity Option" else []
+            list_refused = False
+            for start in range(0, len(wanted), INSTRUMENT_BATCH_SIZE):
+                chunk = wanted[start : start + INSTRUMENT_BATCH_SIZE]
+                if not list_refused:
+                    params = [*(("symbol[]", name) for name in chunk), *extra]
+                    try:
+                        payload = self._get(path, params)
+                    except BrokerRequestError as error:
+                        if error.status not in (403, 404):
+                            raise
+                        list_refused = True
+                    else:
+                        asked = {_unspaced(name): name for name in chunk}
+                        for item in decoding.items(payload, path):
+                            instrument = decoding.decode_option_instrument(item)
+                            symbol = asked.get(_unspaced(instrument.symbol), instrument.symbol)
+                            instruments[symbol] = instrument
+                        continue
+                for name in chunk[:singles_left]:
+                    singles_left -= 1
+                    instrument = self._option_instrument(path, name)
+                    if instrument is not None:
+                        instruments[name] = instrument
+        return instruments
+
+    def _option_instrument(self, list_path: str, symbol: str) -> OptionInstrument | None:
+        """Return one option's instrument data; None when the API does not know it (404)."""
+        path = f"{list_path}/{segment(symbol)}"
+        try:
+            payload = self._get(path)
+        except BrokerRequestError as error:
+            if error.status == 404:
+                return None
+            raise
+        return decoding.decode_option_instrument(decoding.data(payload, path))
 
     # --- Transport ------------------------------------------------------------
 

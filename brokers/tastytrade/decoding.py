@@ -13,6 +13,7 @@ from brokers.tastytrade.types import (
     Balance,
     ExpirationIV,
     MarketMetric,
+    OptionInstrument,
     Position,
     Quote,
     Transaction,
@@ -334,6 +335,29 @@ def decode_market_metric(item: Record) -> MarketMetric:
             )
             for row in item.records("option_expiration_implied_volatilities")
         ),
+    )
+
+
+EXERCISE_STYLES = frozenset({"American", "European"})
+
+
+def decode_option_instrument(item: Record) -> OptionInstrument:
+    """Decode one equity- or future-option instrument; other exercise styles read as unstated.
+
+    A style outside American/European (a new word, a Bermudan product) is
+    not one the pricing models know, so it is left for the table to decide.
+    """
+    style = item.text("exercise_style")
+    return OptionInstrument(
+        symbol=item.required_text("symbol"),
+        instrument_type=item.required_text("instrument_type"),
+        underlying_symbol=item.text("underlying_symbol"),
+        root_symbol=item.text("root_symbol"),
+        option_root_symbol=item.text("option_root_symbol"),
+        exercise_style=style if style in EXERCISE_STYLES else None,
+        settlement_type=item.text("settlement_type"),
+        expires_at=item.timestamp("expires_at"),
+        active=item.flag("active"),
     )
 
 

@@ -153,3 +153,18 @@ class BalanceSnapshot:
 
     snapshot_date: date  # New York calendar date
     net_liquidating_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class OptionInstrument:
+    """An equity or future option's instrument data: what the broker states about it."""
+
+    symbol: str
+    instrument_type: str  # "Equity Option" or "Future Option"
+    underlying_symbol: str | None
+    root_symbol: str | None  # "SPXW"; "/ES" for a future option
+    option_root_symbol: str | None  # a future option's product: "EW3"; None for equity
+    exercise_style: str | None  # "American" or "European"; None when not stated
+    settlement_type: str | None  # "AM" / "PM"; "Future" or "Cash" for future options
+    expires_at: datetime | None
+    active: bool

@@ -153,3 +153,31 @@ def test_built_legs_carry_exercise_style_iv_rank_percentile_and_rho():
     # A short put gains as rates rise: rho > 0 per position, in $ per rate point.
     assert all(leg.greeks_source == "implied" and leg.rho > 0 for leg in legs)
     assert "rho" in by_symbol[aapl].as_fields()
+
+
+def test_the_brokers_stated_style_wins_and_the_leg_says_where_its_style_came_from():
+    from brokers.book_builder import read_legs
+
+    # given: an index option the table knows (OEX, American), a root it does
+    # not know (the table's default: American) that the broker states, a stock
+    oex = "OEX   260417P00800000"
+    unknown = "NEWX  260417P00050000"
+    positions = [
+        _position(oex, "Equity Option", "OEX"),
+        _position(unknown, "Equity Option", "NEWX"),
+        _position("AAPL", "Equity", "AAPL"),
+    ]
+    # when
+    stated, _ = read_legs(positions, stated_styles={unknown: "European"})
+    unstated, _ = read_legs(positions)
+    # then
+    assert [(leg.exercise_style, leg.exercise_style_source) for leg in stated] == [
+        ("American", "table"),
+        ("European", "broker"),
+        ("", ""),
+    ]
+    assert [(leg.exercise_style, leg.exercise_style_source) for leg in unstated] == [
+        ("American", "table"),
+        ("American", "table"),
+        ("", ""),
+    ]

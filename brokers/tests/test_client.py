@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,10 +22,12 @@ from brokers.tastytrade.client import (
     BrokerProtocolError,
     BrokerRequestError,
     BrokerUnavailable,
+    OptionInstrument,
     Record,
     TastytradeClient,
     quote_key,
 )
+from brokers.tastytrade.decoding import decode_option_instrument
 from brokers.tastytrade.oauth_client import (
     TokenSet,
     build_authorize_url,
@@ -34,7 +36,7 @@ from brokers.tastytrade.oauth_client import (
     refresh_access_token,
 )
 from metrics.marks import quote_price, select_price
-from portfolios.symbols import build_occ
+from portfolios.symbols import build_future_option, build_occ
 
 USER_AGENT = "thetavue/0.1.0"
 SHORT_TIMEOUT = (0.5, 0.3)  # (connect, read) seconds: hangs fail fast in tests
@@ -315,6 +317,101 @@ def test_quotes_go_out_in_batches_of_at_most_100_symbols(tastytrade_sandbox):
     assert option.instrument_type == "Equity Option"
     assert option.bid <= quote_price(option)[0] <= option.ask
     assert option.delta is not None and -1 < option.delta < 0
+
+
+def test_option_instruments_go_out_in_batches_and_carry_the_exercise_style(tastytrade_sandbox):
+    sandbox = tastytrade_sandbox
+    expiry = sandbox.market.market_date + timedelta(days=45)
+    spy = [build_occ("SPY", expiry, "P", Decimal(strike)) for strike in range(400, 630)]
+    spxw = build_occ("SPXW", expiry, "P", Decimal(5000))
+    expired = build_occ("SPY", date(2020, 1, 17), "P", Decimal(300))
+    es = build_future_option("/ESZ6", "EW3", expiry, "P", Decimal(5000))
+    mes = build_future_option("/MESZ6", "EX3", expiry, "C", Decimal(5800))
+    with make_client(sandbox) as client:
+        found = client.option_instruments(
+            {
+                "Equity Option": [*spy, spxw, expired, "NOPE  991231P00001000", spy[0]],
+                "Future Option": [es, mes],
+            }
+        )
+    batches = sandbox.requests(path="/instruments/equity-options")
+    assert [len(entry.query["symbol[]"]) for entry in batches] == [100, 100, 33]  # 233 distinct
+    assert all(entry.query["with-expired"] == ["true"] for entry in batches)
+    assert len(sandbox.requests(path="/instruments/future-options")) == 1
+    # Unknown symbols are absent; expired contracts still held are answered.
+    assert set(found) == {*spy, spxw, expired, es, mes}
+    assert found[spxw] == OptionInstrument(
+        symbol=spxw,
+        instrument_type="Equity Option",
+        underlying_symbol="SPX",
+        root_symbol="SPXW",
+        option_root_symbol=None,
+        exercise_style="European",
+        settlement_type="PM",
+        expires_at=found[spxw].expires_at,
+        active=True,
+    )
+    assert found[spxw].expires_at.tzinfo is not None
+    assert {found[s].exercise_style for s in spy} == {"American"}
+    assert (found[es].exercise_style, found[es].option_root_symbol) == ("European", "EW3")
+    assert found[mes].exercise_style == "European"
+    assert found[expired].active is False
+
+
+def test_a_refused_instrument_list_falls_back_to_single_fetches_up_to_a_limit(
+    tastytrade_sandbox,
+):
+    # given: the equity-option list refused, as cert did in 2026 (403)
+    sandbox = tastytrade_sandbox
+    sandbox.add_fault("status", status=403, path="/instruments/equity-options", times=None)
+    expiry = sandbox.market.market_date + timedelta(days=45)
+    unknown = "NOPE  991231P00001000"
+    spy = [build_occ("SPY", expiry, "P", Decimal(strike)) for strike in range(500, 659)]
+    es = build_future_option("/ESZ6", "EW3", expiry, "P", Decimal(5000))
+    # when
+    with make_client(sandbox) as client:
+        found = client.option_instruments({"Equity Option": [unknown, *spy], "Future Option": [es]})
+    # then: one refused list call, no retry; the first 50 symbols one by one
+    # (the unknown one a 404), nothing more; the future-option list unaffected
+    assert statuses(sandbox, "/instruments/equity-options") == [403] + [404] + [200] * 49
+    assert set(found) == {*spy[:49], es}
+    assert {instrument.exercise_style for instrument in found.values()} == {
+        "American",
+        "European",
+    }
+    assert found[spy[0]].symbol == spy[0] and client.calls == 1 + 50 + 1
+
+
+def test_option_instruments_refuse_an_instrument_type_without_a_list(tastytrade_sandbox):
+    with make_client(tastytrade_sandbox) as client, pytest.raises(ValueError, match="Equity"):
+        client.option_instruments({"Equity": ["SPY"]})
+    assert tastytrade_sandbox.requests(path="/instruments") == []
+
+
+@pytest.mark.parametrize(
+    ("wire_style", "decoded"),
+    [("American", "American"), ("European", "European"), ("Bermudan", None), (None, None)],
+)
+def test_an_instrument_style_outside_american_and_european_is_unstated(wire_style, decoded):
+    row = {"symbol": "X", "instrument-type": "Equity Option", "unknown-key": {"a": 1}}
+    if wire_style is not None:
+        row["exercise-style"] = wire_style
+    assert decode_option_instrument(Record(row, "t")).exercise_style == decoded
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"instrument-type": "Equity Option", "exercise-style": "American"},
+        {"symbol": "X", "instrument-type": "Equity Option", "exercise-style": ["American"]},
+        {"symbol": "X", "instrument-type": "Equity Option", "expires-at": "soon"},
+        {"symbol": "X", "instrument-type": "Equity Option", "active": "perhaps"},
+    ],
+    ids=["no-symbol", "style-not-text", "bad-time", "bad-flag"],
+)
+def test_a_malformed_instrument_is_a_protocol_error(row):
+    with pytest.raises(BrokerProtocolError):
+        decode_option_instrument(Record(row, "t"))
 
 
 def test_quote_greeks_are_absent_when_switched_off(tastytrade_sandbox):

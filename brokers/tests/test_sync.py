@@ -346,8 +346,9 @@ def test_a_sync_commits_once_per_account_and_twice_more(sandbox, alice, has_plan
         2,
     )
     # 10 for the sync; a first sync adds one page of balance snapshots per account
-    # (a year of days fits in one page at the client's page size)
-    assert run.requests_made == len(sandbox.requests()) == 10 + 2
+    # (a year of days fits in one page at the client's page size) and one
+    # instrument list per option kind held (equity and future options)
+    assert run.requests_made == len(sandbox.requests()) == 10 + 2 + 2
     assert run.finished_at >= run.started_at and run.duration_ms is not None
     assert connection.status == "active" and connection.transactions_cursor is not None
 

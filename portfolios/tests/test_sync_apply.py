@@ -54,6 +54,7 @@ def leg(symbol: str, **fields) -> dict:
         "opening_order_id": "",
         "rho": -3.25,
         "exercise_style": "American",
+        "exercise_style_source": "broker",
         "iv_rank": 0.41,
         "iv_percentile": 0.57,
     }
@@ -79,6 +80,7 @@ def stock(symbol: str) -> dict:
         vega=None,
         rho=None,
         exercise_style="",
+        exercise_style_source="",
     )
 
 
@@ -132,6 +134,18 @@ def stored_legs(user) -> dict[str, dict]:
 def link(alice):
     with rls.as_user(alice.pk):
         return BrokerConnection.objects.create(user=alice, environment="test")
+
+
+def test_a_column_a_snapshot_leaves_out_is_stored_as_the_models_default(alice, link):
+    # given: a leg without a style source (nor a previous close: a NULL column)
+    row = leg("SPY   260417P00540000")
+    del row["exercise_style_source"]
+
+    apply(alice, link, [row])
+
+    with rls.as_user(alice.pk):
+        stored = Position.objects.values("exercise_style_source", "previous_close").get()
+    assert stored == {"exercise_style_source": "", "previous_close": None}
 
 
 def test_first_snapshot_stores_every_field_as_given(alice, link):

@@ -27,7 +27,7 @@ from tastytrade_sandbox.market import Market
 from tastytrade_sandbox.market_data import market_metric
 from tastytrade_sandbox.market_data import quote as quote_item
 from tastytrade_sandbox.pricing import black_scholes
-from tastytrade_sandbox.symbols import build_occ, parse_occ
+from tastytrade_sandbox.symbols import build_future_option, build_occ, parse_occ
 from tastytrade_sandbox.underlyings import UNDERLYINGS
 
 UA = {"User-Agent": "thetavue/0.1.0"}
@@ -447,6 +447,65 @@ def test_chains_and_instruments(tastytrade_sandbox):
     future = api.data("/instruments/futures/ESM6")
     assert (future["symbol"], future["notional-multiplier"]) == ("/ESM6", "50.0")
     assert api.get("/instruments/equity-options/NOPE").status_code == 404
+
+
+def test_instrument_lists_answer_known_symbols_with_their_exercise_style(tastytrade_sandbox):
+    api = Api(tastytrade_sandbox)
+    today = tastytrade_sandbox.market.market_date
+    expiry = cal.monthly_expiration(today, 30)
+    spxw = build_occ("SPXW", expiry, "P", Decimal(5000))
+    spy = build_occ("SPY", expiry, "C", Decimal(560))
+    expired = build_occ("SPY", date(2020, 1, 17), "P", Decimal(300))
+    query = "&".join(
+        "symbol[]=" + quote(symbol, safe="") for symbol in (spxw, "NOPE", spy, expired)
+    )
+
+    listed = api.data("/instruments/equity-options?" + query)["items"]
+    with_expired = api.data(f"/instruments/equity-options?{query}&with-expired=true")["items"]
+
+    # Unknown symbols are left out; expired contracts only when asked for.
+    assert [(item["symbol"], item["exercise-style"]) for item in listed] == [
+        (spxw, "European"),
+        (spy, "American"),
+    ]
+    assert [item["symbol"] for item in with_expired] == [spxw, spy, expired]
+    assert listed[0] == api.data("/instruments/equity-options/" + quote(spxw, safe=""))
+
+
+def test_future_option_list_states_the_exchanges_listing(tastytrade_sandbox):
+    api = Api(tastytrade_sandbox)
+    expiry = cal.monthly_expiration(tastytrade_sandbox.market.market_date, 30)
+    es = build_future_option("/ESM6", "EW3", expiry, "P", Decimal(5000))
+    mes = build_future_option("/MESM6", "EX3", expiry, "C", Decimal(5800))
+    mym = build_future_option("/MYMM6", "OYM", expiry, "P", Decimal(40000))
+    wrong_product = build_future_option("/ESM6", "EX3", expiry, "P", Decimal(5000))
+    query = "&".join(
+        "symbol[]=" + quote(symbol, safe="") for symbol in (es, mes, mym, wrong_product)
+    )
+
+    items = api.data("/instruments/future-options?" + query)["items"]
+
+    assert [(item["symbol"], item["exercise-style"]) for item in items] == [
+        (es, "European"),
+        (mes, "European"),
+        (mym, "American"),
+    ]
+    assert items[0]["underlying-symbol"] == "/ESM6" and items[0]["option-root-symbol"] == "EW3"
+    assert items[0] == api.data("/instruments/future-options/" + quote(es, safe=""))
+
+
+@pytest.mark.parametrize("path", ["/instruments/equity-options", "/instruments/future-options"])
+def test_instrument_lists_refuse_no_symbols_and_more_than_a_hundred(tastytrade_sandbox, path):
+    api = Api(tastytrade_sandbox)
+    too_many = "&".join(f"symbol[]=X{n}" for n in range(101))
+
+    missing, over = api.get(path), api.get(f"{path}?{too_many}")
+
+    assert (missing.status_code, over.status_code) == (400, 400)
+    assert over.json()["error"]["errors"] == [
+        {"domain": "symbol[]", "reason": "at most 100 symbols per request"}
+    ]
+    assert api.get(path + "?" + too_many.rsplit("&", 1)[0]).json()["data"]["items"] == []
 
 
 def test_market_data_by_type_omits_unknown_and_expired_symbols(tastytrade_sandbox):

@@ -17,7 +17,7 @@ from tastytrade.account import (
     CurrentPosition,
     Transaction,
 )
-from tastytrade.instruments import Future
+from tastytrade.instruments import Future, FutureOption, Option
 from tastytrade.market_data import MarketData
 from tastytrade.metrics import MarketMetricInfo
 
@@ -86,6 +86,8 @@ ENDPOINTS = [
     "market-metrics",
     "balance-snapshots",
     "futures-instruments",  # not read by the product; the issue found it short of fields
+    "equity-option-instruments",  # the batch list: exercise styles
+    "future-option-instruments",
 ]
 
 
@@ -137,6 +139,19 @@ def test_the_sandbox_answers_validate_against_the_sdk_models(tastytrade_sandbox,
         futures = [s for s in held_symbols(sandbox, token)["future"]]
         rows = [get(sandbox, token, f"/instruments/futures/{s[1:]}")["data"] for s in futures]
         checked.append((Future, rows))
+    if endpoint in ("equity-option-instruments", "future-option-instruments"):
+        kind = "equity-option" if endpoint.startswith("equity") else "future-option"
+        symbols = held_symbols(sandbox, token)[kind]
+        response = requests.get(
+            f"{sandbox.base_url}/instruments/{kind}s",
+            params=[("symbol[]", symbol) for symbol in symbols] + [("with-expired", "true")],
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "contract/1"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text[:300]
+        rows = items(response.json())
+        assert sorted(row["symbol"] for row in rows) == symbols
+        checked.append((Option if kind == "equity-option" else FutureOption, rows))
     if endpoint == "market-metrics":
         body = get(sandbox, token, "/market-metrics", symbols="SPY,AAPL,SPX,QQQ")
         checked.append((MarketMetricInfo, items(body)))

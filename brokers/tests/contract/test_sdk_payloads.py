@@ -359,6 +359,81 @@ def future_option_instrument(case: Case) -> dict:
     }
 
 
+# The styles the exchanges list: Cboe's SPXW European, equity options American,
+# CME's weekly E-mini and Micro E-mini options (EW3, EX3) European.
+LISTED_STYLES = {"SPX": "European", "/ESU6": "European", "/MESU6": "European"}
+
+
+def equity_option_instrument(case: Case) -> Option:
+    return Option.model_validate(
+        {
+            "symbol": case.symbol,
+            "instrument-type": "Equity Option",
+            "active": True,
+            "strike-price": str(case.strike),
+            "root-symbol": case.symbol.split(" ", 1)[0],
+            "underlying-symbol": case.underlying,
+            "expiration-date": case.expiry.isoformat(),
+            "exercise-style": LISTED_STYLES.get(case.underlying, "American"),
+            "shares-per-contract": 100,
+            "option-type": re.search(r"\d{6}([CP])\d{8}$", case.symbol).group(1),
+            "option-chain-type": "Standard",
+            "expiration-type": "Regular",
+            "settlement-type": "PM",
+            "stops-trading-at": case.expires_at.isoformat(),
+            "expires-at": case.expires_at.isoformat(),
+            "market-time-instrument-collection": "Equity Option",
+            "days-to-expiration": 109,
+            "is-closing-only": False,
+        }
+    )
+
+
+def test_the_instrument_lists_read_as_the_sdk_reads_them_and_set_the_legs_styles():
+    options = [c for c in CASES if c.instrument_type == InstrumentType.EQUITY_OPTION]
+    futures = [c for c in CASES if c.instrument_type == InstrumentType.FUTURE_OPTION]
+    oracle = [equity_option_instrument(case) for case in options] + [
+        FutureOption.model_validate(
+            future_option_instrument(case)
+            | {"exercise-style": LISTED_STYLES.get(case.underlying, "American")}
+        )
+        for case in futures
+    ]
+    routes = {
+        "/instruments/equity-options": list_body(oracle[: len(options)]),
+        "/instruments/future-options": list_body(oracle[len(options) :]),
+    }
+
+    with stub_api(routes) as base_url:
+        with TastytradeClient(base_url, access_token_provider=lambda: "token") as client:
+            ours = client.option_instruments(
+                {
+                    "Equity Option": [case.symbol for case in options],
+                    "Future Option": [case.symbol for case in futures],
+                }
+            )
+
+    assert {s: (i.exercise_style, i.underlying_symbol) for s, i in ours.items()} == {
+        sdk.symbol: (sdk.exercise_style, sdk.underlying_symbol) for sdk in oracle
+    }
+    assert {ours["SPXW  260918P05500000"].exercise_style} == {"European"}
+    # The stated styles win over the table, which lists the micro weeklies American.
+    positions, table_only, _ = read_through_our_client(
+        [sdk_position(case) for case in options + futures], quotes_for(options + futures)
+    )
+    stated = {symbol: instrument.exercise_style for symbol, instrument in ours.items()}
+    with_broker = {
+        leg.symbol: (leg.exercise_style, leg.exercise_style_source)
+        for leg in book_builder.read_legs(positions, stated_styles=stated)[0]
+    }
+    assert with_broker == {symbol: (style, "broker") for symbol, style in stated.items()}
+    micro = "./MESU6EX3U6 260918C6450"
+    assert (table_only[micro].exercise_style, with_broker[micro]) == (
+        "American",
+        ("European", "broker"),
+    )
+
+
 # --- Transactions -------------------------------------------------------------
 
 # (type, sub-type, action, instrument type, symbol, quantity, price, value, fees)
