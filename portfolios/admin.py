@@ -49,8 +49,17 @@ class PositionAdmin(admin.ModelAdmin):
         number_column("theta", "Θ $/day", 2),
         number_column("vega", "ν $/pt", 2),
         "greeks_source",
+        "exercise_style",
     )
-    list_filter = ("instrument_type", "strategy_type", "greeks_source", "option_type")
+    # Legs styled by the table rather than the broker: roots worth checking.
+    list_filter = (
+        "instrument_type",
+        "strategy_type",
+        "greeks_source",
+        "option_type",
+        "exercise_style",
+        "exercise_style_source",
+    )
     search_fields = ("symbol", "underlying_symbol", "portfolio__name")
     autocomplete_fields = ("portfolio",)
     readonly_fields = TIMESTAMPS

@@ -47,6 +47,7 @@ POSITION_CSV_COLUMNS: tuple[tuple[str, str], ...] = (
     ("vega", "vega_usd_per_vol_point"),
     ("rho", "rho_usd_per_rate_point"),
     ("exercise_style", "exercise_style"),
+    ("exercise_style_source", "exercise_style_source"),
     ("iv_rank", "iv_rank_fraction"),
     ("iv_percentile", "iv_percentile_fraction"),
     ("updated_at", "updated_at_utc"),

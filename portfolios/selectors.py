@@ -70,6 +70,7 @@ POSITION_COLUMNS: tuple[str, ...] = (
     "vega",
     "rho",
     "exercise_style",
+    "exercise_style_source",
     "iv_rank",
     "iv_percentile",
     "updated_at",

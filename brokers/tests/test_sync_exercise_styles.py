@@ -45,7 +45,7 @@ def micro_weekly(user) -> str:
         return symbols.get()
 
 
-def test_the_brokers_stated_style_overrides_the_table(sandbox, alice):
+def test_the_brokers_stated_style_overrides_the_table(sandbox, alice, alice_api):
     connection = granted_connection(sandbox, alice)
 
     sync(connection)
@@ -70,6 +70,12 @@ def test_the_brokers_stated_style_overrides_the_table(sandbox, alice):
         "/instruments/future-options",
     ]
     assert sorted(s for entry in asked for s in entry.query["symbol[]"]) == sorted(styles)
+    # The positions API says which model priced the leg and where that came from.
+    with rls.as_user(alice.pk):
+        portfolio_id = Position.objects.get(symbol=symbol).portfolio_id
+    listed = alice_api.get(f"/api/portfolio/{portfolio_id}/positions/", {"limit": 500}).json()
+    leg = next(row for row in listed["results"] if row["symbol"] == symbol)
+    assert (leg["exercise_style"], leg["exercise_style_source"]) == ("European", "broker")
 
 
 def test_a_steady_state_sync_asks_for_no_instrument_data(sandbox, alice):

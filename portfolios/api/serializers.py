@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from metrics.exercise import ExerciseStyleSource
 from portfolios.models import ExerciseStyle, GreeksSource, InstrumentType, OptionType
 from portfolios.position_pages import UPDATED_AT_UTC
 from portfolios.selectors import POSITION_ORDERING_FIELDS, PositionFilters
@@ -91,6 +92,10 @@ HELP = {
     "QD+ exercise boundary with its early-exercise premium, or Black-Scholes-Merton / "
     "Black-76; continuous dividend yield; "
     "discrete dividends are not modelled); an empty string for stock and futures.",
+    "exercise_style_source": "Where a synced option's exercise_style came from: `broker` "
+    "(the broker's instrument data says so) or `table` (ThetaVue's table of listings, for a "
+    "symbol the broker did not answer; asked again at the next sync); an empty string for "
+    "manual legs, stock and futures.",
     "iv_rank": "The underlying's IV rank from the broker's market metrics: where today's IV "
     "index sits in its 52-week low-high range, a fraction 0-1; null if none.",
     "iv_percentile": "The underlying's IV percentile from the broker's market metrics: the "
@@ -195,6 +200,12 @@ class PositionOutput(DictOutputSerializer):
         allow_blank=True,
         read_only=True,
         help_text=HELP["exercise_style"],
+    )
+    exercise_style_source = serializers.ChoiceField(
+        choices=[source.value for source in ExerciseStyleSource],
+        allow_blank=True,
+        read_only=True,
+        help_text=HELP["exercise_style_source"],
     )
     iv_rank = serializers.FloatField(read_only=True, allow_null=True, help_text=HELP["iv_rank"])
     iv_percentile = serializers.FloatField(

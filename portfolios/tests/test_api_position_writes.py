@@ -103,6 +103,7 @@ def test_add_a_leg_by_occ_symbol(manual, alice_api, expiry):
         "vega": None,
         "rho": None,
         "exercise_style": "American",
+        "exercise_style_source": "",
         "iv_rank": None,
         "iv_percentile": None,
     }

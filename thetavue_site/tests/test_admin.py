@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from brokers.models import BrokerConnection, SyncRun
 from metrics.models import HistoricalMetric
+from portfolios.models import Position
 from portfolios.tests.factories import make_balance, make_book, make_portfolio, make_transaction
 from thetavue_site import rls
 from thetavue_site.users.models import (
@@ -95,3 +96,22 @@ def test_admin_shows_every_traders_rows_to_staff(admin_client, alice, bob):
 def test_admin_is_closed_to_traders(alice_client):
     response = alice_client.get(reverse("admin:portfolios_portfolio_changelist"))
     assert response.status_code == 302
+
+
+def test_admin_filters_legs_whose_style_came_from_the_table(admin_client, alice):
+    seed(alice, n_legs=4)
+    with rls.as_service():
+        legs = list(Position.objects.order_by("pk"))
+        Position.objects.filter(pk=legs[0].pk).update(
+            symbol="/MESZ6 EX3Z6 261218C5900",
+            exercise_style="American",
+            exercise_style_source="table",
+        )
+        Position.objects.filter(pk__in=[leg.pk for leg in legs[1:]]).update(
+            exercise_style_source="broker"
+        )
+    url = reverse("admin:portfolios_position_changelist")
+    response = admin_client.get(url, {"exercise_style_source": "table"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert b"EX3Z6" in response.content

@@ -119,6 +119,7 @@ def test_position_component_has_the_design_fields(schema):
         "vega",
         "rho",
         "exercise_style",
+        "exercise_style_source",
         "iv_rank",
         "iv_percentile",
         "updated_at",
@@ -197,6 +198,16 @@ def test_exercise_style_is_an_enum_of_the_two_styles_or_blank(schema):
     assert allowed == {"American", "European", ""}
     assert "discrete dividends are not modelled" in prop["description"]
     assert "empty string for stock and futures" in prop["description"]
+
+
+def test_exercise_style_source_is_an_enum_of_broker_table_or_blank(schema):
+    components = schema["components"]["schemas"]
+    prop = components["Position"]["properties"]["exercise_style_source"]
+    allowed = set()
+    for branch in prop["oneOf"]:
+        allowed |= set(components[branch["$ref"].rsplit("/", 1)[1]]["enum"])
+    assert allowed == {"broker", "table", ""}
+    assert "instrument data" in prop["description"]
 
 
 def test_positions_list_documents_filters_and_csv(schema):
