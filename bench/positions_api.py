@@ -45,7 +45,8 @@ SELECT
           WHEN previous_close IS NOT NULL
           THEN current_value - round(previous_close * quantity * multiplier, 2)
      END)::text AS pnl_day,
-    delta, gamma, theta, vega, rho, exercise_style, iv_rank, iv_percentile, updated_at
+    delta, gamma, theta, vega, rho, exercise_style, exercise_style_source, iv_rank,
+    iv_percentile, updated_at
 FROM positions p
 -- P/L open's fees: the leg's symbol's fees booked since it opened (portfolios.pnl).
 CROSS JOIN LATERAL (
