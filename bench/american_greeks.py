@@ -58,36 +58,23 @@ def run(ctx: Context) -> list[Result]:
     args = tuple(
         legs[name] for name in ("spot", "strike", "years", "dividend_yield", "sigma", "is_call")
     )
+    # The inputs every call shares, by the keyword names they take.
+    where = {name: legs[name] for name in ("spot", "strike", "years", "is_call")}
     american_prices = american.american_price(
-        spot=legs["spot"],
-        strike=legs["strike"],
-        years=legs["years"],
-        rate=RATE,
-        carry=RATE - legs["dividend_yield"],
-        sigma=legs["sigma"],
-        is_call=legs["is_call"],
+        **where, rate=RATE, carry=RATE - legs["dividend_yield"], sigma=legs["sigma"]
     )
 
     def implied():
         return american.solve_implied_volatility(
-            price=american_prices,
-            spot=legs["spot"],
-            strike=legs["strike"],
-            years=legs["years"],
-            rate=RATE,
-            carry_offset=legs["dividend_yield"],
-            is_call=legs["is_call"],
+            **where, price=american_prices, rate=RATE, carry_offset=legs["dividend_yield"]
         )
 
     def greeks(solve):
         return american.american_greeks(
-            spot=legs["spot"],
-            strike=legs["strike"],
-            years=legs["years"],
+            **where,
             rate=RATE,
             carry_offset=legs["dividend_yield"],
             sigma=np.where(solve.iv.status == "solved", solve.iv.sigma, legs["sigma"]),
-            is_call=legs["is_call"],
             start=solve.boundary,
         )
 
@@ -103,24 +90,9 @@ def run(ctx: Context) -> list[Result]:
     european_prices = floor_kernel(*args)[0]
 
     def european_pipeline():
-        greeks_module.black_scholes_merton(
-            spot=legs["spot"],
-            strike=legs["strike"],
-            years=legs["years"],
-            rate=RATE,
-            dividend_yield=legs["dividend_yield"],
-            sigma=legs["sigma"],
-            is_call=legs["is_call"],
-        )
-        greeks_module.implied_volatility(
-            price=european_prices,
-            spot=legs["spot"],
-            strike=legs["strike"],
-            years=legs["years"],
-            rate=RATE,
-            dividend_yield=legs["dividend_yield"],
-            is_call=legs["is_call"],
-        )
+        european = dict(where, rate=RATE, dividend_yield=legs["dividend_yield"])
+        greeks_module.black_scholes_merton(**european, sigma=legs["sigma"])
+        greeks_module.implied_volatility(**european, price=european_prices)
 
     def quadrature(derivatives):
         return american_boundary.put_value(
@@ -130,13 +102,10 @@ def run(ctx: Context) -> list[Result]:
     # One timed run of each half (after first-call costs are paid on a small
     # slice), floors around it.
     american.american_greeks(
-        spot=legs["spot"][:64],
-        strike=legs["strike"][:64],
-        years=legs["years"][:64],
+        **{name: values[:64] for name, values in where.items()},
         rate=RATE,
         carry_offset=legs["dividend_yield"][:64],
         sigma=legs["sigma"][:64],
-        is_call=legs["is_call"][:64],
     )
     layouts = {
         "whole_arrays": floor_kernel,
@@ -172,13 +141,10 @@ def run(ctx: Context) -> list[Result]:
     sign = np.where(legs["is_call"], 1.0, -1.0)
     exercised = american_prices <= np.maximum(sign * (legs["spot"] - legs["strike"]), 0.0)
     repriced = american.american_price(
-        spot=legs["spot"][solved],
-        strike=legs["strike"][solved],
-        years=legs["years"][solved],
+        **{name: values[solved] for name, values in where.items()},
         rate=RATE,
         carry=RATE - legs["dividend_yield"][solved],
         sigma=solved_iv.sigma[solved],
-        is_call=legs["is_call"][solved],
     )
     round_trip = float(np.max(np.abs(repriced - american_prices[solved])))
     row_1d = Result(

@@ -398,33 +398,6 @@ class AmericanImplied:
     boundary: Floats
 
 
-def american_implied_volatility(
-    *,
-    price: ArrayLike,
-    spot: ArrayLike,
-    strike: ArrayLike,
-    years: ArrayLike,
-    rate: float,
-    carry_offset: ArrayLike,
-    is_call: ArrayLike,
-    futures: ArrayLike = False,
-) -> ImpliedVolatility:
-    """Solve the American volatility (annual fraction) from per-share prices.
-
-    ``solve_implied_volatility`` without the boundary; see it for statuses.
-    """
-    return solve_implied_volatility(
-        price=price,
-        spot=spot,
-        strike=strike,
-        years=years,
-        rate=rate,
-        carry_offset=carry_offset,
-        is_call=is_call,
-        futures=futures,
-    ).iv
-
-
 def solve_implied_volatility(
     *,
     price: ArrayLike,

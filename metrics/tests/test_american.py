@@ -326,13 +326,9 @@ def test_the_negligible_premium_bound_holds_and_those_legs_are_european():
     assert call.gamma == pytest.approx(direct.gamma, rel=1e-9)
 
 
-def test_implied_volatility_round_trips_futures_options_to_1e_6():
-    spot, strike, days, q, sigma, is_call = contract_grid(1000, seed=77, futures=True)
-    years = days / 365.0
-    price = american.american_price(
-        spot=spot, strike=strike, years=years, rate=RATE, carry=0.0, sigma=sigma, is_call=is_call
-    )
-    implied = american.american_implied_volatility(
+def round_trip(price, spot, strike, years, q, is_call, *, futures=False):
+    """Solve each price's American IV; return (solved, the worst repricing error per share)."""
+    implied = american.solve_implied_volatility(
         price=price,
         spot=spot,
         strike=strike,
@@ -340,21 +336,31 @@ def test_implied_volatility_round_trips_futures_options_to_1e_6():
         rate=RATE,
         carry_offset=q,
         is_call=is_call,
-        futures=True,
-    )
+        futures=futures,
+    ).iv
     solved = implied.status == "solved"
-    exercised = price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
-    assert np.all(solved | exercised) and solved.sum() >= 800
     repriced = american.american_price(
         spot=spot[solved],
         strike=strike[solved],
         years=years[solved],
         rate=RATE,
-        carry=0.0,
+        carry=0.0 if futures else RATE - q[solved],
         sigma=implied.sigma[solved],
         is_call=is_call[solved],
     )
-    assert np.max(np.abs(repriced - price[solved])) <= 1e-6
+    return solved, float(np.max(np.abs(repriced - price[solved])))
+
+
+def test_implied_volatility_round_trips_futures_options_to_1e_6():
+    spot, strike, days, q, sigma, is_call = contract_grid(1000, seed=77, futures=True)
+    years = days / 365.0
+    price = american.american_price(
+        spot=spot, strike=strike, years=years, rate=RATE, carry=0.0, sigma=sigma, is_call=is_call
+    )
+    solved, worst = round_trip(price, spot, strike, years, q, is_call, futures=True)
+    exercised = price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    assert np.all(solved | exercised) and solved.sum() >= 800
+    assert worst <= 1e-6
 
 
 def test_futures_options_match_quantlibs_black_process():
@@ -368,42 +374,22 @@ def test_futures_options_match_quantlibs_black_process():
 
 def test_implied_volatility_round_trips_the_american_grid_to_1e_6(equity_grid):
     (spot, strike, days, q, sigma, is_call), ours, reference, _, _ = equity_grid
-    years = days / 365.0
-    implied = american.american_implied_volatility(
-        price=ours.price,
-        spot=spot,
-        strike=strike,
-        years=years,
-        rate=RATE,
-        carry_offset=q,
-        is_call=is_call,
-    )
-    solved = implied.status == "solved"
+    solved, worst = round_trip(ours.price, spot, strike, days / 365.0, q, is_call)
     # Unsolved: exactly at immediate exercise, where every volatility fits.
-    exercised = ours.price <= np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
-    assert np.all(solved | exercised)
+    intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
+    assert np.all(solved | (ours.price <= intrinsic))
     # The exercise region agrees with QuantLib's: where ours is exercised,
     # QuantLib's price is within a hundredth of a cent of intrinsic value.
-    intrinsic = np.maximum(np.where(is_call, spot - strike, strike - spot), 0.0)
     assert np.all(reference[~solved, 0] - intrinsic[~solved] <= 1e-4)
     assert solved.sum() >= 0.85 * solved.size
-    repriced = american.american_price(
-        spot=spot[solved],
-        strike=strike[solved],
-        years=years[solved],
-        rate=RATE,
-        carry=RATE - q[solved],
-        sigma=implied.sigma[solved],
-        is_call=is_call[solved],
-    )
-    assert np.max(np.abs(repriced - ours.price[solved])) <= 1e-6
+    assert worst <= 1e-6
 
 
 def test_status_codes_at_the_bounds_are_the_european_ones():
     # S 100: a call worth more than the stock, a put under intrinsic, a put at
     # exactly intrinsic, a 4-day call above its price at 500 % volatility,
     # no quote, no underlying, expired, no strike.
-    implied = american.american_implied_volatility(
+    implied = american.solve_implied_volatility(
         price=[101.0, 9.0, 10.0, 99.0, np.nan, 2.0, 2.0, 2.0],
         spot=[100.0, 100.0, 100.0, 100.0, 100.0, np.nan, 100.0, 100.0],
         strike=[100.0, 110.0, 110.0, 100.0, 100.0, 100.0, 100.0, np.nan],
@@ -411,7 +397,7 @@ def test_status_codes_at_the_bounds_are_the_european_ones():
         rate=RATE,
         carry_offset=0.0,
         is_call=[True, False, False, True, False, False, False, False],
-    )
+    ).iv
     assert implied.status.tolist() == [
         "above_bound",
         "below_intrinsic",
@@ -429,7 +415,7 @@ def test_a_mark_under_the_american_price_at_the_lowest_volatility_is_out_of_rang
     # A stale mark: over intrinsic, under the price at SIGMA_MIN (a 6-month
     # call 50 in the money is worth 52.47 at any volatility; an at-the-money
     # call 2.47). No volatility fits: out_of_range, never "solved" at SIGMA_MIN.
-    implied = american.american_implied_volatility(
+    implied = american.solve_implied_volatility(
         price=[51.0, 0.50],
         spot=[150.0, 100.0],
         strike=[100.0, 100.0],
@@ -437,7 +423,7 @@ def test_a_mark_under_the_american_price_at_the_lowest_volatility_is_out_of_rang
         rate=0.05,
         carry_offset=0.0,
         is_call=[True, True],
-    )
+    ).iv
     assert implied.status.tolist() == ["out_of_range", "out_of_range"]
     assert np.isnan(implied.sigma).all()
 
