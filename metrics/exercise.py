@@ -9,7 +9,9 @@ Sources for the table:
 - CME Group contract specs: options on the quarterly E-mini index futures
   (ES, NQ, RTY, YM and micros) are American; the weekly and end-of-month
   series (E1A-E5A style roots and EW1-EW4, EW, Q1A-Q5A, QN1-QN4, the
-  Nasdaq end-of-month QNE…) are European. Energy
+  Nasdaq end-of-month QNE…) are European; so are the Micro E-mini options
+  but the quarterlies (MES, MNQ: American): S&P Monday-Thursday X1A-X5D,
+  Friday EX1-EX4, end-of-month EX; Nasdaq-100 Monday-Thursday D1A-D5D. Energy
   (LO/CL American; weekly LO1-LO5 American), metals (OG/SO American),
   grains and treasuries (OZN, OZB, ZN, ZB, ZF: American) as listed; Nymex
   natural gas LNE is European. Unknown futures-option roots are American,
@@ -46,7 +48,7 @@ AMERICAN_INDEX_ROOTS = frozenset({"OEX"})
 # CME weekly / end-of-month equity-index futures options: European.
 _EUROPEAN_FUTURE_OPTION_ROOT = re.compile(
     r"^(E[1-5][A-D]|EW[1-4]?|Q[1-5][A-D]|QN[1-4E]?|R[1-5][A-D]|RTM|[1-5]Y[A-D]|YM[1-4]|"
-    r"E[1-5][A-D]M|MQ[1-5]|MM[1-5]|LNE)$"
+    r"E[1-5][A-D]M|MQ[1-5]|MM[1-5]|X[1-5][A-D]|EX[1-4]?|D[1-5][A-D]|LNE)$"
 )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from brokers.models import SyncRun
 from brokers.sync import connection_sync
 from brokers.tests.sync_helpers import fast_client_factory, granted_connection
-from metrics.exercise import exercise_style
+from metrics import exercise
 from portfolios.models import Position
 from thetavue_site import rls
 
@@ -45,16 +47,17 @@ def micro_weekly(user) -> str:
         return symbols.get()
 
 
-def test_the_brokers_stated_style_overrides_the_table(sandbox, alice, alice_api):
+def test_the_brokers_stated_style_overrides_the_table(sandbox, alice, alice_api, monkeypatch):
+    # A table that does not know the micro weeklies (EX1-EX4) as European, as
+    # ours did until it learnt them: on its own it would price this leg American.
+    monkeypatch.setattr(exercise, "_EUROPEAN_FUTURE_OPTION_ROOT", re.compile(r"^EW[1-4]?$"))
     connection = granted_connection(sandbox, alice)
 
     sync(connection)
 
     styles = option_styles(alice)
     symbol = micro_weekly(alice)
-    # The table does not list the micro weeklies (EX1-EX4) among CME's European
-    # roots, so on its own it would price this leg as American.
-    table_says = exercise_style(
+    table_says = exercise.exercise_style(
         instrument_type="Future Option", underlying_symbol="/MES", root="EX3"
     )
     assert (table_says, styles[symbol]) == ("American", ("European", "broker"))
@@ -136,7 +139,8 @@ def test_an_instruments_outage_keeps_the_sync_and_the_next_sync_asks_again(sandb
     styles = option_styles(alice)
     symbol = micro_weekly(alice)
     assert styles and {source for _, source in styles.values()} == {"table"}
-    assert styles[symbol] == ("American", "table")
+    # The table knows CME's micro weeklies as European too.
+    assert styles[symbol] == ("European", "table")
     with rls.as_user(alice.pk):
         run = SyncRun.objects.get(pk=outage.run_id)
         connection.refresh_from_db()

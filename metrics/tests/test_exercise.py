@@ -24,6 +24,11 @@ from metrics.exercise import exercise_style
         ("Future Option", "/NQZ6", "QNE", None, "European"),  # Nasdaq end-of-month
         ("Future Option", "/NQZ6", "QN2", None, "European"),
         ("Future Option", "/NQZ6", "NQ", None, "American"),
+        ("Future Option", "/MESZ6", "EX3", None, "European"),  # Micro E-mini S&P Friday weekly
+        ("Future Option", "/MESZ6", "X2B", None, "European"),  # Micro Tuesday weekly
+        ("Future Option", "/MESZ6", "EX", None, "European"),  # Micro end-of-month
+        ("Future Option", "/MESZ6", "MES", None, "American"),  # Micro quarterly
+        ("Future Option", "/MNQZ6", "D1A", None, "European"),
         ("Future Option", "/CLF7", "LO", None, "American"),
         ("Future Option", "/ZNH7", "OZN", None, "American"),
         ("Equity", "AAPL", "", None, ""),
