@@ -417,7 +417,7 @@ def test_the_instrument_lists_read_as_the_sdk_reads_them_and_set_the_legs_styles
         sdk.symbol: (sdk.exercise_style, sdk.underlying_symbol) for sdk in oracle
     }
     assert {ours["SPXW  260918P05500000"].exercise_style} == {"European"}
-    # The stated styles win over the table, which lists the micro weeklies American.
+    # Every leg takes the stated style, marked as the broker's.
     positions, table_only, _ = read_through_our_client(
         [sdk_position(case) for case in options + futures], quotes_for(options + futures)
     )
@@ -427,9 +427,10 @@ def test_the_instrument_lists_read_as_the_sdk_reads_them_and_set_the_legs_styles
         for leg in book_builder.read_legs(positions, stated_styles=stated)[0]
     }
     assert with_broker == {symbol: (style, "broker") for symbol, style in stated.items()}
+    # The micro weekly: the broker and the table (CME's listing) agree.
     micro = "./MESU6EX3U6 260918C6450"
     assert (table_only[micro].exercise_style, with_broker[micro]) == (
-        "American",
+        "European",
         ("European", "broker"),
     )
 
