@@ -175,7 +175,7 @@ def _evaluate(
         )
         put_args = (x[closed], put_rate[closed], put_yield[closed], sigma[closed], T[closed])
         for change, (direction, _) in zip(changes, directions, strict=True):
-            part = _direction_at(direction, closed)
+            part = direction.at(closed)
             change[closed] = scale[closed] * american_boundary.european_put_change(*put_args, part)
     out_boundary = np.full((S.size, american_boundary.NODES), np.nan)
     early = np.flatnonzero(early)
@@ -185,7 +185,7 @@ def _evaluate(
     args = (put_rate[early], put_yield[early], sigma[early], T[early])
     warm = None if start is None else start[early]
     nodes = american_boundary.put_boundary(*args, warm, tolerance)
-    parts = tuple((_direction_at(direction, early), step) for direction, step in directions)
+    parts = tuple((direction.at(early), step) for direction, step in directions)
     log_boundaries = american_boundary.boundary_changes(*args, nodes, parts) if parts else []
     moves = [
         part._replace(log_boundary=log_boundary)
@@ -205,13 +205,6 @@ def _evaluate(
         gamma[early] = np.where(call, xe * xe * p2 / s, p2 / k)
     out_boundary[early] = nodes
     return _Evaluation(price, delta, gamma, out_boundary, changes)
-
-
-def _direction_at(direction, index):
-    """The direction's per-leg parts at ``index``."""
-    return american_boundary.Direction(
-        direction.rate[index], direction.dividend_yield[index], direction.sigma[index]
-    )
 
 
 def american_price(
@@ -295,30 +288,22 @@ def american_greeks(
             legs = (S[alive], K[alive], T[alive])
             rates, offset, sigma, c, f = r[alive], q[alive], vol[alive], call[alive], fut[alive]
 
-            def carry_at(rates):
-                # Futures options carry 0 whatever the rate; equity options r - q.
-                return np.where(f, 0.0, rates - offset)
-
+            # Futures options carry 0 whatever the rate; equity options r - q.
+            carry = np.where(f, 0.0, rates - offset)
             warm = None if start is None else np.asarray(start, dtype=np.float64)[alive]
             # The put's inputs (put-call symmetry swaps a call's r and q) move
             # with sigma for vega; with the rate for rho: a put's r, a call's
             # q' = r, and for futures options both (b stays 0, so q = r).
             zero, one = np.zeros(alive.size), np.ones(alive.size)
             follows = ~f  # equity: b = r - q moves with the rate
-            sigma_direction = american_boundary.Direction(zero, zero, one)
-            rate_direction = american_boundary.Direction(
-                np.where(c & follows, 0.0, 1.0), np.where(~c & follows, 0.0, 1.0), zero
-            )
+            directions = [(american_boundary.Direction(zero, zero, one), SIGMA_STEP)]
+            if with_rho:
+                rate_direction = american_boundary.Direction(
+                    np.where(c & follows, 0.0, 1.0), np.where(~c & follows, 0.0, 1.0), zero
+                )
+                directions.append((rate_direction, RATE_STEP))
             evaluation = _evaluate(
-                *legs,
-                rates,
-                carry_at(rates),
-                sigma,
-                c,
-                warm,
-                directions=((sigma_direction, SIGMA_STEP), (rate_direction, RATE_STEP))[
-                    : 2 if with_rho else 1
-                ],
+                *legs, rates, carry, sigma, c, warm, directions=tuple(directions)
             )
             raw, d, g = evaluation.price, evaluation.delta, evaluation.gamma
             base = np.fmax(raw, intrinsic[alive])
@@ -327,7 +312,7 @@ def american_greeks(
                 rho[alive] = evaluation.changes[1] * 0.01
             s = S[alive]
             # The Black-Scholes equation, where the leg is alive: dV/dt (calendar).
-            th = rates * base - carry_at(rates) * s * d - 0.5 * sigma * sigma * s * s * g
+            th = rates * base - carry * s * d - 0.5 * sigma * sigma * s * s * g
             # Inside the exercise region the option is the stock less the strike
             # (or the reverse): delta +/-1 exactly, no gamma and no decay.
             exercised = (intrinsic[alive] > 0.0) & (base <= intrinsic[alive] + _EXERCISED_TOLERANCE)

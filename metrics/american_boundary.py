@@ -304,13 +304,17 @@ class Direction(NamedTuple):
 
     ``rate``, ``dividend_yield`` and ``sigma``: (legs,) changes of r, q and
     sigma per unit; ``log_boundary``: (legs, NODES), the matching change of
-    ln B at the nodes (``boundary_change``), None for closed-form legs.
+    ln B at the nodes (``boundary_changes``), None until it is known.
     """
 
     rate: Floats
     dividend_yield: Floats
     sigma: Floats
     log_boundary: Floats | None = None
+
+    def at(self, index) -> Direction:
+        """The same direction for the legs at ``index`` (a slice or an index array)."""
+        return Direction(*(None if part is None else part[index] for part in self))
 
 
 def boundary_changes(
@@ -344,7 +348,9 @@ def boundary_changes(
         f, f1, _ = _qd_plus_residual(x, **_qd_plus_terms(*base, tau.reshape(-1)), second=False)
         on_ceiling = x >= _ceiling(base[0], base[1]) * (1.0 - 1e-12)
         for target, (direction, step) in zip(out, directions, strict=True):
-            dr, dq, ds = (flat(part) for part in direction[:3])
+            dr, dq, ds = (
+                flat(part) for part in (direction.rate, direction.dividend_yield, direction.sigma)
+            )
             moved = (base[0] + step * dr, base[1] + step * dq, base[2] + step * ds)
             f_moved, _, _ = _qd_plus_residual(
                 x, **_qd_plus_terms(*moved, tau.reshape(-1)), second=False
@@ -425,7 +431,7 @@ def put_value(
             years[sl],
             boundary[sl],
             derivatives,
-            tuple(_direction_slice(direction, sl) for direction in directions),
+            tuple(direction.at(sl) for direction in directions),
         )
         price[sl] = values.price
         if derivatives:
@@ -433,20 +439,6 @@ def put_value(
         for change, block in zip(changes, values.changes, strict=True):
             change[sl] = block
     return PutValue(price, first, second, changes)
-
-
-def _direction_slice(direction: Direction, sl: slice) -> Direction:
-    return Direction(
-        *(
-            None if part is None else part[sl]
-            for part in (
-                direction.rate,
-                direction.dividend_yield,
-                direction.sigma,
-                direction.log_boundary,
-            )
-        )
-    )
 
 
 def _value_block(x, r, q, sigma, years, boundary, derivatives, directions=()):

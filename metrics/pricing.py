@@ -534,89 +534,40 @@ def price_scenarios(
         # fmax: a leg on its intrinsic fallback has no IV and is priced at the floor.
         sigma = np.fmax(base.iv[options] + shifts[:, None] / 100.0, greeks.SIGMA_MIN)
         years = base.years[options] - days_forward / greeks.DAYS_PER_YEAR
-        is_call = legs.option_type[options] == "C"
         leg_units = units[options]
-        american_legs = legs.exercise_style[options] == ExerciseStyle.AMERICAN.value
+        option_legs = {
+            "is_american": legs.exercise_style[options] == ExerciseStyle.AMERICAN.value,
+            "strike": legs.strike[options],
+            "carry": carry,
+            "is_call": legs.option_type[options] == "C",
+            "futures": futures,
+        }
+        spot_today = legs.underlying_price[options]
         outputs = (value, delta, gamma, theta, vega)
-        # Each leg with its own model in every cell, as today's book: BSM /
-        # Black-76, or QD+ for American legs, whose exercise boundary does not
-        # depend on the spot, so it is solved once per leg and IV shift and
-        # every move starts from it.
-        for model_legs, american_model in ((~american_legs, False), (american_legs, True)):
-            columns = np.flatnonzero(model_legs)
-            if columns.size == 0:
-                continue
-            column_sigma = sigma[:, columns]
-            column_units = leg_units[columns]
-            if american_model:
-                boundary = american.exercise_boundary(
-                    years=years[columns],
-                    rate=rate,
-                    carry_offset=carry[columns],
-                    sigma=column_sigma,
-                    is_call=is_call[columns],
-                    futures=futures[columns],
-                ).reshape(shifts.size, columns.size, -1)
-            cells_per_row = shifts.size * columns.size
-            rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // cells_per_row)
-            for first in range(0, moves.size, rows_per_batch):
-                rows = slice(first, first + rows_per_batch)
-                spot = legs.underlying_price[options][columns] * growth[rows, None, None]
-                if american_model:
-                    start = np.broadcast_to(boundary, (spot.shape[0], *boundary.shape))
-                    values = american.american_greeks(
-                        spot=spot,
-                        strike=legs.strike[options][columns],
-                        years=years[columns],
-                        rate=rate,
-                        carry_offset=carry[columns],
-                        sigma=column_sigma[None, :, :],
-                        is_call=is_call[columns],
-                        futures=futures[columns],
-                        start=start.reshape(-1, boundary.shape[-1]),
-                        with_rho=False,
-                    )
-                else:
-                    values = greeks.black_scholes_merton(
-                        spot=spot,
-                        strike=legs.strike[options][columns],
-                        years=years[columns],
-                        rate=rate,
-                        dividend_yield=carry[columns],
-                        sigma=column_sigma[None, :, :],
-                        is_call=is_call[columns],
-                    )
-                cell_values = (values.price, values.delta, values.gamma, values.theta, values.vega)
-                for total, cell in zip(outputs, cell_values, strict=True):
-                    total[rows] += cell @ column_units
+        rows_per_batch = max(1, SCENARIO_CELLS_PER_BATCH // (shifts.size * options.size))
+        for first in range(0, moves.size, rows_per_batch):
+            rows = slice(first, first + rows_per_batch)
+            cells = _own_model_values(
+                **option_legs,
+                spot=spot_today * growth[rows, None, None],
+                years=years,
+                sigma=sigma[None, :, :],
+                rate=rate,
+            )
+            for total, cell in zip(outputs, cells, strict=True):
+                total[rows] += cell @ leg_units
         # A leg on its intrinsic fallback (no IV) is priced at the volatility
         # floor in the grid; today's difference to that carries as a
         # constant, so the zero scenario is today's value and P/L starts at 0.
         held = np.isnan(base.iv[options])
         if held.any():
-            floor_sigma = np.full(np.count_nonzero(held), greeks.SIGMA_MIN)
-            held_american = american_legs[held]
-            today = greeks.black_scholes_merton(
-                spot=legs.underlying_price[options][held],
-                strike=legs.strike[options][held],
+            today = _own_model_values(
+                **{name: values[held] for name, values in option_legs.items()},
+                spot=spot_today[held],
                 years=base.years[options][held],
+                sigma=np.full(np.count_nonzero(held), greeks.SIGMA_MIN),
                 rate=rate,
-                dividend_yield=carry[held],
-                sigma=floor_sigma,
-                is_call=is_call[held],
-            ).price
-            if held_american.any():
-                today[held_american] = american.american_greeks(
-                    spot=legs.underlying_price[options][held][held_american],
-                    strike=legs.strike[options][held][held_american],
-                    years=base.years[options][held][held_american],
-                    rate=rate,
-                    carry_offset=carry[held][held_american],
-                    sigma=floor_sigma[held_american],
-                    is_call=is_call[held][held_american],
-                    futures=futures[held][held_american],
-                    with_rho=False,
-                ).price
+            )[0]
             premium = (base.price[options][held] - today) @ leg_units[held]
             if np.isfinite(premium):
                 value += premium
@@ -633,3 +584,62 @@ def price_scenarios(
         vega=vega,
         legs_unpriced=int(np.count_nonzero(~included)),
     )
+
+
+def _own_model_values(*, is_american, spot, strike, years, rate, carry, sigma, is_call, futures):
+    """Return (price, delta, gamma, theta, vega) per unit, each leg with its own model.
+
+    Legs on the last axis (``is_american`` and the other per-leg arrays);
+    ``spot``, ``years`` and ``sigma`` broadcast against them, cells on the
+    axes before. European legs: BSM / Black-76 (``carry`` is the dividend
+    yield, the rate for futures options). American legs: QD+, the exercise
+    boundary solved over every input but the spot (on which it does not
+    depend) and each spot started from it.
+    """
+    shape = np.broadcast_shapes(np.shape(spot), np.shape(years), np.shape(sigma), is_american.shape)
+    models = [
+        (mask, american_model)
+        for mask, american_model in ((~is_american, False), (is_american, True))
+        if mask.any()
+    ]
+    out = None if len(models) == 1 else tuple(np.empty(shape) for _ in range(5))
+    for mask, american_model in models:
+        # One model for every leg (the usual book): whole arrays, no gathers.
+        columns = slice(None) if len(models) == 1 else np.flatnonzero(mask)
+        # The model's own broadcasting, on the legs' columns: no full-size copies.
+        spot_, years_, sigma_ = (np.asarray(x)[..., columns] for x in (spot, years, sigma))
+        leg = {
+            "spot": spot_,
+            "strike": strike[columns],
+            "years": years_,
+            "rate": rate,
+            "sigma": sigma_,
+            "is_call": is_call[columns],
+        }
+        if american_model:
+            no_spot = np.broadcast_shapes(years_.shape, sigma_.shape)
+            boundary = american.exercise_boundary(
+                years=years_,
+                rate=rate,
+                carry_offset=carry[columns],
+                sigma=sigma_,
+                is_call=is_call[columns],
+                futures=futures[columns],
+            ).reshape(*no_spot, -1)
+            cells = np.broadcast_shapes(spot_.shape, no_spot)
+            start = np.broadcast_to(boundary, (*cells, boundary.shape[-1]))
+            values = american.american_greeks(
+                **leg,
+                carry_offset=carry[columns],
+                futures=futures[columns],
+                start=start.reshape(-1, boundary.shape[-1]),
+                with_rho=False,
+            )
+        else:
+            values = greeks.black_scholes_merton(**leg, dividend_yield=carry[columns])
+        parts = (values.price, values.delta, values.gamma, values.theta, values.vega)
+        if len(models) == 1:
+            return parts
+        for target, part in zip(out, parts, strict=True):
+            target[..., columns] = part
+    return out

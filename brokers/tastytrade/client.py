@@ -343,30 +343,38 @@ class TastytradeClient:
                 raise ValueError(f"no instrument list for {instrument_type!r}") from None
             wanted = list(dict.fromkeys(names))
             extra = [("with-expired", "true")] if instrument_type == "Equity Option" else []
-            list_refused = False
+            refused = False
             for start in range(0, len(wanted), INSTRUMENT_BATCH_SIZE):
                 chunk = wanted[start : start + INSTRUMENT_BATCH_SIZE]
-                if not list_refused:
-                    params = [*(("symbol[]", name) for name in chunk), *extra]
-                    try:
-                        payload = self._get(path, params)
-                    except BrokerRequestError as error:
-                        if error.status not in (403, 404):
-                            raise
-                        list_refused = True
-                    else:
-                        asked = {_unspaced(name): name for name in chunk}
-                        for item in decoding.items(payload, path):
-                            instrument = decoding.decode_option_instrument(item)
-                            symbol = asked.get(_unspaced(instrument.symbol), instrument.symbol)
-                            instruments[symbol] = instrument
-                        continue
+                listed = None if refused else self._option_instrument_list(path, chunk, extra)
+                if listed is not None:
+                    instruments.update(listed)
+                    continue
+                refused = True
                 for name in chunk[:singles_left]:
                     singles_left -= 1
                     instrument = self._option_instrument(path, name)
                     if instrument is not None:
                         instruments[name] = instrument
         return instruments
+
+    def _option_instrument_list(
+        self, path: str, chunk: list[str], extra: list[tuple[str, str]]
+    ) -> dict[str, OptionInstrument] | None:
+        """Return one list call's instruments keyed as asked; None when the list is refused."""
+        params = [*(("symbol[]", name) for name in chunk), *extra]
+        try:
+            payload = self._get(path, params)
+        except BrokerRequestError as error:
+            if error.status not in (403, 404):
+                raise
+            return None
+        asked = {_unspaced(name): name for name in chunk}
+        listed = {}
+        for item in decoding.items(payload, path):
+            instrument = decoding.decode_option_instrument(item)
+            listed[asked.get(_unspaced(instrument.symbol), instrument.symbol)] = instrument
+        return listed
 
     def _option_instrument(self, list_path: str, symbol: str) -> OptionInstrument | None:
         """Return one option's instrument data; None when the API does not know it (404)."""

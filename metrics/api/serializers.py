@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
+from portfolios.api.serializers import RHO_SIGNS
 from thetavue_site.api.serializers import StrictInputSerializer
 from thetavue_site.api_input import BoundedDateField
 
@@ -31,9 +32,7 @@ HELP = {
     "theta": "Theta in $ per calendar day (short premium > 0).",
     "vega": "Vega in $ per +1 vol point of implied volatility.",
     "rho": "Rho in $ per +1 percentage point of the risk-free rate: Σ ρ × quantity × "
-    "multiplier over priced legs. Sign: equity and index options, a long call adds > 0 "
-    "and a long put < 0; futures options (Black-76, the futures price held fixed) "
-    "−T × price / 100 per unit, so any long futures option adds ≤ 0.",
+    f"multiplier over priced legs. {RHO_SIGNS}",
     "iv_rank": "The broker's IV rank of the underlying (market metrics "
     "implied-volatility-index-rank): where today's IV index sits in its 52-week low-high "
     "range, a fraction 0-1; null when the broker gave none.",
